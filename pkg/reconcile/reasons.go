@@ -1,0 +1,36 @@
+package reconcile
+
+// Condition and event reasons. They are API: users and alerts match on them,
+// so they are stable CamelCase constants.
+const (
+	// Ready condition reasons.
+	ReasonPoolOnline        = "PoolOnline"
+	ReasonPoolDegraded      = "PoolDegraded"
+	ReasonPoolFaulted       = "PoolFaulted"
+	ReasonCreating          = "Creating"
+	ReasonNodeNotFound      = "NodeNotFound"
+	ReasonAgentUnavailable  = "AgentUnavailable"
+	ReasonDiskNotFound      = "DiskNotFound"
+	ReasonDiskInUse         = "DiskInUse"
+	ReasonForeignPool       = "ForeignPool"
+	ReasonDiskClaimed       = "DiskClaimed"
+	ReasonPoolNameTaken     = "PoolNameTaken"
+	ReasonDiskNotAllowed    = "DiskNotAllowed"
+	ReasonInvalidSpec       = "InvalidSpec"
+	ReasonPoolInUse         = "PoolInUse"
+	ReasonPoolMissing       = "PoolMissing"
+	ReasonTerminating       = "Terminating"
+	ReasonCreateFailed      = "CreateFailed"
+	ReasonDestroyFailed     = "DestroyFailed"
+	ReasonSpecChangeIgnored = "SpecChangeIgnored"
+	ReasonUnknownDeleteOpts = "UnknownDeleteOpts"
+
+	// Event-only reasons.
+	ReasonCreated      = "Created"
+	ReasonImported     = "Imported"
+	ReasonDestroying   = "Destroying"
+	ReasonDestroyed    = "Destroyed"
+	ReasonPurged       = "Purged"
+	ReasonOrphaned     = "PoolOrphaned"
+	ReasonStateChanged = "PoolStateChanged"
+)

@@ -1,0 +1,204 @@
+// Package reconcile is the pure state machine of the operator: given what is
+// observed of a pool object, its node and its pool, it decides the one next
+// step. It does no I/O, reads no clock and holds no state, so every
+// transition is table-tested and fuzzed.
+//
+// The controller calls Decide, performs the plan's status write (first) and
+// side effect, folds the results into the observation and calls Decide
+// again, until the plan is empty or says to wait.
+package reconcile
+
+import (
+	"time"
+
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+)
+
+// Action is the one side effect a plan asks for.
+type Action int
+
+const (
+	// ActionNone: nothing to do on the API or the node.
+	ActionNone Action = iota
+	// ActionAddFinalizer: add v1beta3.Finalizer before anything exists on disk.
+	ActionAddFinalizer
+	// ActionCreatePool: create-or-import the pool (CreatePool is idempotent).
+	ActionCreatePool
+	// ActionDestroyPool: destroy the pool on its node.
+	ActionDestroyPool
+	// ActionRemoveFinalizer: let the object go.
+	ActionRemoveFinalizer
+)
+
+func (a Action) String() string {
+	switch a {
+	case ActionNone:
+		return "None"
+	case ActionAddFinalizer:
+		return "AddFinalizer"
+	case ActionCreatePool:
+		return "CreatePool"
+	case ActionDestroyPool:
+		return "DestroyPool"
+	case ActionRemoveFinalizer:
+		return "RemoveFinalizer"
+	}
+	return "Unknown"
+}
+
+// AgentState is what the operator knows of a node's diskpool-agent.
+type AgentState int
+
+const (
+	// AgentMissing: no live Lease for the node: no agent runs there.
+	AgentMissing AgentState = iota
+	// AgentSyncing: the Lease is live and the pool stream is being opened;
+	// the first snapshot has not arrived. Decide waits rather than report
+	// anything, so an operator restart writes nothing.
+	AgentSyncing
+	// AgentUnreachable: the Lease is live but the agent cannot be reached.
+	AgentUnreachable
+	// AgentReady: the pool stream is open and Pool is current.
+	AgentReady
+)
+
+func (s AgentState) String() string {
+	switch s {
+	case AgentMissing:
+		return "Missing"
+	case AgentSyncing:
+		return "Syncing"
+	case AgentUnreachable:
+		return "Unreachable"
+	case AgentReady:
+		return "Ready"
+	}
+	return "Unknown"
+}
+
+// NodeView is what is known of the node the object's pool lives on (the
+// cached status.node once set, spec.node before).
+type NodeView struct {
+	// Exists reports whether the Node object exists.
+	Exists bool
+	// Agent is the state of the node's agent.
+	Agent AgentState
+	// AgentMessage explains AgentUnreachable (the last dial or stream error).
+	AgentMessage string
+	// LeaseExpiresAt is when a live Lease expires if not renewed; zero if
+	// there is none. Decide does not need it; the controller's timer does.
+	LeaseExpiresAt time.Time
+}
+
+// PoolHealth is the pool state an agent reports.
+type PoolHealth int
+
+const (
+	PoolHealthUnknown PoolHealth = iota
+	PoolHealthOnline
+	PoolHealthDegraded
+	PoolHealthFaulted
+)
+
+// Pool is a pool as its agent reports it.
+type Pool struct {
+	Name      string
+	UUID      string
+	OwnerUID  string
+	Disks     []string
+	Health    PoolHealth
+	Capacity  int64
+	Used      int64
+	Committed int64
+	// Reason is the agent's explanation when Health is not Online.
+	Reason       string
+	ReplicaCount int
+}
+
+// PoolView is the agent's report of the pool with the object's name, valid
+// when the node's agent is AgentReady.
+type PoolView struct {
+	Found bool
+	Pool  Pool
+}
+
+// AgentError is a failed side effect, as the pool client classifies it.
+type AgentError struct {
+	// Op is the action that failed.
+	Op Action
+	// Reason is the agent's machine-readable reason (pkg/poolerr), or
+	// ReasonAgentUnavailable for transport failures and timeouts.
+	Reason string
+	// Message is the human-readable error.
+	Message string
+}
+
+// Observation is everything Decide looks at.
+type Observation struct {
+	// Object is the pool object as stored (DiskPool, or a MayastorPool
+	// through its adapter). Decide never mutates it.
+	Object *v1beta3.DiskPool
+	Node   NodeView
+	Pool   PoolView
+	// LastError is the failure of the side effect performed just before
+	// this Decide, within the same sync; nil otherwise.
+	LastError *AgentError
+	// Now stamps condition transitions.
+	Now time.Time
+}
+
+// EventType is a Kubernetes event type.
+type EventType string
+
+const (
+	EventNormal  EventType = "Normal"
+	EventWarning EventType = "Warning"
+)
+
+// Event is an event to record on the object.
+type Event struct {
+	Type    EventType
+	Reason  string
+	Message string
+}
+
+// CreateRequest is the CreatePool call a plan asks for.
+type CreateRequest struct {
+	Node     string
+	Name     string
+	OwnerUID string
+	Disks    []string
+	Labels   map[string]string
+}
+
+// DestroyRequest is the DestroyPool call a plan asks for.
+type DestroyRequest struct {
+	Node     string
+	Name     string
+	OwnerUID string
+}
+
+// Plan is the one next step. The controller writes Status (when not nil)
+// first, then performs Action, records Events, and then either decides again
+// (after a successful side effect), returns Err to the queue for a backoff
+// retry, or waits RequeueAfter (when set) for a timed look.
+type Plan struct {
+	Action  Action
+	Create  *CreateRequest
+	Destroy *DestroyRequest
+	// Status is the complete status to write; nil when unchanged.
+	Status *v1beta3.DiskPoolStatus
+	Events []Event
+	// Retry asks the queue for a rate-limited retry: something the user or
+	// the node must fix, or a transient failure.
+	Retry bool
+	// RetryReason names why, for logs and metrics.
+	RetryReason string
+	// RequeueAfter asks for a look after a fixed time (0: none).
+	RequeueAfter time.Duration
+}
+
+// Done reports whether the plan asks for no write and no side effect.
+func (p Plan) Done() bool {
+	return p.Action == ActionNone && p.Status == nil
+}
