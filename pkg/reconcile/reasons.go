@@ -34,3 +34,9 @@ const (
 	ReasonOrphaned     = "PoolOrphaned"
 	ReasonStateChanged = "PoolStateChanged"
 )
+
+// ReasonAgentTimeout marks an AgentError for a call whose outcome is
+// unknown (deadline exceeded, connection lost mid-call): the side effect may
+// have happened. Create-or-import and destroy-if-present are idempotent, so
+// the state machine simply tries again.
+const ReasonAgentTimeout = "AgentTimeout"

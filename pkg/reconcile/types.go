@@ -202,3 +202,11 @@ type Plan struct {
 func (p Plan) Done() bool {
 	return p.Action == ActionNone && p.Status == nil
 }
+
+// Error makes *AgentError an error, so the pool client can return it as one.
+func (e *AgentError) Error() string {
+	if e.Reason == "" {
+		return e.Op.String() + ": " + e.Message
+	}
+	return e.Op.String() + ": " + e.Reason + ": " + e.Message
+}
