@@ -15,6 +15,7 @@ const (
 	ReasonForeignPool       = "ForeignPool"
 	ReasonDiskClaimed       = "DiskClaimed"
 	ReasonPoolNameTaken     = "PoolNameTaken"
+	ReasonPoolDisksMismatch = "PoolDisksMismatch"
 	ReasonDiskNotAllowed    = "DiskNotAllowed"
 	ReasonInvalidSpec       = "InvalidSpec"
 	ReasonPoolInUse         = "PoolInUse"

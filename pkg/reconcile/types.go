@@ -120,6 +120,10 @@ type Pool struct {
 type PoolView struct {
 	Found bool
 	Pool  Pool
+	// FromCreate is true when Pool is the reply of a CreatePool made in
+	// this sync rather than the agent's stream (it tells Created from
+	// Imported in events).
+	FromCreate bool
 }
 
 // AgentError is a failed side effect, as the pool client classifies it.

@@ -1,0 +1,129 @@
+package reconcile
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+)
+
+// deleting decides for an object whose deletionTimestamp is set: mark it
+// Terminating, destroy its pool, then let it go. The finalizer stays while
+// the pool may still exist on the node, unless the user asks to purge.
+func (d decider) deleting() Plan {
+	if !d.hasFinalizer() {
+		return Plan{}
+	}
+	opts, hasOpts := d.obj.Annotations[v1beta3.DeleteOptsAnnotation]
+	if hasOpts && opts == v1beta3.DeleteOptsPurge {
+		return d.purge()
+	}
+	switch {
+	case d.obs.Node.Agent == AgentSyncing:
+		return Plan{}
+	case d.obs.Node.Agent != AgentReady:
+		return d.terminatingBlocked()
+	case !d.ownPool():
+		// Nothing of ours on the node (never created, already destroyed,
+		// or the name belongs to another object's pool).
+		plan := Plan{Action: ActionRemoveFinalizer}
+		if d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated() {
+			plan.Events = []Event{{EventNormal, ReasonDestroyed,
+				fmt.Sprintf("Pool %s destroyed on node %s; disks %v are empty again", orUnknown(d.obj.Status.PoolUUID), d.target.node, d.target.disks)}}
+		}
+		return plan
+	case d.obs.LastError != nil:
+		return d.destroyFailed(*d.obs.LastError)
+	case d.obj.Status.CRState != v1beta3.CRStateTerminating:
+		st := d.terminatingStatus()
+		d.setReady(&st, d.withDeleteOptsNote(condition{metav1.ConditionFalse, ReasonTerminating,
+			fmt.Sprintf("pool %s is being destroyed on node %s", d.obs.Pool.Pool.UUID, d.target.node)}))
+		return Plan{Status: &st, Events: []Event{{EventNormal, ReasonDestroying,
+			fmt.Sprintf("Destroying pool %s on node %s", d.obs.Pool.Pool.UUID, d.target.node)}}}
+	default:
+		return Plan{Action: ActionDestroyPool, Destroy: &DestroyRequest{
+			Node: d.target.node, Name: d.obj.Name, OwnerUID: string(d.obj.UID)}}
+	}
+}
+
+func (d decider) purge() Plan {
+	msg := fmt.Sprintf("Finalizer removed without contacting node %s (%s=%s)", d.target.node, v1beta3.DeleteOptsAnnotation, v1beta3.DeleteOptsPurge)
+	if d.wasCreated() || d.target.cached {
+		msg += fmt.Sprintf("; pool %s on disks %v is left on the node as an orphan and is never destroyed automatically", orUnknown(d.obj.Status.PoolUUID), d.target.disks)
+	}
+	return Plan{Action: ActionRemoveFinalizer, Events: []Event{{EventWarning, ReasonPurged, msg}}}
+}
+
+// terminatingBlocked reports a deletion that waits for the node's agent.
+func (d decider) terminatingBlocked() Plan {
+	st := d.terminatingStatus()
+	var ready condition
+	if !d.obs.Node.Exists && d.obs.Node.Agent == AgentMissing {
+		st.PoolStatus = v1beta3.PoolStatusUnknown
+		ready = condition{metav1.ConditionFalse, ReasonNodeNotFound, fmt.Sprintf("node %s does not exist, so the pool cannot be destroyed", d.target.node)}
+	} else {
+		if d.obs.Node.Agent == AgentMissing && d.wasCreated() {
+			st.PoolStatus = v1beta3.PoolStatusOffline
+		} else {
+			st.PoolStatus = v1beta3.PoolStatusUnknown
+		}
+		ready = condition{metav1.ConditionFalse, ReasonAgentUnavailable, fmt.Sprintf("the diskpool-agent on node %s is not available (%s), so the pool cannot be destroyed",
+			d.target.node, orUnknown(d.obs.Node.AgentMessage))}
+	}
+	ready.message += fmt.Sprintf("; it is destroyed when the agent returns. To let the object go without destroying the pool, annotate it with %s=%s (the pool is then left on the disk as an orphan)",
+		v1beta3.DeleteOptsAnnotation, v1beta3.DeleteOptsPurge)
+	ready = d.withDeleteOptsNote(ready)
+	d.setReady(&st, ready)
+	plan := Plan{Status: d.changed(st)}
+	if plan.Status != nil && readyReason(d.obj.Status) != ready.reason {
+		plan.Events = []Event{{EventWarning, ready.reason, ready.message}}
+	}
+	return plan
+}
+
+func (d decider) destroyFailed(e AgentError) Plan {
+	reason := ReasonDestroyFailed
+	switch e.Reason {
+	case ReasonPoolInUse:
+		reason = ReasonPoolInUse
+	case ReasonAgentUnavailable, ReasonAgentTimeout:
+		reason = ReasonAgentUnavailable
+	}
+	st := d.terminatingStatus()
+	msg := e.Message
+	if reason == ReasonPoolInUse {
+		msg = fmt.Sprintf("pool %s on node %s still holds %d replica(s) and is not destroyed; it is destroyed once they are gone (retried with backoff): %s",
+			d.obs.Pool.Pool.UUID, d.target.node, d.obs.Pool.Pool.ReplicaCount, e.Message)
+	}
+	d.setReady(&st, d.withDeleteOptsNote(condition{metav1.ConditionFalse, reason, msg}))
+	plan := Plan{Status: d.changed(st), Retry: true, RetryReason: reason}
+	if plan.Status != nil {
+		plan.Events = []Event{{EventWarning, reason, msg}}
+	}
+	return plan
+}
+
+// terminatingStatus is the current status marked Terminating.
+func (d decider) terminatingStatus() v1beta3.DiskPoolStatus {
+	st := *d.obj.Status.DeepCopy()
+	st.CRState = v1beta3.CRStateTerminating
+	st.ObservedGeneration = d.obj.Generation
+	if st.PoolStatus == "" {
+		st.PoolStatus = v1beta3.PoolStatusUnknown
+	}
+	if !d.target.cached && d.ownPool() {
+		st.Node, st.Disks = d.target.node, d.target.disks
+	}
+	return st
+}
+
+// withDeleteOptsNote says so when the delete-opts annotation has a value
+// this version does not know; it is ignored, never guessed at.
+func (d decider) withDeleteOptsNote(c condition) condition {
+	if v, ok := d.obj.Annotations[v1beta3.DeleteOptsAnnotation]; ok && v != v1beta3.DeleteOptsPurge {
+		c.message += fmt.Sprintf("; annotation %s has the unknown value %q and is ignored (the only accepted value is %q)",
+			v1beta3.DeleteOptsAnnotation, v, v1beta3.DeleteOptsPurge)
+	}
+	return c
+}
