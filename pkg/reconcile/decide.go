@@ -81,6 +81,13 @@ func (d decider) live() Plan {
 			return Plan{Action: ActionAddFinalizer}
 		}
 		return d.reportPool()
+	case d.foreignPool() && d.adopting():
+		if !d.hasFinalizer() {
+			return Plan{Action: ActionAddFinalizer}
+		}
+		req := d.createRequest()
+		req.AdoptOwnerUID = d.obs.Pool.Pool.OwnerUID
+		return Plan{Action: ActionCreatePool, Create: req}
 	case d.foreignPool():
 		p := d.obs.Pool.Pool
 		msg := fmt.Sprintf("a pool named %q (uuid %s) owned by another object (uid %s) already exists on node %s; nothing was changed. Give this %s another name, or delete the object that owns the pool",
@@ -104,6 +111,13 @@ func (d decider) live() Plan {
 // isPoolReason reports whether a Ready reason describes an existing pool.
 func isPoolReason(reason string) bool {
 	return reason == ReasonPoolOnline || reason == ReasonPoolDegraded || reason == ReasonPoolFaulted
+}
+
+// adopting reports whether the object asks to take over the pool the agent
+// reports under its name (MayastorPool migration).
+func (d decider) adopting() bool {
+	owner := d.obj.Annotations[v1beta3.AdoptPoolOwnerAnnotation]
+	return owner != "" && owner == d.obs.Pool.Pool.OwnerUID
 }
 
 // kindName is how messages name the object kind; adapters share the

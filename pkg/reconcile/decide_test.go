@@ -135,6 +135,16 @@ func TestDecide(t *testing.T) {
 		{name: "name taken by another object's pool: nothing is touched", obj: object(withFinalizer), node: ready, pool: foreign(),
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonPoolNameTaken, readyIs: metav1.ConditionFalse, events: ReasonPoolNameTaken, retry: true},
 
+		// Migration: adopt a MayastorPool's pool.
+		{name: "adopting asks for the finalizer first", obj: object(annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else")), node: ready, pool: foreign(),
+			action: ActionAddFinalizer},
+		{name: "adopting hands the named owner's pool over", obj: object(withFinalizer, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else")), node: ready, pool: foreign(),
+			action: ActionCreatePool, createOn: []string{"/dev/sdb"}},
+		{name: "adopt annotation naming another owner does not take the pool", obj: object(withFinalizer, annotated(v1beta3.AdoptPoolOwnerAnnotation, "third")), node: ready, pool: foreign(),
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonPoolNameTaken, readyIs: metav1.ConditionFalse, events: ReasonPoolNameTaken, retry: true},
+		{name: "deleting before the hand-over leaves the old owner's pool alone", obj: object(withFinalizer, deleted, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else")), node: ready, pool: foreign(),
+			action: ActionRemoveFinalizer},
+
 		// Re-import.
 		{name: "created pool missing from the agent is re-imported on the cached disks", obj: object(withFinalizer, created, func(o *v1beta3.DiskPool) {
 			o.Spec.Disks = []string{"/dev/other"}
@@ -177,6 +187,15 @@ func TestDecide(t *testing.T) {
 			if tt.createOn != nil {
 				if plan.Create == nil || strings.Join(plan.Create.Disks, ",") != strings.Join(tt.createOn, ",") || plan.Create.OwnerUID != uid {
 					t.Errorf("create request = %+v, want disks %v owner %s", plan.Create, tt.createOn, uid)
+				}
+			}
+			if plan.Create != nil {
+				wantAdopt := ""
+				if tt.obj.Annotations[v1beta3.AdoptPoolOwnerAnnotation] == tt.pool.Pool.OwnerUID && tt.pool.Found {
+					wantAdopt = tt.pool.Pool.OwnerUID
+				}
+				if plan.Create.AdoptOwnerUID != wantAdopt {
+					t.Errorf("adopt owner = %q, want %q", plan.Create.AdoptOwnerUID, wantAdopt)
 				}
 			}
 			if plan.Action == ActionDestroyPool && (plan.Destroy == nil || plan.Destroy.OwnerUID != uid || plan.Destroy.Node != "node-a") {

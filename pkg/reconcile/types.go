@@ -173,6 +173,8 @@ type CreateRequest struct {
 	OwnerUID string
 	Disks    []string
 	Labels   map[string]string
+	// AdoptOwnerUID, when set, hands over a pool owned by that UID.
+	AdoptOwnerUID string
 }
 
 // DestroyRequest is the DestroyPool call a plan asks for.
