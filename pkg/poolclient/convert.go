@@ -58,5 +58,7 @@ func createRequestToProto(req reconcile.CreateRequest) *agentv1.CreatePoolReques
 		OwnerUid: req.OwnerUID,
 		Disks:    slices.Clone(req.Disks),
 		Labels:   req.Labels,
+		// Set only by the MayastorPool migration: hand over that owner's pool.
+		AdoptOwnerUid: req.AdoptOwnerUID,
 	}
 }
