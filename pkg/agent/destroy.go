@@ -1,0 +1,88 @@
+package agent
+
+import (
+	"context"
+	"errors"
+
+	"k8s.io/klog/v2"
+
+	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
+	"github.com/diskpool/diskpool-operator/pkg/disk"
+	"github.com/diskpool/diskpool-operator/pkg/disk/label"
+)
+
+// DestroyPool erases the pool's labels and forgets it. A missing pool is
+// success; a pool with replicas or another owner is refused.
+func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest) (*agentv1.DestroyPoolResponse, error) {
+	if err := validatePoolName(req.GetName()); err != nil {
+		return nil, err
+	}
+	if err := validateOwner("owner_uid", req.GetOwnerUid(), true); err != nil {
+		return nil, err
+	}
+	logger := klog.FromContext(ctx).WithValues("pool", req.GetName())
+	a.opMu.Lock()
+	defer a.opMu.Unlock()
+
+	p := a.get(req.GetName())
+	switch {
+	case p == nil:
+		return &agentv1.DestroyPoolResponse{}, nil
+	case p.label.OwnerUID != req.GetOwnerUid():
+		return nil, errOwnerMismatch(req.GetName(), req.GetOwnerUid(), p.label.OwnerUID)
+	case len(p.label.Replicas) > 0:
+		return nil, errInUse(req.GetName(), len(p.label.Replicas))
+	}
+	for _, m := range p.members {
+		if err := a.eraseMember(ctx, p, m); err != nil {
+			return nil, errIO(req.GetName(), m.disk.Disk, err)
+		}
+	}
+	a.remove(req.GetName())
+	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
+	a.saveKnownDisks(ctx)
+	return &agentv1.DestroyPoolResponse{}, nil
+}
+
+// eraseMember zeroes the label areas of one disk of p, but only when the disk
+// still carries p's label (or, for a corrupt pool, a diskpool label): a disk
+// that is gone or now holds something else is left alone.
+func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
+	logger := klog.FromContext(ctx).WithValues("pool", p.label.Name, "disk", m.disk.Disk)
+	if m.disk.ID.Kind == 0 {
+		logger.Info("Disk is missing; its label, if it comes back, will read as a foreign pool")
+		return nil
+	}
+	pr, err := a.probeDisk(m.disk)
+	if errors.Is(err, disk.ErrNotFound) || errors.Is(err, disk.ErrChanged) {
+		logger.Info("Disk is gone; its label, if it comes back, will read as a foreign pool", "err", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ours := false
+	switch pr.content {
+	case contentLabel, contentOverwritten:
+		ours = pr.found.Label.UUID == p.label.UUID
+	case contentCorruptLabel:
+		ours = p.corrupt
+	}
+	if !ours {
+		logger.Info("Disk no longer carries this pool's label; leaving it untouched", "path", m.disk.Path)
+		return nil
+	}
+	dev, err := a.cfg.Opener.Open(m.disk, true)
+	if err != nil {
+		return err
+	}
+	var recorded int64
+	if pr.found.Label != nil {
+		recorded = pr.found.Label.DiskSize
+	}
+	err = label.Erase(dev, max(recorded, m.recorded))
+	if cerr := dev.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,85 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"k8s.io/klog/v2"
+)
+
+// knownDisksFile, in Config.StateDir, lists the disk paths of the pools the
+// agent had, so Import finds them even when they are not in Config.Disks.
+// It is a hint: the labels on the disks are the truth.
+const knownDisksFile = "known-disks.json"
+
+type knownDisks struct {
+	Disks []string `json:"disks"`
+}
+
+// saveKnownDisks rewrites the state file; failures are logged, not returned
+// (the pools are safe on their disks either way).
+func (a *Agent) saveKnownDisks(ctx context.Context) {
+	if a.cfg.StateDir == "" {
+		return
+	}
+	var kd knownDisks
+	for _, p := range a.all() {
+		for _, m := range p.members {
+			if m.disk.Path != "" {
+				kd.Disks = append(kd.Disks, m.disk.Path)
+			}
+		}
+	}
+	sort.Strings(kd.Disks)
+	if err := writeFileAtomic(filepath.Join(a.cfg.StateDir, knownDisksFile), kd); err != nil {
+		klog.FromContext(ctx).Error(err, "Cannot save the list of known disks; pools are still found by --disk", "stateDir", a.cfg.StateDir)
+	}
+}
+
+func (a *Agent) loadKnownDisks() ([]string, error) {
+	if a.cfg.StateDir == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(filepath.Join(a.cfg.StateDir, knownDisksFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var kd knownDisks
+	if err := json.Unmarshal(b, &kd); err != nil {
+		return nil, fmt.Errorf("%s: %w", knownDisksFile, err)
+	}
+	return kd.Disks, nil
+}
+
+func writeFileAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
