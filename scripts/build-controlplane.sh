@@ -62,7 +62,11 @@ run_build() {
 	: >"${log}"
 	(
 		while sleep "${tick}"; do
-			echo "  ... $(fmt_duration $((SECONDS - start))) elapsed, $(wc -l <"${log}") packages compiled"
+			# go build -v prints each package it compiles; the go command
+			# prints "go: downloading" for each module it fetches first.
+			downloaded=$(grep -c '^go: downloading' "${log}" || true)
+			compiled=$(grep -vc '^go: ' "${log}" || true)
+			echo "  ... $(fmt_duration $((SECONDS - start))) elapsed: ${downloaded} modules downloaded, ${compiled} packages compiled"
 		done
 	) &
 	ticker_pid=$!
