@@ -1,0 +1,300 @@
+package agentwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	coordinationinformers "k8s.io/client-go/informers/coordination/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	"github.com/diskpool/diskpool-operator/pkg/poolclient"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+)
+
+const (
+	// DefaultConnectTimeout bounds the wait for an agent's first pool
+	// snapshot after dialling it.
+	DefaultConnectTimeout = 10 * time.Second
+)
+
+// DefaultBackoff spaces the re-opening of a failed pool stream: 0.5s, 1s,
+// 2s, 4s, 8s, 16s, then 30s for as long as the agent's Lease stays live,
+// each plus up to 20% jitter so agents that fail together (an operator
+// network blip) are not redialled in lockstep. It restarts at 0.5s after a
+// stream that reached its snapshot.
+var DefaultBackoff = wait.Backoff{
+	Duration: 500 * time.Millisecond,
+	Factor:   2,
+	Jitter:   0.2,
+	Steps:    math.MaxInt32,
+	Cap:      30 * time.Second,
+}
+
+// Options configures a Tracker.
+type Options struct {
+	// Namespace of the agent Leases; Leases elsewhere are ignored. Empty
+	// accepts every namespace the informer sees.
+	Namespace string
+	// Leases is an informer of agent Leases; the caller filters it with
+	// agentlease.Selector() and starts it.
+	Leases coordinationinformers.LeaseInformer
+	// Client configures the connections to the agents. Node is set per
+	// agent by the Tracker.
+	Client poolclient.Options
+	// OnChange is called, never under a lock, when something Agent or Pool
+	// report changed: pool "" means every pool of node (the agent appeared,
+	// disappeared, became unreachable or resynced). It must not block.
+	OnChange func(node, pool string)
+	// Clock drives Lease expiry, connect timeouts and reconnect backoff;
+	// nil means the real clock.
+	Clock clock.WithTicker
+	// ConnectTimeout bounds the wait for the first snapshot of a stream;
+	// zero means DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// Backoff spaces reconnects; a zero Duration means DefaultBackoff.
+	Backoff wait.Backoff
+	// Metrics records agent states and reconnects; nil records nothing.
+	Metrics *Metrics
+}
+
+// Tracker follows the agents of every node with an agent Lease. Construct
+// it with New, start it with Run. Its methods are safe for concurrent use.
+type Tracker struct {
+	namespace      string
+	clientOpts     poolclient.Options
+	onChange       func(node, pool string)
+	clock          clock.WithTicker
+	connectTimeout time.Duration
+	backoff        wait.Backoff
+	metrics        *Metrics
+
+	registration cache.ResourceEventHandlerRegistration
+	registerErr  error
+
+	// expiryKick wakes the expiry loop when a Lease expires earlier than
+	// its timer.
+	expiryKick chan struct{}
+	// wg counts the goroutines Run waits for.
+	wg sync.WaitGroup
+
+	mu sync.RWMutex
+	// nodes holds every node with an agent Lease.
+	nodes map[string]*node
+	// started is set by Run; running is true while Run has not been
+	// cancelled. Before Run and after it, Lease events are only recorded.
+	started, running bool
+	// ctx is Run's context, the parent of every stream.
+	ctx    context.Context
+	logger klog.Logger
+	// lastGen numbers connections, so events of a replaced one are ignored.
+	lastGen uint64
+	// nextExpiry is when the expiry loop's timer fires; zero if idle.
+	nextExpiry time.Time
+}
+
+// node is what the Tracker knows of one node's agent; guarded by
+// Tracker.mu.
+type node struct {
+	name string
+
+	// From the Lease.
+	leaseKey  string
+	holder    string
+	endpoint  string
+	expiresAt time.Time
+
+	state   reconcile.AgentState
+	message string
+	pools   poolCache
+
+	// conn is the running connection to endpoint, nil when none.
+	conn *connection
+	// client is conn's current client; nil until dialled, and after a
+	// stream found the endpoint serving another node.
+	client *poolclient.Client
+}
+
+// connection is one stream goroutine for one endpoint.
+type connection struct {
+	gen      uint64
+	endpoint string
+	cancel   context.CancelFunc
+}
+
+// change is an OnChange call to make after unlocking.
+type change struct{ node, pool string }
+
+// New returns a Tracker and registers its Lease event handlers. It starts
+// no goroutine.
+func New(opts Options) *Tracker {
+	t := &Tracker{
+		namespace:      opts.Namespace,
+		clientOpts:     opts.Client,
+		onChange:       opts.OnChange,
+		clock:          opts.Clock,
+		connectTimeout: opts.ConnectTimeout,
+		backoff:        opts.Backoff,
+		metrics:        opts.Metrics,
+		expiryKick:     make(chan struct{}, 1),
+		nodes:          map[string]*node{},
+		logger:         klog.Background(),
+	}
+	if t.onChange == nil {
+		t.onChange = func(string, string) {}
+	}
+	if t.clock == nil {
+		t.clock = clock.RealClock{}
+	}
+	if t.connectTimeout <= 0 {
+		t.connectTimeout = DefaultConnectTimeout
+	}
+	if t.backoff.Duration <= 0 {
+		t.backoff = DefaultBackoff
+	}
+	if opts.Leases == nil {
+		t.registerErr = errors.New("agentwatch: Options.Leases is nil")
+		return t
+	}
+	t.registration, t.registerErr = opts.Leases.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    t.onLeaseAdd,
+		UpdateFunc: t.onLeaseUpdate,
+		DeleteFunc: t.onLeaseDelete,
+	})
+	if t.registerErr != nil {
+		t.registerErr = fmt.Errorf("agentwatch: register Lease handler: %w", t.registerErr)
+	}
+	return t
+}
+
+// HasSynced reports whether the Lease informer has synced and every Lease
+// of its initial list has reached the Tracker.
+func (t *Tracker) HasSynced() bool {
+	return t.registration != nil && t.registration.HasSynced()
+}
+
+// Run opens streams to the live agents and follows the Leases until ctx
+// ends; then it closes every stream and returns once all its goroutines
+// have stopped. It returns an error only if the Tracker could not be set up.
+func (t *Tracker) Run(ctx context.Context) error {
+	if t.registerErr != nil {
+		return t.registerErr
+	}
+	logger := klog.FromContext(ctx).WithName("agentwatch")
+	ctx = klog.NewContext(ctx, logger)
+
+	t.mu.Lock()
+	if t.started {
+		t.mu.Unlock()
+		return errors.New("agentwatch: Run called twice")
+	}
+	t.started, t.running, t.ctx, t.logger = true, true, ctx, logger
+	var changes []change
+	for _, n := range t.nodes {
+		changes = append(changes, t.syncLocked(n)...)
+	}
+	t.wg.Add(1)
+	go t.runExpiry(ctx)
+	t.mu.Unlock()
+	t.notify(changes)
+
+	logger.Info("Started agent tracker")
+	<-ctx.Done()
+	logger.Info("Stopping agent tracker")
+
+	t.mu.Lock()
+	t.running = false
+	for _, n := range t.nodes {
+		t.stopConnLocked(n)
+	}
+	t.mu.Unlock()
+	t.wg.Wait()
+	logger.Info("Stopped agent tracker")
+	return nil
+}
+
+// Agent returns the state of node's agent, a message that explains it
+// (the last stream error when AgentUnreachable), and when its Lease expires
+// if not renewed (zero without a live Lease).
+func (t *Tracker) Agent(nodeName string) (state reconcile.AgentState, message string, expiresAt time.Time) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	n := t.nodes[nodeName]
+	if n == nil {
+		return reconcile.AgentMissing, "", time.Time{}
+	}
+	if n.state == reconcile.AgentMissing {
+		return n.state, n.message, time.Time{}
+	}
+	return n.state, n.message, n.expiresAt
+}
+
+// Pool returns the pool called name as node's agent last reported it (or
+// as this Tracker's own CreatePool returned it). It is meaningful only while
+// Agent(node) is AgentReady.
+func (t *Tracker) Pool(nodeName, name string) reconcile.PoolView {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	n := t.nodes[nodeName]
+	if n == nil {
+		return reconcile.PoolView{}
+	}
+	p, ok := n.pools.get(name)
+	return reconcile.PoolView{Found: ok, Pool: p}
+}
+
+// Pools returns every pool node's agent last reported, sorted by name (for
+// orphan reporting and metrics).
+func (t *Tracker) Pools(nodeName string) []reconcile.Pool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	n := t.nodes[nodeName]
+	if n == nil {
+		return nil
+	}
+	return n.pools.list()
+}
+
+// Nodes returns the nodes with an agent Lease, live or not, sorted.
+func (t *Tracker) Nodes() []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]string, 0, len(t.nodes))
+	for name := range t.nodes {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (t *Tracker) notify(changes []change) {
+	for _, c := range changes {
+		t.onChange(c.node, c.pool)
+	}
+}
+
+// setStateLocked moves n to state and returns the OnChange calls it needs:
+// one for the whole node on any change of state but into AgentSyncing
+// (Decide waits while syncing; the snapshot or the failure that ends it
+// notifies). A new message alone notifies nobody: a flapping error text
+// must not re-reconcile every pool of the node.
+func (t *Tracker) setStateLocked(n *node, state reconcile.AgentState, message string) []change {
+	old := n.state
+	n.state, n.message = state, message
+	if old == state {
+		return nil
+	}
+	t.metrics.transition(old, state)
+	t.logger.V(2).Info("Agent state changed", "node", n.name, "from", old.String(), "to", state.String(), "message", message)
+	if state == reconcile.AgentSyncing {
+		return nil
+	}
+	return []change{{node: n.name}}
+}
