@@ -262,3 +262,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// content probes a disk directly.
+func (h *harness) content(path string) content {
+	h.t.Helper()
+	r, err := h.cfg.Resolver.Resolve(path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	pr, err := h.agent.probeDisk(r)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return pr.content
+}
