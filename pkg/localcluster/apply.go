@@ -2,6 +2,7 @@ package localcluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,7 +26,11 @@ const FieldManager = "localcluster"
 // served.
 const establishTimeout = 30 * time.Second
 
-var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+var (
+	crdGVR      = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	crdGK       = schema.GroupKind{Group: crdGVR.Group, Kind: "CustomResourceDefinition"}
+	namespaceGK = schema.GroupKind{Kind: "Namespace"}
+)
 
 // Apply applies the objects in the given YAML or JSON files and directories
 // (see ReadManifests) with server-side apply, as the admin user.
@@ -61,10 +66,10 @@ func ApplyObjects(ctx context.Context, cfg *rest.Config, objs ...*unstructured.U
 
 	var crds, namespaces, others []*unstructured.Unstructured
 	for _, o := range objs {
-		switch gk := o.GroupVersionKind().GroupKind(); {
-		case gk == schema.GroupKind{Group: crdGVR.Group, Kind: "CustomResourceDefinition"}:
+		switch o.GroupVersionKind().GroupKind() {
+		case crdGK:
 			crds = append(crds, o)
-		case gk == schema.GroupKind{Kind: "Namespace"}:
+		case namespaceGK:
 			namespaces = append(namespaces, o)
 		default:
 			others = append(others, o)
@@ -166,7 +171,7 @@ func waitEstablished(ctx context.Context, dyn dynamic.Interface, name string) er
 		return false, nil
 	})
 	if err != nil {
-		return fmt.Errorf("wait for CRD %s to be established: %w (last: %v)", name, err, lastErr)
+		return fmt.Errorf("wait for CRD %s to be established: %w", name, errors.Join(err, lastErr))
 	}
 	return nil
 }

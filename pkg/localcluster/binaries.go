@@ -1,7 +1,6 @@
 package localcluster
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -107,15 +106,12 @@ func RepoRoot() (string, error) {
 }
 
 func isRepoRoot(dir string) bool {
-	f, err := os.Open(filepath.Join(dir, "go.mod"))
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		if rest, ok := strings.CutPrefix(line, "module "); ok {
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
 			return strings.Trim(strings.TrimSpace(rest), `"`) == ModulePath
 		}
 	}

@@ -114,7 +114,7 @@ func newCluster(opts Options) (_ *Cluster, err error) {
 		}
 		defer func() {
 			if err != nil {
-				os.RemoveAll(dir)
+				err = errors.Join(err, os.RemoveAll(dir))
 			}
 		}()
 		c.workDir, c.removeWorkDir = dir, !opts.KeepWorkDir

@@ -57,14 +57,14 @@ func TestCluster(t *testing.T) {
 	c := localclustertest.Start(t, localcluster.Options{UnsafeNoFsync: true})
 	t.Logf("etcd and kube-apiserver ready in %s at %s", time.Since(began).Round(time.Millisecond), c.APIServerURL())
 
-	t.Run("Version", func(t *testing.T) { testVersion(ctx, t, c) })
+	t.Run("Version", func(t *testing.T) { testVersion(t, c) })
 	t.Run("KubectlVersion", func(t *testing.T) { testKubectlVersion(ctx, t, c) })
 	t.Run("RBAC", func(t *testing.T) { testRBAC(ctx, t, c) })
 	t.Run("CreateNodes", func(t *testing.T) { testCreateNodes(ctx, t, c) })
 	t.Run("ApplySurvivesRestarts", func(t *testing.T) { testApplySurvivesRestarts(ctx, t, c) })
 }
 
-func testVersion(ctx context.Context, t *testing.T, c *localcluster.Cluster) {
+func testVersion(t *testing.T, c *localcluster.Cluster) {
 	cs := kubernetes.NewForConfigOrDie(c.RESTConfig())
 	v, err := cs.Discovery().ServerVersion()
 	if err != nil {

@@ -73,7 +73,7 @@ func etcdHealthy(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func etcdHealthy(ctx context.Context, url string) error {
 // stop too.
 func stopAfter(p *Process, err error) error {
 	if stopErr := p.Stop(); stopErr != nil {
-		return fmt.Errorf("%w (and: %v)", err, stopErr)
+		return fmt.Errorf("%w; stopping it failed too: %w", err, stopErr)
 	}
 	return err
 }

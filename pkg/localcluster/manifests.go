@@ -1,6 +1,7 @@
 package localcluster
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -69,12 +70,11 @@ func isKustomization(name string) bool {
 }
 
 func readManifestFile(path string) ([]*unstructured.Unstructured, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read manifests: %w", err)
 	}
-	defer f.Close()
-	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var objs []*unstructured.Unstructured
 	for doc := 1; ; doc++ {
 		var content map[string]any

@@ -61,7 +61,12 @@ func StartProcess(cfg ProcessConfig) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start %s: open log: %w", cfg.Name, err)
 	}
-	fmt.Fprintf(logFile, "==== %s: starting %s %q\n", time.Now().Format(time.RFC3339Nano), cfg.Path, cfg.Args)
+	// The child gets its own copy of the descriptor; the parent's copy is
+	// only needed until the child has started.
+	defer func() { _ = logFile.Close() }()
+	if _, err := fmt.Fprintf(logFile, "==== %s: starting %s %q\n", time.Now().Format(time.RFC3339Nano), cfg.Path, cfg.Args); err != nil {
+		return nil, fmt.Errorf("start %s: write log: %w", cfg.Name, err)
+	}
 
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	cmd.Dir = cfg.Dir
@@ -70,13 +75,11 @@ func StartProcess(cfg ProcessConfig) (*Process, error) {
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = sysProcAttr(cfg.SurviveParent)
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", cfg.Name, err)
 	}
 	p := &Process{cfg: cfg, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
-		logFile.Close()
 		close(p.done)
 	}()
 	return p, nil
@@ -167,7 +170,7 @@ func tailFile(path string, n int) string {
 	if err != nil {
 		return fmt.Sprintf("(cannot read %s: %v)", path, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if info, err := f.Stat(); err == nil && info.Size() > maxRead {
 		if _, err := f.Seek(-maxRead, io.SeekEnd); err != nil {
 			return fmt.Sprintf("(cannot read %s: %v)", path, err)

@@ -32,13 +32,17 @@ func waitReady(ctx context.Context, p *Process, timeout time.Duration, check fun
 		}
 		select {
 		case <-p.Done():
-			return fmt.Errorf("%s (pid %d) exited (%v) before it was ready: %v\n---- tail of %s ----\n%s",
-				p.Name(), p.PID(), p.Wait(context.Background()), err, p.LogPath(), p.LogTail(logTailLines))
+			exit := "exit status 0"
+			if exitErr := p.Wait(context.Background()); exitErr != nil {
+				exit = exitErr.Error()
+			}
+			return fmt.Errorf("%s (pid %d) exited (%s) before it was ready: %w\n---- tail of %s ----\n%s",
+				p.Name(), p.PID(), exit, err, p.LogPath(), p.LogTail(logTailLines))
 		case <-deadline.Done():
 			if ctx.Err() != nil {
 				return fmt.Errorf("wait for %s (pid %d): %w", p.Name(), p.PID(), ctx.Err())
 			}
-			return fmt.Errorf("%s (pid %d) not ready after %s: %v\n---- tail of %s ----\n%s",
+			return fmt.Errorf("%s (pid %d) not ready after %s: %w\n---- tail of %s ----\n%s",
 				p.Name(), p.PID(), timeout, err, p.LogPath(), p.LogTail(logTailLines))
 		case <-ticker.C:
 		}
