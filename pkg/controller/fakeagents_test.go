@@ -1,0 +1,142 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+)
+
+// fakeAgents is an in-memory Agents: per node an agent state and the pools
+// on it. CreatePool and DestroyPool behave like the real agent
+// (create-or-import by owner, destroy refused while replicas remain,
+// destroy of a missing pool succeeds) unless an error is injected.
+type fakeAgents struct {
+	mu        sync.Mutex
+	agents    map[string]reconcile.AgentState
+	messages  map[string]string
+	pools     map[string]map[string]reconcile.Pool
+	createErr *reconcile.AgentError
+	// destroyErr, when set, is returned by every DestroyPool.
+	destroyErr error
+	// block, when set, makes calls wait for ctx to end.
+	block bool
+	calls []string
+	uuids int
+}
+
+func newFakeAgents() *fakeAgents {
+	return &fakeAgents{
+		agents:   map[string]reconcile.AgentState{},
+		messages: map[string]string{},
+		pools:    map[string]map[string]reconcile.Pool{},
+	}
+}
+
+func (f *fakeAgents) setAgent(node string, s reconcile.AgentState, msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.agents[node] = s
+	f.messages[node] = msg
+}
+
+func (f *fakeAgents) setPool(node string, p reconcile.Pool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.pools[node] == nil {
+		f.pools[node] = map[string]reconcile.Pool{}
+	}
+	f.pools[node][p.Name] = p
+}
+
+func (f *fakeAgents) updatePool(node, name string, fn func(*reconcile.Pool)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.pools[node][name]
+	fn(&p)
+	f.pools[node][name] = p
+}
+
+func (f *fakeAgents) takeCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.calls
+	f.calls = nil
+	return c
+}
+
+func (f *fakeAgents) Agent(node string) (reconcile.AgentState, string, time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.agents[node]
+	if !ok {
+		return reconcile.AgentMissing, "", time.Time{}
+	}
+	return s, f.messages[node], time.Time{}
+}
+
+func (f *fakeAgents) Pool(node, name string) reconcile.PoolView {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.pools[node][name]
+	return reconcile.PoolView{Found: ok, Pool: p}
+}
+
+func (f *fakeAgents) CreatePool(ctx context.Context, req reconcile.CreateRequest) (reconcile.Pool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf("CreatePool %s/%s %v", req.Node, req.Name, req.Disks))
+	if f.block {
+		f.mu.Unlock()
+		<-ctx.Done()
+		f.mu.Lock()
+		return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonAgentTimeout, Message: ctx.Err().Error()}
+	}
+	if f.createErr != nil {
+		return reconcile.Pool{}, f.createErr
+	}
+	if f.agents[req.Node] != reconcile.AgentReady {
+		return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonAgentUnavailable, Message: "no agent"}
+	}
+	if p, ok := f.pools[req.Node][req.Name]; ok {
+		if p.OwnerUID != req.OwnerUID {
+			return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonPoolNameTaken, Message: "taken"}
+		}
+		return p, nil
+	}
+	f.uuids++
+	p := reconcile.Pool{
+		Name: req.Name, UUID: fmt.Sprintf("uuid-%d", f.uuids), OwnerUID: req.OwnerUID, Disks: slices.Clone(req.Disks),
+		Health: reconcile.PoolHealthOnline, Capacity: 10 << 30, Used: 0, Committed: 0,
+	}
+	if f.pools[req.Node] == nil {
+		f.pools[req.Node] = map[string]reconcile.Pool{}
+	}
+	f.pools[req.Node][req.Name] = p
+	return p, nil
+}
+
+func (f *fakeAgents) DestroyPool(ctx context.Context, req reconcile.DestroyRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fmt.Sprintf("DestroyPool %s/%s", req.Node, req.Name))
+	if f.destroyErr != nil {
+		return f.destroyErr
+	}
+	p, ok := f.pools[req.Node][req.Name]
+	if !ok {
+		return nil
+	}
+	if p.OwnerUID != req.OwnerUID {
+		return &reconcile.AgentError{Op: reconcile.ActionDestroyPool, Reason: "OwnerMismatch", Message: "not yours"}
+	}
+	if p.ReplicaCount > 0 {
+		return &reconcile.AgentError{Op: reconcile.ActionDestroyPool, Reason: reconcile.ReasonPoolInUse,
+			Message: fmt.Sprintf("pool %s holds %d replicas", p.Name, p.ReplicaCount)}
+	}
+	delete(f.pools[req.Node], req.Name)
+	return nil
+}

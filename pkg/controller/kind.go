@@ -1,0 +1,64 @@
+package controller
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/cache"
+
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+)
+
+// FieldManager names the operator in managedFields of everything it writes.
+const FieldManager = "diskpool-operator"
+
+// object is a pool object as the sync loop handles it: the v1beta3 view
+// Decide works on and the object as stored, which writes and events use.
+// For a DiskPool both are the same pointer. Neither is ever mutated: they
+// may be the informer cache's copies.
+type object struct {
+	view   *v1beta3.DiskPool
+	stored runtime.Object
+}
+
+// kindAdapter is the seam between the one sync loop and a pool resource
+// kind. The DiskPool adapter is an identity; a MayastorPool adapter converts
+// to and from the v1beta3 view, so both kinds share every decision and write
+// path instead of having a controller each.
+type kindAdapter interface {
+	// Kind names the kind in queue keys, logs and metrics ("DiskPool").
+	Kind() string
+	// Resource names the resource in write metrics ("diskpools").
+	Resource() string
+	// Get returns the object from the informer cache; ok is false when it
+	// is gone.
+	Get(namespace, name string) (obj object, ok bool, err error)
+	// UpdateFinalizers writes obj with its finalizers replaced, by Update:
+	// obj's resourceVersion and UID are preconditions, so a stale copy or a
+	// recreated object of the same name fails with a conflict.
+	UpdateFinalizers(ctx context.Context, obj object, finalizers []string) (object, error)
+	// UpdateStatus writes status through the status subresource.
+	UpdateStatus(ctx context.Context, obj object, status *v1beta3.DiskPoolStatus) (object, error)
+	// KeysOnNode returns the objects whose effective node (status.node once
+	// set, spec.node before) is node.
+	KeysOnNode(node string) ([]cache.ObjectName, error)
+	// InformerSynced reports the adapter's informers' sync state and
+	// event handler registrations.
+	InformerSynced() []cache.InformerSynced
+}
+
+// key is a workqueue item: one object of one kind.
+type key struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+func (k key) String() string {
+	return k.Kind + ":" + k.Namespace + "/" + k.Name
+}
+
+// objectName returns the namespace/name of k, for klog.KRef.
+func (k key) objectName() cache.ObjectName {
+	return cache.ObjectName{Namespace: k.Namespace, Name: k.Name}
+}

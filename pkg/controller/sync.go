@@ -1,0 +1,257 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+)
+
+// maxSteps bounds the decide-and-execute loop of one sync. A create takes
+// four decisions (add the finalizer, create the pool, write Created, done)
+// and a delete three (write Terminating, destroy, remove the finalizer); a
+// failed side effect adds one. A loop that has not settled by then is a state
+// machine bug: the sync fails, so the queue backs off instead of spinning.
+const maxSteps = 6
+
+// syncHandler reconciles one object: it observes the object, its node and
+// its pool, then decides and executes until the plan is done (no write, no
+// side effect) or asks for a retry or a timed look. Every write
+// uses the object the previous write returned, so the resourceVersion
+// chain holds and a stale cache fails with a conflict instead of
+// overwriting. It writes nothing when nothing changed.
+func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
+	start := c.clock.Now()
+	requeued := false
+	defer func() {
+		c.metrics.ObserveReconcile(k.Kind, resultOf(err, requeued), c.clock.Since(start))
+	}()
+	logger := klog.FromContext(ctx)
+
+	adapter, ok := c.kinds[k.Kind]
+	if !ok {
+		return fmt.Errorf("no adapter for kind %q", k.Kind)
+	}
+	obj, exists, err := adapter.Get(k.Namespace, k.Name)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		logger.V(4).Info("Object is gone")
+		c.echoes.forget(k)
+		return nil
+	}
+
+	obs, err := c.observe(obj)
+	if err != nil {
+		return err
+	}
+	for step := range maxSteps {
+		plan := reconcile.Decide(obs)
+		logger.V(4).Info("Decided", "step", step, "action", plan.Action, "writeStatus", plan.Status != nil,
+			"events", len(plan.Events), "retry", plan.Retry, "requeueAfter", plan.RequeueAfter)
+
+		if plan.Status != nil {
+			if obj, err = c.updateStatus(ctx, k, adapter, obj, plan.Status); err != nil {
+				return ignoreNotFound(err)
+			}
+			obs.Object = obj.view
+			logger.V(2).Info("Updated status", "crState", obj.view.Status.CRState,
+				"poolStatus", obj.view.Status.PoolStatus, "ready", readyReason(obj.view))
+		}
+		c.recordEvents(obj, plan)
+		obs.LastError = nil
+
+		switch plan.Action {
+		case reconcile.ActionNone:
+			switch {
+			case plan.Retry:
+				return &retryError{reason: plan.RetryReason}
+			case plan.RequeueAfter > 0:
+				c.queue.AddAfter(k, plan.RequeueAfter)
+				requeued = true
+				return nil
+			case plan.Status == nil:
+				return nil // Done.
+			}
+			// The status just written may be what the next step waits
+			// for (Terminating before destroy): decide again.
+
+		case reconcile.ActionAddFinalizer:
+			if obj, err = c.updateFinalizers(ctx, k, adapter, obj, addFinalizer(obj.view.Finalizers)); err != nil {
+				return ignoreNotFound(err)
+			}
+			obs.Object = obj.view
+			logger.V(2).Info("Added finalizer")
+
+		case reconcile.ActionRemoveFinalizer:
+			if obj, err = c.updateFinalizers(ctx, k, adapter, obj, removeFinalizer(obj.view.Finalizers)); err != nil {
+				return ignoreNotFound(err)
+			}
+			logger.V(2).Info("Removed finalizer")
+			if obj.view.DeletionTimestamp != nil {
+				// The API server deletes the object once its last
+				// finalizer is gone; there is nothing left to write.
+				return nil
+			}
+			obs.Object = obj.view
+
+		case reconcile.ActionCreatePool:
+			if plan.Create == nil {
+				return errors.New("plan to create a pool without a request")
+			}
+			pool, err := c.agents.CreatePool(ctx, *plan.Create)
+			if err != nil {
+				if obs.LastError, err = agentError(ctx, reconcile.ActionCreatePool, err); err != nil {
+					return err
+				}
+				logger.V(2).Info("Creating the pool failed", "node", klog.KRef("", plan.Create.Node), "reason", obs.LastError.Reason, "message", obs.LastError.Message)
+				break
+			}
+			obs.Pool = reconcile.PoolView{Found: true, Pool: pool, FromCreate: true}
+			logger.V(2).Info("Created pool", "node", klog.KRef("", plan.Create.Node), "poolUUID", pool.UUID)
+
+		case reconcile.ActionDestroyPool:
+			if plan.Destroy == nil {
+				return errors.New("plan to destroy a pool without a request")
+			}
+			if err := c.agents.DestroyPool(ctx, *plan.Destroy); err != nil {
+				if obs.LastError, err = agentError(ctx, reconcile.ActionDestroyPool, err); err != nil {
+					return err
+				}
+				logger.V(2).Info("Destroying the pool failed", "node", klog.KRef("", plan.Destroy.Node), "reason", obs.LastError.Reason, "message", obs.LastError.Message)
+				break
+			}
+			obs.Pool = reconcile.PoolView{}
+			logger.V(2).Info("Destroyed pool", "node", klog.KRef("", plan.Destroy.Node))
+
+		default:
+			return fmt.Errorf("plan with unknown action %v", plan.Action)
+		}
+	}
+	return fmt.Errorf("reconcile did not settle after %d steps", maxSteps)
+}
+
+// observe builds the observation of obj: its node and its pool as known
+// right now.
+func (c *Controller) observe(obj object) (reconcile.Observation, error) {
+	node := EffectiveNode(obj.view)
+	nv, err := c.observeNode(node)
+	if err != nil {
+		return reconcile.Observation{}, err
+	}
+	return reconcile.Observation{
+		Object: obj.view,
+		Node:   nv,
+		Pool:   c.agents.Pool(node, obj.view.Name),
+		Now:    c.clock.Now(),
+	}, nil
+}
+
+func (c *Controller) observeNode(name string) (reconcile.NodeView, error) {
+	var nv reconcile.NodeView
+	switch _, err := c.nodeLister.Get(name); {
+	case err == nil:
+		nv.Exists = true
+	case apierrors.IsNotFound(err):
+	default:
+		return nv, fmt.Errorf("reading node %s from the cache: %w", name, err)
+	}
+	nv.Agent, nv.AgentMessage, nv.LeaseExpiresAt = c.agents.Agent(name)
+	return nv, nil
+}
+
+func (c *Controller) updateStatus(ctx context.Context, k key, a kindAdapter, obj object, status *v1beta3.DiskPoolStatus) (object, error) {
+	out, err := a.UpdateStatus(ctx, obj, status)
+	c.metrics.ObserveWrite("update", a.Resource()+"/status", err)
+	if err == nil {
+		c.echoes.wrote(k, out.view.ResourceVersion)
+	}
+	return out, err
+}
+
+func (c *Controller) updateFinalizers(ctx context.Context, k key, a kindAdapter, obj object, finalizers []string) (object, error) {
+	out, err := a.UpdateFinalizers(ctx, obj, finalizers)
+	c.metrics.ObserveWrite("update", a.Resource(), err)
+	if err == nil {
+		c.echoes.wrote(k, out.view.ResourceVersion)
+	}
+	return out, err
+}
+
+// recordEvents records the plan's events on the stored object.
+func (c *Controller) recordEvents(obj object, plan reconcile.Plan) {
+	action := "Reconcile"
+	if plan.Action != reconcile.ActionNone {
+		action = plan.Action.String()
+	}
+	for _, ev := range plan.Events {
+		c.recorder.Eventf(obj.stored, nil, string(ev.Type), ev.Reason, action, "%s", ev.Message)
+	}
+}
+
+// agentError turns a failed agent call into the observation's LastError.
+// A call cut short by the controller's own shutdown is not the agent's
+// failure: it returns ctx's error instead, so no failure is written.
+func agentError(ctx context.Context, op reconcile.Action, err error) (*reconcile.AgentError, error) {
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("%v interrupted: %w", op, context.Cause(ctx))
+	}
+	var ae *reconcile.AgentError
+	if errors.As(err, &ae) {
+		return ae, nil
+	}
+	// The Agents contract says *reconcile.AgentError; anything else is
+	// treated as the agent being unreachable.
+	return &reconcile.AgentError{Op: op, Reason: reconcile.ReasonAgentUnavailable, Message: err.Error()}, nil
+}
+
+func addFinalizer(finalizers []string) []string {
+	if slices.Contains(finalizers, v1beta3.Finalizer) {
+		return finalizers
+	}
+	return append(slices.Clone(finalizers), v1beta3.Finalizer)
+}
+
+func removeFinalizer(finalizers []string) []string {
+	return slices.DeleteFunc(slices.Clone(finalizers), func(f string) bool { return f == v1beta3.Finalizer })
+}
+
+func ignoreNotFound(err error) error {
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// readyReason returns the reason of the Ready condition, for logs.
+func readyReason(dsp *v1beta3.DiskPool) string {
+	for _, c := range dsp.Status.Conditions {
+		if c.Type == v1beta3.ConditionReady {
+			return string(c.Status) + "/" + c.Reason
+		}
+	}
+	return ""
+}
+
+// resultOf classifies a sync for the reconcile metrics.
+func resultOf(err error, requeued bool) string {
+	var retry *retryError
+	switch {
+	case err == nil && requeued:
+		return ResultRequeue
+	case err == nil:
+		return ResultSuccess
+	case errors.As(err, &retry):
+		return ResultRetry
+	case apierrors.IsConflict(err):
+		return ResultConflict
+	}
+	return ResultError
+}
