@@ -43,11 +43,18 @@ fuzz: ## Run every fuzz target for FUZZTIME each
 	scripts/fuzz.sh $(FUZZTIME)
 
 .PHONY: run
-run: ## Run the operator (against $$KUBECONFIG, or a local control plane)
-	@echo "The operator is not built yet (issue 4); nothing to run." >&2; exit 1
+run: localenv-run ## Run the operator: against the cluster in KUBECONFIG when set, else on a local control plane with two nodes and sample pools
+
+.PHONY: up
+up: localenv-up ## Start the local environment in the background; writes .local/env
+
+.PHONY: down
+down: localenv-down ## Stop what `make up` started and remove its disks
 
 .PHONY: bench
 bench: ## Benchmarks (issue 8)
 	@echo "No benchmark yet (issue 8)." >&2; exit 1
 
 -include scripts/controlplane.mk
+-include scripts/localenv.mk
+-include scripts/images.mk
