@@ -21,7 +21,7 @@ import (
 func ToDiskPool(m *v1alpha1.MayastorPool) *v1beta3.DiskPool {
 	m = m.DeepCopy()
 	d := &v1beta3.DiskPool{
-		TypeMeta:   metav1.TypeMeta{APIVersion: v1beta3.SchemeGroupVersion.String(), Kind: "DiskPool"},
+		TypeMeta:   metav1.TypeMeta{APIVersion: v1beta3.GroupVersion.String(), Kind: "DiskPool"},
 		ObjectMeta: m.ObjectMeta,
 		Spec:       v1beta3.DiskPoolSpec{Node: m.Spec.Node, Disks: m.Spec.Disks},
 		Status: v1beta3.DiskPoolStatus{

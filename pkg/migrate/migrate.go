@@ -20,7 +20,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
@@ -227,7 +226,7 @@ func (m migrator) deleteMayastorPool(ctx context.Context, msp *v1alpha1.Mayastor
 		if err != nil {
 			return false, err
 		}
-		return got.UID != types.UID(uid), nil
+		return got.UID != uid, nil
 	})
 	if err != nil {
 		return fmt.Errorf("MayastorPool %s/%s is still there after %s (its finalizer is removed by the operator, which leaves the handed-over pool alone); run again to continue: %w",

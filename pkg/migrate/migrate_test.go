@@ -149,4 +149,3 @@ func TestOperatorNotRunningLeavesTheMayastorPool(t *testing.T) {
 		t.Fatalf("re-run: %v %v\n%s", res, err, out)
 	}
 }
-
