@@ -111,28 +111,41 @@ type fixture struct {
 	dspIndexer  cache.Indexer
 	nodeIndexer cache.Indexer
 
-	mu sync.Mutex
-	rv int
+	api *fakeAPIServer
 }
 
 // nextRV returns a new resourceVersion.
-func (f *fixture) nextRV() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rv++
-	return strconv.Itoa(100 + f.rv)
-}
+func (f *fixture) nextRV() string { return f.api.nextRV() }
 
-// updateLikeAPIServer makes the fake clientset's DiskPool updates behave
-// as the API server's do where the controller depends on it: resourceVersion
-// and UID are preconditions (409 when stale), each write gets a new
+// fakeAPIServer makes the fake clientset's DiskPool updates behave as the
+// API server's do where the controller depends on it: resourceVersion and
+// UID are preconditions (409 when stale), each write gets a new
 // resourceVersion, the status subresource changes only status and the main
 // resource everything but status, and an object being deleted goes away
 // with its last finalizer.
-func (f *fixture) updateLikeAPIServer(a core.Action) (bool, runtime.Object, error) {
+type fakeAPIServer struct {
+	client *fake.Clientset
+	mu     sync.Mutex
+	rv     int
+}
+
+func newFakeAPIServer(client *fake.Clientset) *fakeAPIServer {
+	s := &fakeAPIServer{client: client}
+	client.PrependReactor("update", "diskpools", s.update)
+	return s
+}
+
+func (s *fakeAPIServer) nextRV() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rv++
+	return strconv.Itoa(100 + s.rv)
+}
+
+func (s *fakeAPIServer) update(a core.Action) (bool, runtime.Object, error) {
 	u := a.(core.UpdateAction)
 	in := u.GetObject().(*v1beta3.DiskPool)
-	cur, err := f.client.Tracker().Get(diskPoolsResource, in.Namespace, in.Name)
+	cur, err := s.client.Tracker().Get(diskPoolsResource, in.Namespace, in.Name)
 	if err != nil {
 		return true, nil, err
 	}
@@ -148,14 +161,14 @@ func (f *fixture) updateLikeAPIServer(a core.Action) (bool, runtime.Object, erro
 		next.Finalizers, next.Annotations, next.Labels = in.Finalizers, in.Annotations, in.Labels
 		next.Spec = *in.Spec.DeepCopy()
 	}
-	next.ResourceVersion = f.nextRV()
+	next.ResourceVersion = s.nextRV()
 	if next.DeletionTimestamp != nil && len(next.Finalizers) == 0 {
-		if err := f.client.Tracker().Delete(diskPoolsResource, next.Namespace, next.Name); err != nil {
+		if err := s.client.Tracker().Delete(diskPoolsResource, next.Namespace, next.Name); err != nil {
 			return true, nil, err
 		}
 		return true, next, nil
 	}
-	if err := f.client.Tracker().Update(diskPoolsResource, next, next.Namespace); err != nil {
+	if err := s.client.Tracker().Update(diskPoolsResource, next, next.Namespace); err != nil {
 		return true, nil, err
 	}
 	return true, next, nil
@@ -186,7 +199,7 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		}
 	}
 	f.client = fake.NewSimpleClientset(pools...)
-	f.client.PrependReactor("update", "diskpools", f.updateLikeAPIServer)
+	f.api = newFakeAPIServer(f.client)
 	f.kube = k8sfake.NewSimpleClientset(nodes...)
 	f.agents.setAgent(testNode, reconcile.AgentReady, "")
 
