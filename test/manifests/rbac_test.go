@@ -1,0 +1,216 @@
+package manifests
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Permission is one (namespace, API group, resource, verb) a subject holds;
+// namespace "*" means every namespace (a ClusterRole bound cluster-wide).
+type Permission struct {
+	Subject   string
+	Namespace string
+	Group     string
+	Resource  string
+	Verb      string
+}
+
+func (p Permission) String() string {
+	g := p.Group
+	if g == "" {
+		g = "core"
+	}
+	return fmt.Sprintf("%s in %s: %s %s/%s", p.Subject, p.Namespace, p.Verb, g, p.Resource)
+}
+
+// ExpectedPermissions is the complete RBAC of the install: any permission
+// the manifests grant that is not here, or that is here but not granted,
+// fails TestRBACExactRules. Keep it equal to what the binaries use.
+var ExpectedPermissions = expand([]grant{
+	// The operator, cluster-wide.
+	{operatorName, "*", "openebs.io", []string{"diskpools", "mayastorpools"}, []string{"get", "list", "watch", "update"}},
+	{operatorName, "*", "openebs.io", []string{"diskpools/status", "mayastorpools/status"}, []string{"update", "patch"}},
+	{operatorName, "*", "", []string{"nodes"}, []string{"get", "list", "watch"}},
+	{operatorName, "*", "events.k8s.io", []string{"events"}, []string{"create", "patch"}},
+	// Core events: only while the controller may record through the core
+	// API (see rbac-operator.yaml); remove with that rule.
+	{operatorName, "*", "", []string{"events"}, []string{"create", "patch"}},
+	// The operator, in its namespace: agent Leases (read) and the leader
+	// election Lease (written).
+	{operatorName, namespace, "coordination.k8s.io", []string{"leases"}, []string{"get", "list", "watch", "create", "update"}},
+	// The agent: its own node's Lease.
+	{agentName, namespace, "coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
+})
+
+type grant struct {
+	subject, namespace, group string
+	resources, verbs          []string
+}
+
+func expand(gs []grant) []Permission {
+	var out []Permission
+	for _, g := range gs {
+		for _, r := range g.resources {
+			for _, v := range g.verbs {
+				out = append(out, Permission{"system:serviceaccount:" + namespace + ":" + g.subject, g.namespace, g.group, r, v})
+			}
+		}
+	}
+	return sortedUnique(out)
+}
+
+func sortedUnique(ps []Permission) []Permission {
+	slices.SortFunc(ps, func(a, b Permission) int { return strings.Compare(a.String(), b.String()) })
+	return slices.Compact(ps)
+}
+
+// EffectivePermissions computes what the rendered bindings grant to whom.
+func EffectivePermissions(t testing.TB, objs []*unstructured.Unstructured) []Permission {
+	t.Helper()
+	roles := map[string][]rbacv1.PolicyRule{} // "ClusterRole/name" or "Role/ns/name"
+	for _, u := range objs {
+		switch u.GetKind() {
+		case "ClusterRole":
+			var r rbacv1.ClusterRole
+			if err := Convert(u, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.AggregationRule != nil {
+				t.Errorf("ClusterRole %s aggregates other roles; its rules cannot be checked here", r.Name)
+			}
+			roles["ClusterRole/"+r.Name] = r.Rules
+		case "Role":
+			var r rbacv1.Role
+			if err := Convert(u, &r); err != nil {
+				t.Fatal(err)
+			}
+			roles["Role/"+r.Namespace+"/"+r.Name] = r.Rules
+		}
+	}
+	var out []Permission
+	bind := func(kind, name, ns string, ref rbacv1.RoleRef, subjects []rbacv1.Subject) {
+		key := ref.Kind + "/" + ref.Name
+		if ref.Kind == "Role" {
+			key = "Role/" + ns + "/" + ref.Name
+		}
+		rules, ok := roles[key]
+		if !ok {
+			t.Errorf("%s %s binds %s, which the manifests do not define", kind, name, key)
+			return
+		}
+		scope := ns
+		if kind == "ClusterRoleBinding" {
+			scope = "*"
+		}
+		for _, s := range subjects {
+			if s.Kind != rbacv1.ServiceAccountKind {
+				t.Errorf("%s %s: subject %s %s: only ServiceAccounts may be bound", kind, name, s.Kind, s.Name)
+				continue
+			}
+			subject := "system:serviceaccount:" + s.Namespace + ":" + s.Name
+			for _, r := range rules {
+				if len(r.NonResourceURLs) > 0 {
+					t.Errorf("%s: nonResourceURLs %v", key, r.NonResourceURLs)
+				}
+				if len(r.ResourceNames) > 0 {
+					t.Errorf("%s: resourceNames %v: extend Permission before using them", key, r.ResourceNames)
+				}
+				for _, g := range r.APIGroups {
+					for _, res := range r.Resources {
+						for _, v := range r.Verbs {
+							out = append(out, Permission{subject, scope, g, res, v})
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, u := range objs {
+		switch u.GetKind() {
+		case "ClusterRoleBinding":
+			var b rbacv1.ClusterRoleBinding
+			if err := Convert(u, &b); err != nil {
+				t.Fatal(err)
+			}
+			bind(u.GetKind(), b.Name, "", b.RoleRef, b.Subjects)
+		case "RoleBinding":
+			var b rbacv1.RoleBinding
+			if err := Convert(u, &b); err != nil {
+				t.Fatal(err)
+			}
+			bind(u.GetKind(), b.Name, b.Namespace, b.RoleRef, b.Subjects)
+		}
+	}
+	return sortedUnique(out)
+}
+
+// TestRBACExactRules: the rendered RBAC grants exactly ExpectedPermissions:
+// no wildcard, nothing on Secrets, nothing extra, nothing missing.
+func TestRBACExactRules(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, objs []*unstructured.Unstructured) {
+		for _, u := range slices.Concat(Of(objs, "ClusterRole"), Of(objs, "Role")) {
+			rules, _, _ := unstructured.NestedSlice(u.Object, "rules")
+			for i, r := range rules {
+				for _, field := range []string{"apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"} {
+					vals, _, _ := unstructured.NestedStringSlice(r.(map[string]any), field)
+					for _, v := range vals {
+						if strings.Contains(v, "*") {
+							t.Errorf("%s rule %d: wildcard %q in %s", Key(u), i, v, field)
+						}
+						if field == "resources" && (v == "secrets" || v == "configmaps" || strings.HasPrefix(v, "serviceaccounts")) {
+							t.Errorf("%s rule %d: %s: neither binary reads these", Key(u), i, v)
+						}
+						if field == "verbs" && (v == "escalate" || v == "bind" || v == "impersonate") {
+							t.Errorf("%s rule %d: verb %s", Key(u), i, v)
+						}
+					}
+				}
+			}
+		}
+		got := EffectivePermissions(t, objs)
+		extra, missing := diff(got, ExpectedPermissions)
+		for _, p := range extra {
+			t.Errorf("granted but not expected: %s", p)
+		}
+		for _, p := range missing {
+			t.Errorf("expected but not granted: %s", p)
+		}
+	})
+}
+
+// diff returns what is in got but not want, and in want but not got.
+func diff(got, want []Permission) (extra, missing []Permission) {
+	for _, p := range got {
+		if !slices.Contains(want, p) {
+			extra = append(extra, p)
+		}
+	}
+	for _, p := range want {
+		if !slices.Contains(got, p) {
+			missing = append(missing, p)
+		}
+	}
+	return extra, missing
+}
+
+// TestServiceAccounts: each workload runs as its own ServiceAccount, which
+// the manifests create.
+func TestServiceAccounts(t *testing.T) {
+	forEachOverlay(t, func(t *testing.T, objs []*unstructured.Unstructured) {
+		for key, tmpl := range podTemplates(t, objs) {
+			sa := tmpl.Spec.ServiceAccountName
+			if sa == "" || sa == "default" {
+				t.Errorf("%s: runs as ServiceAccount %q", key, sa)
+				continue
+			}
+			if Find(objs, "ServiceAccount", sa) == nil {
+				t.Errorf("%s: ServiceAccount %s is not in the manifests", key, sa)
+			}
+		}
+	})
+}
