@@ -54,7 +54,7 @@ func TestCreateRefusesSignatures(t *testing.T) {
 			if err := sigtest.Apply(f, typ, gib); err != nil {
 				t.Fatal(err)
 			}
-			f.Close()
+			_ = f.Close()
 			before := fileHash(t, d)
 
 			_, err = h.create("pool-"+strings.ToLower(strings.ReplaceAll(typ, "_", "-")), ownerA, d)
@@ -93,7 +93,7 @@ func TestCreateRefusals(t *testing.T) {
 	must(err)
 	_, err = f.WriteAt([]byte("hello"), gib-300)
 	must(err)
-	f.Close()
+	_ = f.Close()
 	small := h.disk("small", 8<<20)
 
 	// A foreign pool: created by this agent, then the agent forgets it (a

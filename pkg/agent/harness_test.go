@@ -99,7 +99,7 @@ func (h *harness) stop() {
 	if h.srv == nil {
 		return
 	}
-	h.conn.Close()
+	_ = h.conn.Close()
 	h.agent.Close()
 	h.srv.GracefulStop()
 	h.srv = nil
@@ -120,7 +120,7 @@ func (h *harness) disk(name string, size int64) string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if err := f.Truncate(size); err != nil {
 		h.t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func fileHash(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	fi, err := f.Stat()
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func (a *Agent) readMember(m *member) (*label.Found, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	defer dev.Close()
+	defer func() { _ = dev.Close() }() // read-only
 	found, err := label.Read(dev, dev.Size())
 	return found, dev.Size(), err
 }

@@ -132,7 +132,7 @@ func TestHealthLabelErased(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.Close()
+	_ = f.Close()
 	before := hash()
 	h.agent.CheckHealth(h.ctx)
 	h.wantState("pool-a", faulted, "gone or damaged")

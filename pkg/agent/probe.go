@@ -46,7 +46,7 @@ func (a *Agent) probeDisk(d *disk.Resolved) (*probe, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer dev.Close()
+	defer func() { _ = dev.Close() }() // read-only
 	size := dev.Size()
 	found, err := label.Read(dev, size)
 	if err != nil {

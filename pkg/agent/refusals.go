@@ -175,7 +175,7 @@ func errFaulted(pool, reason string) error {
 
 func errNoSpace(pool string, want, avail uint64) error {
 	return poolerr.New(codes.ResourceExhausted, poolerr.ReasonNoSpace, fmt.Sprintf(
-		"pool %s has %d bytes free, the replica needs %d", pool, avail, want),
+		"pool %s has %d bytes free, the replica needs %d; place it on another pool or free space by destroying replicas", pool, avail, want),
 		map[string]string{poolerr.MetaPool: pool, poolerr.MetaRequested: strconv.FormatUint(want, 10), poolerr.MetaAvailable: strconv.FormatUint(avail, 10)})
 }
 

@@ -161,7 +161,7 @@ func flipBytes(t *testing.T, path string, offsets ...int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	for _, off := range offsets {
 		b := make([]byte, 1)
 		if _, err := f.ReadAt(b, off); err != nil {

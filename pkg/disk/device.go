@@ -39,7 +39,7 @@ func (OSOpener) Open(d *Resolved, write bool) (Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open allowed directory %s: %w", d.Root, err)
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	flag := os.O_RDONLY
 	if write {
 		flag = os.O_RDWR
@@ -60,18 +60,18 @@ func (OSOpener) Open(d *Resolved, write bool) (Device, error) {
 	}
 	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("stat disk %s (%s): %w", d.Disk, d.Path, err)
 	}
 	kind, err := kindOf(d.Disk, d.Path, fi)
 	if err != nil || idOf(kind, fi) != d.ID {
-		f.Close()
+		_ = f.Close()
 		return nil, &Error{Disk: d.Disk, Path: d.Path, Err: ErrChanged, Msg: fmt.Sprintf(
 			"disk %s (%s) was replaced by another file while it was being opened; nothing was written", d.Disk, d.Path)}
 	}
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("size of disk %s (%s): %w", d.Disk, d.Path, err)
 	}
 	return &osDevice{File: f, size: size}, nil

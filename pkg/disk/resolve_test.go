@@ -175,7 +175,7 @@ func TestOpenChecksIdentity(t *testing.T) {
 	must(t, os.Remove(filepath.Join(allowed, "disk0")))
 	must(t, os.Symlink(filepath.Join(outside, "secret"), filepath.Join(allowed, "disk0")))
 	if dev, err := (OSOpener{}).Open(d, true); err == nil {
-		dev.Close()
+		_ = dev.Close()
 		t.Fatal("Open followed a swapped symlink out of the allowed directory")
 	}
 

@@ -131,7 +131,7 @@ func (e *env) dial(addr string, cert *tls.Certificate) *grpc.ClientConn {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.Cleanup(func() { conn.Close() })
+	e.t.Cleanup(func() { _ = conn.Close() })
 	return conn
 }
 
@@ -256,7 +256,7 @@ func scrape(t *testing.T, url string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

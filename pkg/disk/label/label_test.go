@@ -31,7 +31,7 @@ func newDisk(t *testing.T, size int64) fileDisk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close() })
+	t.Cleanup(func() { _ = f.Close() })
 	if err := f.Truncate(size); err != nil {
 		t.Fatal(err)
 	}

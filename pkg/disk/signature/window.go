@@ -6,6 +6,7 @@ package signature
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -31,7 +32,7 @@ func ReadWindow(r io.ReaderAt, size int64) (*Window, error) {
 	}
 	headLen := min(size, WindowSize)
 	w := &Window{Size: size, Head: make([]byte, headLen)}
-	if _, err := r.ReadAt(w.Head, 0); err != nil && !(err == io.EOF && headLen == 0) {
+	if _, err := r.ReadAt(w.Head, 0); err != nil && (!errors.Is(err, io.EOF) || headLen != 0) {
 		return nil, fmt.Errorf("read first %d bytes: %w", headLen, err)
 	}
 	w.TailOffset = size - headLen
