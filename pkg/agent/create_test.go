@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
@@ -234,4 +236,20 @@ func TestCreateMultiDisk(t *testing.T) {
 	if got := h.mustCreate("pool-a", ownerA, a, b); got.GetUuid() != p.GetUuid() {
 		t.Fatalf("import = %v", got)
 	}
+}
+
+func TestCreateReadError(t *testing.T) {
+	h := newHarness(t)
+	d := h.disk("sdb", gib)
+	r, err := h.cfg.Resolver.Resolve(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.opener.setReadError(r.Path, syscall.EIO)
+	_, err = h.create("pool-a", ownerA, d)
+	if status.Code(err) != codes.Internal || poolerr.Reason(err) != "" || !strings.Contains(err.Error(), "input/output error") {
+		t.Fatalf("CreatePool on an unreadable disk: %v, want Internal naming the I/O error", err)
+	}
+	h.opener.setReadError(r.Path, nil)
+	h.mustCreate("pool-a", ownerA, d)
 }

@@ -49,9 +49,12 @@ func errDisk(pool string, err error) error {
 	return errIO(pool, "", err)
 }
 
-// errIO is an I/O failure: transient from the caller's point of view.
+// errIO is a disk I/O failure. It is Internal, not Unavailable: the agent is
+// up (clients read Unavailable as "agent unreachable"), the disk is not.
+// Retrying is safe: a partly written create resumes, a partly written
+// update settles on the newest label generation.
 func errIO(pool, diskName string, err error) error {
-	return status.Errorf(codes.Unavailable, "pool %s: disk I/O failed on %s: %v; retry", pool, diskName, err)
+	return status.Errorf(codes.Internal, "pool %s: disk I/O failed on %s: %v; check the disk (dmesg) and retry", pool, diskName, err)
 }
 
 func errSignature(diskName string, sig signature.Signature) error {
