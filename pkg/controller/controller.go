@@ -69,6 +69,7 @@ func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 				Clock:           cfg.Clock,
 			}),
 	}
+	c.synced = append(c.synced, cfg.AgentsSynced)
 	c.synced = append(c.synced, dsp.InformerSynced()...)
 
 	for _, inf := range cfg.DiskPoolInformers {

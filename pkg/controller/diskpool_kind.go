@@ -79,14 +79,16 @@ func (k *diskPoolKind) UpdateFinalizers(ctx context.Context, obj object, finaliz
 	return diskPoolObject(out), nil
 }
 
-func (k *diskPoolKind) UpdateStatus(ctx context.Context, obj object, status *v1beta3.DiskPoolStatus) (object, error) {
+// UpdateStatus always writes: Decide returns a status only when it differs
+// from the stored one.
+func (k *diskPoolKind) UpdateStatus(ctx context.Context, obj object, status *v1beta3.DiskPoolStatus) (object, bool, error) {
 	dsp := obj.view.DeepCopy()
 	status.DeepCopyInto(&dsp.Status)
 	out, err := k.client.OpenebsV1beta3().DiskPools(dsp.Namespace).UpdateStatus(ctx, dsp, metav1.UpdateOptions{FieldManager: FieldManager})
 	if err != nil {
-		return object{}, fmt.Errorf("updating the status of DiskPool %s/%s: %w", dsp.Namespace, dsp.Name, err)
+		return object{}, true, fmt.Errorf("updating the status of DiskPool %s/%s: %w", dsp.Namespace, dsp.Name, err)
 	}
-	return diskPoolObject(out), nil
+	return diskPoolObject(out), true, nil
 }
 
 func (k *diskPoolKind) KeysOnNode(node string) ([]cache.ObjectName, error) {

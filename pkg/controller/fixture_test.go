@@ -213,6 +213,7 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		DiskPoolInformers: []v1beta3informers.DiskPoolInformer{dspInformer},
 		NodeInformer:      nodeInformer,
 		Agents:            f.agents,
+		AgentsSynced:      func() bool { return true },
 		EventRecorder:     f.events,
 		Clock:             f.clock,
 		Metrics:           f.metrics,

@@ -37,8 +37,13 @@ type kindAdapter interface {
 	// obj's resourceVersion and UID are preconditions, so a stale copy or a
 	// recreated object of the same name fails with a conflict.
 	UpdateFinalizers(ctx context.Context, obj object, finalizers []string) (object, error)
-	// UpdateStatus writes status through the status subresource.
-	UpdateStatus(ctx context.Context, obj object, status *v1beta3.DiskPoolStatus) (object, error)
+	// UpdateStatus writes status through the status subresource and
+	// returns the object as it now is, its view carrying status. written
+	// is false when the kind's stored status would not change (a kind
+	// whose status is a lossy projection of the view's, like
+	// MayastorPool's): then nothing is sent and the view still carries
+	// status, so the next decision sees it applied.
+	UpdateStatus(ctx context.Context, obj object, status *v1beta3.DiskPoolStatus) (out object, written bool, err error)
 	// KeysOnNode returns the objects whose effective node (status.node once
 	// set, spec.node before) is node.
 	KeysOnNode(node string) ([]cache.ObjectName, error)

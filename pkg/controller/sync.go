@@ -168,7 +168,10 @@ func (c *Controller) observeNode(name string) (reconcile.NodeView, error) {
 }
 
 func (c *Controller) updateStatus(ctx context.Context, k key, a kindAdapter, obj object, status *v1beta3.DiskPoolStatus) (object, error) {
-	out, err := a.UpdateStatus(ctx, obj, status)
+	out, written, err := a.UpdateStatus(ctx, obj, status)
+	if !written {
+		return out, err
+	}
 	c.metrics.ObserveWrite("update", a.Resource()+"/status", err)
 	if err == nil {
 		c.echoes.wrote(k, out.view.ResourceVersion)
