@@ -3,8 +3,8 @@ package app
 import (
 	"time"
 
-	coordinationlisters "k8s.io/client-go/listers/coordination/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	coordinationlisters "k8s.io/client-go/listers/coordination/v1"
 
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
