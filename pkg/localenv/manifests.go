@@ -1,0 +1,78 @@
+package localenv
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+
+	"github.com/diskpool/diskpool-operator/pkg/localcluster"
+)
+
+// Manifest directories, relative to the repository root.
+const (
+	CRDDir  = "manifests/crds"
+	BaseDir = "manifests/base"
+)
+
+// baseKinds are the kinds of manifests/base that apply without a kubelet:
+// the namespace, identities and RBAC. The operator Deployment and the agent
+// DaemonSet (and their Services and PodDisruptionBudget) need images and
+// nodes that run pods; here the same binaries run as local processes.
+var baseKinds = map[schema.GroupKind]bool{
+	{Kind: "Namespace"}:      true,
+	{Kind: "ServiceAccount"}: true,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole"}:        true,
+	{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding"}: true,
+	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:               true,
+	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:        true,
+	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:              true,
+}
+
+// BaseObjects reads manifests/base under root and returns the objects
+// Start applies: those of baseKinds.
+func BaseObjects(root string) ([]*unstructured.Unstructured, error) {
+	objs, err := localcluster.ReadManifests(filepath.Join(root, BaseDir))
+	if err != nil {
+		return nil, err
+	}
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if baseKinds[o.GroupVersionKind().GroupKind()] {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// applyProject applies the CRDs (waiting until they are served), the base
+// objects, and a Namespace for each of namespaces, as the admin user.
+func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces []string) error {
+	crds, err := localcluster.ReadManifests(filepath.Join(root, CRDDir))
+	if err != nil {
+		return fmt.Errorf("apply CRDs: %w", err)
+	}
+	base, err := BaseObjects(root)
+	if err != nil {
+		return fmt.Errorf("apply %s: %w", BaseDir, err)
+	}
+	objs := append(crds, base...)
+	for _, ns := range namespaces {
+		objs = append(objs, namespaceObject(ns))
+	}
+	if err := localcluster.ApplyObjects(ctx, cfg, objs...); err != nil {
+		return fmt.Errorf("apply the project's CRDs and RBAC: %w", err)
+	}
+	return nil
+}
+
+func namespaceObject(name string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("v1")
+	u.SetKind("Namespace")
+	u.SetName(name)
+	return u
+}
