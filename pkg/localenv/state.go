@@ -275,7 +275,7 @@ func parseEnvFile(data []byte) (map[string]string, error) {
 }
 
 // shellQuote quotes s for a POSIX shell: single quotes, with each ' written
-// as '\''.
+// as '\”.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
