@@ -109,7 +109,7 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 	}
 	if needWrite {
 		if err := a.writeLabels(p); err != nil {
-			return nil, errIO(req.GetName(), "its disks", err)
+			return nil, errWrite(req.GetName(), err)
 		}
 	}
 	out := a.commit(p)
@@ -138,7 +138,7 @@ func (a *Agent) createExisting(ctx context.Context, p *pool, req *agentv1.Create
 	c := p.clone()
 	c.label.OwnerUID = req.GetOwnerUid()
 	if err := a.writeLabels(c); err != nil {
-		return nil, errIO(name, "its disks", err)
+		return nil, errWrite(name, err)
 	}
 	out := a.commit(c)
 	klog.FromContext(ctx).Info("Adopted pool", "pool", name, "uuid", out.GetUuid(), "from", req.GetAdoptOwnerUid(), "owner", out.GetOwnerUid())

@@ -71,9 +71,14 @@ func (a *Agent) CheckHealth(ctx context.Context) {
 func (a *Agent) checkMember(ctx context.Context, p *pool, i int, m *member) (grew, repair bool) {
 	found, size, err := a.readMember(m)
 	switch {
-	case errors.Is(err, disk.ErrNotFound), errors.Is(err, disk.ErrNotAllowed):
+	case errors.Is(err, disk.ErrNotFound):
 		m.readErrors, m.degraded = 0, ""
 		m.fault = fmt.Sprintf("disk %s is gone", m.disk.Disk)
+		return false, false
+	case errors.Is(err, disk.ErrNotAllowed), errors.Is(err, disk.ErrInvalid):
+		// The path now leads somewhere the agent must not go.
+		m.readErrors, m.degraded = 0, ""
+		m.fault = err.Error()
 		return false, false
 	case err != nil:
 		m.readErrors++

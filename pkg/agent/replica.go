@@ -68,7 +68,7 @@ func (a *Agent) CreateReplica(ctx context.Context, req *agentv1.CreateReplicaReq
 		if errors.Is(err, label.ErrTooLarge) {
 			return nil, errTableFull(req.GetPool())
 		}
-		return nil, errIO(req.GetPool(), "its disks", err)
+		return nil, errWrite(req.GetPool(), err)
 	}
 	a.commit(c)
 	klog.FromContext(ctx).V(2).Info("Created replica", "pool", req.GetPool(), "replica", r.UUID, "size", r.Size, "thin", r.Thin)
@@ -106,7 +106,7 @@ func (a *Agent) DestroyReplica(ctx context.Context, req *agentv1.DestroyReplicaR
 	c := p.clone()
 	c.label.Replicas = append(c.label.Replicas[:idx], c.label.Replicas[idx+1:]...)
 	if err := a.writeLabels(c); err != nil {
-		return nil, errIO(req.GetPool(), "its disks", err)
+		return nil, errWrite(req.GetPool(), err)
 	}
 	a.commit(c)
 	klog.FromContext(ctx).V(2).Info("Destroyed replica", "pool", req.GetPool(), "replica", req.GetUuid())

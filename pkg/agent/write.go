@@ -1,16 +1,29 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/diskpool/diskpool-operator/pkg/disk"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 )
 
 // writeLabels writes p's label to every member of p, which must be a private
-// copy (clone) not yet committed. Each member's generation and recorded size
-// are updated. On error some members may carry the new label and others the
-// old: the next write, or import, settles on the newest.
+// copy (clone) not yet committed. Every disk is opened for writing before
+// the first byte is written, so a disk that is gone or busy (a block device
+// somebody holds) fails the call with nothing written. Each member's
+// generation and recorded size are updated. A write error part-way leaves
+// some members with the new label and others with the old: the next write,
+// or import, settles on the newest.
 func (a *Agent) writeLabels(p *pool) error {
+	devs := make([]disk.Device, len(p.members))
+	defer func() {
+		for _, d := range devs {
+			if d != nil {
+				_ = d.Close() // after Sync in label.Write; a close error cannot lose data here
+			}
+		}
+	}()
 	for i, m := range p.members {
 		if m.disk.ID.Kind == 0 {
 			return fmt.Errorf("disk %s of pool %s is missing", m.disk.Disk, p.label.Name)
@@ -19,17 +32,26 @@ func (a *Agent) writeLabels(p *pool) error {
 		if err != nil {
 			return err
 		}
+		devs[i] = dev
+	}
+	for i, m := range p.members {
 		l := p.label.Clone()
 		l.DiskIndex, l.Generation, l.DiskSize = i, m.gen, m.recorded
-		err = label.Write(dev, l)
-		size := dev.Size()
-		if cerr := dev.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("close disk %s: %w", m.disk.Disk, cerr)
-		}
-		if err != nil {
+		if err := label.Write(devs[i], l); err != nil {
 			return fmt.Errorf("write label of pool %s to disk %s: %w", p.label.Name, m.disk.Disk, err)
 		}
-		m.gen, m.recorded, m.size = l.Generation, l.DiskSize, size
+		m.gen, m.recorded, m.size = l.Generation, l.DiskSize, devs[i].Size()
 	}
 	return nil
+}
+
+// errWrite maps a writeLabels error: a disk that could not be opened is
+// reported like a resolution error (DiskInUse when busy, DiskNotFound when
+// gone); anything else is an I/O failure.
+func errWrite(pool string, err error) error {
+	var de *disk.Error
+	if errors.As(err, &de) {
+		return errDisk(pool, err)
+	}
+	return errIO(pool, "its disks", err)
 }
