@@ -157,7 +157,9 @@ func TestStandbyTakesOverAfterRelease(t *testing.T) {
 	start := func() (context.CancelFunc, chan error) {
 		c, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- Run(c, newOpts(), Deps{KubeClient: kube, PoolClient: pools, Registry: prometheus.NewRegistry()}) }()
+		go func() {
+			done <- Run(c, newOpts(), Deps{KubeClient: kube, PoolClient: pools, Registry: prometheus.NewRegistry()})
+		}()
 		return cancel, done
 	}
 	cancel1, done1 := start()
