@@ -40,7 +40,7 @@ func (e *Env) newOperator() (*operatorProc, error) {
 		args = append(args, "--namespace="+strings.Join(e.opts.Namespaces, ","))
 	}
 	args = append(args, e.opts.OperatorArgs...)
-	env := append([]string{"POD_NAMESPACE=" + SystemNamespace, "POD_NAME=" + OperatorIdentity}, e.opts.OperatorEnv...)
+	env := append([]string{"POD_NAMESPACE=" + SystemNamespace}, e.opts.OperatorEnv...)
 	o.cfg = localcluster.ProcessConfig{
 		Name:          "diskpool-operator",
 		Path:          e.operatorBinary,

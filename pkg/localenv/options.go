@@ -22,12 +22,6 @@ const (
 	// that the operator checks (the shipped manifests dial agents by IP and
 	// check this name; see manifests/components/tls-secret).
 	AgentTLSServerName = "diskpool-agent"
-	// OperatorIdentity is the operator's leader-election identity (POD_NAME).
-	// A restarted operator keeps it, as a container restarted in the same
-	// pod does, so it takes the Lease back at once instead of waiting for it
-	// to expire.
-	OperatorIdentity = "diskpool-operator-local"
-
 	DefaultDisksPerNode = 4
 	DefaultDiskSize     = 1 << 30
 	// DefaultStartTimeout bounds each wait of Start: the control plane, an

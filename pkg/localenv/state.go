@@ -274,8 +274,8 @@ func parseEnvFile(data []byte) (map[string]string, error) {
 	return vars, nil
 }
 
-// shellQuote quotes s for a POSIX shell: single quotes, with each ' written
-// as '\”.
+// shellQuote quotes s for a POSIX shell: in single quotes, each single
+// quote inside closed, backslash-escaped and reopened.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
