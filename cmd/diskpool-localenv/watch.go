@@ -153,4 +153,3 @@ func observe(pp *poolPrinter, obj any) {
 		pp.observe(p, time.Now())
 	}
 }
-

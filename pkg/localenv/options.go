@@ -21,7 +21,7 @@ const (
 	// AgentTLSServerName is the name in every agent's serving certificate
 	// that the operator checks (the shipped manifests dial agents by IP and
 	// check this name; see manifests/components/tls-secret).
-	AgentTLSServerName = "diskpool-agent"
+	AgentTLSServerName  = "diskpool-agent"
 	DefaultDisksPerNode = 4
 	DefaultDiskSize     = 1 << 30
 	// DefaultStartTimeout bounds each wait of Start: the control plane, an
