@@ -177,8 +177,8 @@ func TestPodSecurity(t *testing.T) {
 					checkRestricted(t, name, spec.SecurityContext, c.SecurityContext)
 				}
 				for _, v := range spec.Volumes {
-					if v.HostPath != nil && !(isAgent && v.HostPath.Path == "/dev") {
-						t.Errorf("%s: hostPath %s: only the agent may mount a host path, and only /dev", name, v.HostPath.Path)
+					if v.HostPath != nil && !(isAgent && agentHostPaths[v.HostPath.Path]) {
+						t.Errorf("%s: hostPath %s: only the agent may mount host paths, and only %v", name, v.HostPath.Path, agentHostPaths)
 					}
 				}
 				for _, p := range c.Ports {
@@ -190,6 +190,10 @@ func TestPodSecurity(t *testing.T) {
 		}
 	})
 }
+
+// agentHostPaths are the host paths the agent may mount: the devices, and
+// its state directory (which disks hold pools).
+var agentHostPaths = map[string]bool{"/dev": true, "/var/lib/diskpool-agent": true}
 
 // checkRestricted checks the restricted profile on a container, taking
 // runAsNonRoot and seccomp from the pod when the container does not set them.
@@ -243,11 +247,27 @@ func checkAgentSecurity(t *testing.T, name string, sc *corev1.SecurityContext) {
 	}
 }
 
+// probePorts is where each workload serves metrics and health: the
+// operator on separate ports with /healthz and /readyz, the agent on one
+// port with /healthz only (cmd/diskpool-agent --metrics-address).
+var probePorts = map[string]struct {
+	metrics, health int32
+	readiness       string
+}{
+	"Deployment/" + namespace + "/" + operatorName: {8080, 8081, "/readyz"},
+	"DaemonSet/" + namespace + "/" + agentName:     {10125, 10125, "/healthz"},
+}
+
 // TestContainers: every container has an image from our registry, requests
-// and limits, and liveness and readiness probes on /healthz and /readyz.
+// and limits, a metrics port, and liveness and readiness probes.
 func TestContainers(t *testing.T) {
 	forEachOverlay(t, func(t *testing.T, objs []*unstructured.Unstructured) {
 		for key, tmpl := range podTemplates(t, objs) {
+			want, ok := probePorts[key]
+			if !ok {
+				t.Errorf("%s: unexpected workload", key)
+				continue
+			}
 			for _, c := range tmpl.Spec.Containers {
 				name := key + " container " + c.Name
 				if !strings.HasPrefix(c.Image, "ghcr.io/diskpool/diskpool-") || strings.HasSuffix(c.Image, ":latest") {
@@ -260,10 +280,10 @@ func TestContainers(t *testing.T) {
 						t.Errorf("%s: %s request %v, limit %v: want both, request <= limit", name, res, req.String(), lim.String())
 					}
 				}
-				checkProbe(t, name+" liveness", c, c.LivenessProbe, "/healthz", 8081)
-				checkProbe(t, name+" readiness", c, c.ReadinessProbe, "/readyz", 8081)
-				if port(c, "metrics") != 8080 {
-					t.Errorf("%s: no metrics port 8080", name)
+				checkProbe(t, name+" liveness", c, c.LivenessProbe, "/healthz", want.health)
+				checkProbe(t, name+" readiness", c, c.ReadinessProbe, want.readiness, want.health)
+				if port(c, "metrics") != want.metrics {
+					t.Errorf("%s: no metrics port %d", name, want.metrics)
 				}
 			}
 		}
@@ -331,8 +351,10 @@ func TestOperatorDeployment(t *testing.T) {
 			t.Fatalf("%d containers, want 1", len(spec.Containers))
 		}
 		c := spec.Containers[0]
-		if !slices.Contains(c.Args, "--leader-elect=true") {
-			t.Errorf("leader election is not on: args %v", c.Args)
+		for _, a := range []string{"--leader-elect=true", "--metrics-address=:8080", "--health-address=:8081"} {
+			if !slices.Contains(c.Args, a) {
+				t.Errorf("args %v lack %s", c.Args, a)
+			}
 		}
 		checkFieldRef(t, "operator", c, "POD_NAMESPACE", "metadata.namespace")
 
@@ -396,7 +418,8 @@ func TestAgentDaemonSet(t *testing.T) {
 			t.Fatalf("%d containers, want 1", len(spec.Containers))
 		}
 		c := spec.Containers[0]
-		for _, a := range []string{"--node=$(NODE_NAME)", "--namespace=$(POD_NAMESPACE)", "--advertise-address=$(POD_IP):10124"} {
+		for _, a := range []string{"--node=$(NODE_NAME)", "--namespace=$(POD_NAMESPACE)", "--listen-address=:10124",
+			"--advertise-address=$(POD_IP):10124", "--metrics-address=:10125", "--state-dir=/var/lib/diskpool-agent"} {
 			if !slices.Contains(c.Args, a) {
 				t.Errorf("args %v lack %s", c.Args, a)
 			}
