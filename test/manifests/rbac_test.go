@@ -36,10 +36,8 @@ var ExpectedPermissions = expand([]grant{
 	{operatorName, "*", "openebs.io", []string{"diskpools", "mayastorpools"}, []string{"get", "list", "watch", "update"}},
 	{operatorName, "*", "openebs.io", []string{"diskpools/status", "mayastorpools/status"}, []string{"update", "patch"}},
 	{operatorName, "*", "", []string{"nodes"}, []string{"get", "list", "watch"}},
+	// events.k8s.io only: the operator never records core/v1 events.
 	{operatorName, "*", "events.k8s.io", []string{"events"}, []string{"create", "patch"}},
-	// Core events: only while the controller may record through the core
-	// API (see rbac-operator.yaml); remove with that rule.
-	{operatorName, "*", "", []string{"events"}, []string{"create", "patch"}},
 	// The operator, in its namespace: agent Leases (read) and the leader
 	// election Lease (written).
 	{operatorName, namespace, "coordination.k8s.io", []string{"leases"}, []string{"get", "list", "watch", "create", "update"}},
