@@ -129,8 +129,12 @@ func TestWithRealAgent(t *testing.T) {
 	go func() { ctrlDone <- c.Run(ctx, 2) }()
 	t.Cleanup(func() {
 		cancel()
-		<-ctrlDone
-		<-trackerDone
+		if err := <-ctrlDone; err != nil {
+			t.Errorf("controller: %v", err)
+		}
+		if err := <-trackerDone; err != nil {
+			t.Errorf("tracker: %v", err)
+		}
 		poolFactory.Shutdown()
 		kubeFactory.Shutdown()
 		leaseFactory.Shutdown()

@@ -43,15 +43,6 @@ func (f *fakeAgents) setAgent(node string, s reconcile.AgentState, msg string) {
 	f.messages[node] = msg
 }
 
-func (f *fakeAgents) setPool(node string, p reconcile.Pool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.pools[node] == nil {
-		f.pools[node] = map[string]reconcile.Pool{}
-	}
-	f.pools[node][p.Name] = p
-}
-
 func (f *fakeAgents) updatePool(node, name string, fn func(*reconcile.Pool)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

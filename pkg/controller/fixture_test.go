@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	kubeinformers "k8s.io/client-go/informers"
 	k8sfake "k8s.io/client-go/kubernetes/fake"
@@ -35,7 +36,7 @@ const (
 	testUID  = "uid-1"
 )
 
-var diskPoolsResource = v1beta3.SchemeGroupVersion.WithResource("diskpools")
+var diskPoolsResource = schema.GroupVersionResource{Group: v1beta3.GroupName, Version: v1beta3.GroupVersion.Version, Resource: "diskpools"}
 
 // newDiskPool returns a DiskPool as a user creates it; opts adjust it.
 func newDiskPool(name string, opts ...func(*v1beta3.DiskPool)) *v1beta3.DiskPool {
@@ -309,11 +310,4 @@ func (f *fixture) modify(name string, fn func(*v1beta3.DiskPool)) {
 		f.t.Fatal(err)
 	}
 	f.refresh(name)
-}
-
-func (f *fixture) deleteNode(name string) {
-	f.t.Helper()
-	if err := f.nodeIndexer.Delete(newNode(name)); err != nil {
-		f.t.Fatal(err)
-	}
 }

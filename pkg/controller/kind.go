@@ -62,8 +62,3 @@ type key struct {
 func (k key) String() string {
 	return k.Kind + ":" + k.Namespace + "/" + k.Name
 }
-
-// objectName returns the namespace/name of k, for klog.KRef.
-func (k key) objectName() cache.ObjectName {
-	return cache.ObjectName{Namespace: k.Namespace, Name: k.Name}
-}

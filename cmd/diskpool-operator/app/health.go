@@ -19,7 +19,7 @@ func healthHandler(ready []check) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprint(w, "ok")
+		_, _ = fmt.Fprint(w, "ok")
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		var b strings.Builder
@@ -36,14 +36,14 @@ func healthHandler(ready []check) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if failed {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprint(w, b.String()+"readyz check failed\n")
+			_, _ = fmt.Fprint(w, b.String()+"readyz check failed\n")
 			return
 		}
 		if _, verbose := r.URL.Query()["verbose"]; verbose {
-			fmt.Fprint(w, b.String()+"readyz check passed\n")
+			_, _ = fmt.Fprint(w, b.String()+"readyz check passed\n")
 			return
 		}
-		fmt.Fprint(w, "ok")
+		_, _ = fmt.Fprint(w, "ok")
 	})
 	return mux
 }

@@ -218,7 +218,7 @@ func buildClients(o *Options, reg prometheus.Registerer) (kubernetes.Interface, 
 	rm.Install()
 	cfg, err := restConfig(o.Kubeconfig)
 	if err != nil {
-		return nil, nil, fmt.Errorf("Kubernetes client config: %w", err)
+		return nil, nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
 	cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
 	cfg.UserAgent = "diskpool-operator/" + version
@@ -233,7 +233,7 @@ func buildClients(o *Options, reg prometheus.Registerer) (kubernetes.Interface, 
 	kcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	kube, err := kubernetes.NewForConfig(kcfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("Kubernetes client: %w", err)
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
 	return kube, pools, nil
 }

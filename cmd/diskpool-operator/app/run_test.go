@@ -36,7 +36,7 @@ func httpGet(addr, path string) (int, string) {
 	if err != nil {
 		return 0, err.Error()
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
@@ -166,7 +166,12 @@ func TestStandbyTakesOverAfterRelease(t *testing.T) {
 	waitFor(t, "first leader", func() bool { return holder() != "" })
 	first := holder()
 	cancel2, done2 := start()
-	defer func() { cancel2(); <-done2 }()
+	defer func() {
+		cancel2()
+		if err := <-done2; err != nil {
+			t.Errorf("second replica: %v", err)
+		}
+	}()
 
 	start1 := time.Now()
 	cancel1()
