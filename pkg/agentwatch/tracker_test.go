@@ -1,0 +1,416 @@
+package agentwatch
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	coordinationv1 "k8s.io/api/coordination/v1"
+
+	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+)
+
+const (
+	nodeA  = "node-a"
+	ownerA = "11111111-aaaa-4aaa-8aaa-000000000001"
+	ownerB = "22222222-bbbb-4bbb-8bbb-000000000002"
+)
+
+var (
+	snapshot = agentv1.WatchPoolsResponse_SNAPSHOT
+	upsert   = agentv1.WatchPoolsResponse_UPSERT
+	del      = agentv1.WatchPoolsResponse_DELETE
+)
+
+func wantAgentUnavailable(t *testing.T, err error, op reconcile.Action) {
+	t.Helper()
+	var ae *reconcile.AgentError
+	if !errors.As(err, &ae) || ae.Reason != reconcile.ReasonAgentUnavailable || ae.Op != op {
+		t.Errorf("error = %v, want an AgentUnavailable *reconcile.AgentError for %s", err, op)
+	}
+}
+
+func (f *fixture) agentsGauge(state reconcile.AgentState) float64 {
+	return testutil.ToFloat64(f.metrics.agents.WithLabelValues(state.String()))
+}
+
+// TestRealAgentLifecycle follows one node through a real agent's life:
+// appear, create, renew, change, destroy, crash, restart, release.
+func TestRealAgentLifecycle(t *testing.T) {
+	f := newFixture(t)
+	ag := startRealAgent(t, nodeA)
+	diskB, diskC := ag.disk("b"), ag.disk("c")
+
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	f.waitForState(nodeA, reconcile.AgentReady)
+	if !f.sawChange(change{node: nodeA}) {
+		t.Errorf("no OnChange(%s, \"\") for the snapshot: %v", nodeA, f.takeChanges())
+	}
+	if got := f.tracker.Nodes(); len(got) != 1 || got[0] != nodeA {
+		t.Errorf("Nodes() = %v", got)
+	}
+	if f.agentsGauge(reconcile.AgentReady) != 1 {
+		t.Errorf("diskpool_agents{state=Ready} = %v, want 1", f.agentsGauge(reconcile.AgentReady))
+	}
+
+	// Create: the cache has the pool as soon as the call returns.
+	pool, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p1", OwnerUID: ownerA, Disks: []string{diskB}})
+	if err != nil {
+		t.Fatalf("CreatePool: %v", err)
+	}
+	if pool.Name != "p1" || pool.UUID == "" || pool.Health != reconcile.PoolHealthOnline {
+		t.Errorf("CreatePool = %+v", pool)
+	}
+	if v := f.tracker.Pool(nodeA, "p1"); !v.Found || v.Pool.UUID != pool.UUID {
+		t.Errorf("Pool right after CreatePool = %+v", v)
+	}
+	if _, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p2", OwnerUID: ownerB, Disks: []string{diskC}}); err != nil {
+		t.Fatalf("CreatePool p2: %v", err)
+	}
+	// A refusal comes back with the agent's reason.
+	_, err = f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p3", OwnerUID: ownerB, Disks: []string{diskB}})
+	var ae *reconcile.AgentError
+	if !errors.As(err, &ae) || ae.Reason != reconcile.ReasonDiskClaimed {
+		t.Errorf("CreatePool on a claimed disk = %v, want DiskClaimed", err)
+	}
+
+	// Renewals change nothing anyone looks at.
+	f.waitFor("the stream to settle", func() bool { return len(f.tracker.Pools(nodeA)) == 2 })
+	f.takeChanges()
+	for range 3 {
+		f.clock.Step(5 * time.Second)
+		f.renew(nodeA)
+	}
+	if got := f.takeChanges(); len(got) != 0 {
+		t.Errorf("Lease renewals caused OnChange calls: %v", got)
+	}
+
+	// A pool change on the node reaches OnChange(node, pool).
+	if _, err := ag.client().CreateReplica(f.ctx, &agentv1.CreateReplicaRequest{Pool: "p1", Uuid: "a1b2c3d4-0000-4000-8000-000000000001", Size: 4 << 20}); err != nil {
+		t.Fatalf("CreateReplica: %v", err)
+	}
+	f.waitFor("the replica to be reported", func() bool { return f.tracker.Pool(nodeA, "p1").Pool.ReplicaCount == 1 })
+	f.waitFor("OnChange(node-a, p1)", func() bool { return f.sawChange(change{node: nodeA, pool: "p1"}) })
+
+	// Destroy: refused while the pool holds a replica, then gone from the
+	// cache as soon as the call returns.
+	err = f.tracker.DestroyPool(f.ctx, reconcile.DestroyRequest{Node: nodeA, Name: "p1", OwnerUID: ownerA})
+	if !errors.As(err, &ae) || ae.Reason != reconcile.ReasonPoolInUse {
+		t.Errorf("DestroyPool of a pool in use = %v, want PoolInUse", err)
+	}
+	if err := f.tracker.DestroyPool(f.ctx, reconcile.DestroyRequest{Node: nodeA, Name: "p2", OwnerUID: ownerB}); err != nil {
+		t.Fatalf("DestroyPool: %v", err)
+	}
+	if v := f.tracker.Pool(nodeA, "p2"); v.Found {
+		t.Errorf("Pool right after DestroyPool = %+v, want not found", v)
+	}
+	if _, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p4", OwnerUID: ownerB, Disks: []string{diskC}}); err != nil {
+		t.Fatalf("CreatePool p4: %v", err)
+	}
+
+	// The agent dies: Unreachable, everyone told.
+	f.takeChanges()
+	ag.kill()
+	f.waitForState(nodeA, reconcile.AgentUnreachable)
+	if _, msg, _ := f.tracker.Agent(nodeA); msg == "" {
+		t.Error("Unreachable without a message")
+	}
+	if !f.sawChange(change{node: nodeA}) {
+		t.Errorf("no OnChange(%s, \"\") when the agent died", nodeA)
+	}
+	if n := testutil.ToFloat64(f.metrics.reconnects.WithLabelValues(nodeA)); n < 1 {
+		t.Errorf("reconnects = %v, want at least 1", n)
+	}
+
+	// It comes back on the same address and re-imports its pools.
+	ag.restart()
+	f.stepUntilState(nodeA, reconcile.AgentReady)
+	names := []string{}
+	for _, p := range f.tracker.Pools(nodeA) {
+		names = append(names, p.Name)
+	}
+	if strings.Join(names, ",") != "p1,p4" {
+		t.Errorf("pools after the agent's restart = %v, want p1,p4", names)
+	}
+
+	// The agent releases its Lease (clean shutdown): Missing, cache dropped.
+	f.takeChanges()
+	f.updateLease(nodeA, func(l *coordinationv1.Lease) { l.Spec.HolderIdentity = nil })
+	f.waitForState(nodeA, reconcile.AgentMissing)
+	if got := f.tracker.Pools(nodeA); len(got) != 0 {
+		t.Errorf("Pools of a Missing agent = %v", got)
+	}
+	if _, _, exp := f.tracker.Agent(nodeA); !exp.IsZero() {
+		t.Errorf("expiresAt of a released Lease = %v, want zero", exp)
+	}
+	if !f.sawChange(change{node: nodeA}) {
+		t.Errorf("no OnChange(%s, \"\") when the Lease was released", nodeA)
+	}
+	_, err = f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p5", OwnerUID: ownerA, Disks: []string{diskB}})
+	wantAgentUnavailable(t, err, reconcile.ActionCreatePool)
+	if f.agentsGauge(reconcile.AgentMissing) != 1 || f.agentsGauge(reconcile.AgentReady) != 0 {
+		t.Errorf("diskpool_agents Missing=%v Ready=%v, want 1 and 0", f.agentsGauge(reconcile.AgentMissing), f.agentsGauge(reconcile.AgentReady))
+	}
+}
+
+func TestLeaseExpiry(t *testing.T) {
+	f := newFixture(t)
+	ag := startScriptedAgent(t)
+	f.createLease(f.lease(nodeA, ag.addr, 15))
+	ag.nextStream(t).send(snapshot)
+	f.waitForState(nodeA, reconcile.AgentReady)
+	_, _, exp := f.tracker.Agent(nodeA)
+	if want := f.clock.Now().Add(15 * time.Second); !exp.Equal(want) {
+		t.Errorf("expiresAt = %v, want %v", exp, want)
+	}
+
+	// Renewed in time: still Ready after the first expiry passes.
+	f.clock.Step(10 * time.Second)
+	f.renew(nodeA)
+	f.clock.Step(10 * time.Second)
+	if s, _, _ := f.tracker.Agent(nodeA); s != reconcile.AgentReady {
+		t.Fatalf("agent = %s after a renewed Lease's old expiry, want Ready", s)
+	}
+
+	// Not renewed: no Lease event comes, the timer alone marks it Missing.
+	f.takeChanges()
+	f.clock.Step(6 * time.Second)
+	f.waitForState(nodeA, reconcile.AgentMissing)
+	if !f.sawChange(change{node: nodeA}) {
+		t.Errorf("no OnChange(%s, \"\") on expiry", nodeA)
+	}
+	err := f.tracker.DestroyPool(f.ctx, reconcile.DestroyRequest{Node: nodeA, Name: "p"})
+	wantAgentUnavailable(t, err, reconcile.ActionDestroyPool)
+
+	// Renewed again: a new stream, Ready again.
+	f.renewExpectingState(nodeA)
+	ag.nextStream(t).send(snapshot)
+	f.waitForState(nodeA, reconcile.AgentReady)
+}
+
+// renewExpectingState renews a Lease that is not live (Agent reports no
+// expiry for it, so renew's wait does not apply).
+func (f *fixture) renewExpectingState(node string) {
+	f.t.Helper()
+	f.updateLease(node, func(l *coordinationv1.Lease) {
+		now := f.clock.Now()
+		l.Spec.RenewTime.Time = now
+	})
+	f.waitFor("the agent to be live again", func() bool {
+		s, _, _ := f.tracker.Agent(node)
+		return s != reconcile.AgentMissing
+	})
+}
+
+func TestLeaseDeleted(t *testing.T) {
+	f := newFixture(t)
+	ag := startScriptedAgent(t)
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	ag.nextStream(t).send(snapshot, &agentv1.Pool{Name: "p1", Uuid: "u1"})
+	f.waitForState(nodeA, reconcile.AgentReady)
+	f.takeChanges()
+
+	f.deleteLease(nodeA)
+	f.waitFor("the node to be forgotten", func() bool { return len(f.tracker.Nodes()) == 0 })
+	if s, _, _ := f.tracker.Agent(nodeA); s != reconcile.AgentMissing {
+		t.Errorf("agent of a deleted Lease = %s, want Missing", s)
+	}
+	if v := f.tracker.Pool(nodeA, "p1"); v.Found {
+		t.Errorf("Pool of a deleted Lease's node = %+v", v)
+	}
+	if !f.sawChange(change{node: nodeA}) {
+		t.Errorf("no OnChange(%s, \"\") on Lease deletion", nodeA)
+	}
+	for _, s := range agentStates {
+		if f.agentsGauge(s) != 0 {
+			t.Errorf("diskpool_agents{state=%s} = %v after the only Lease was deleted", s, f.agentsGauge(s))
+		}
+	}
+}
+
+// TestStreamEvents drives the stream message by message.
+func TestStreamEvents(t *testing.T) {
+	f := newFixture(t)
+	ag := startScriptedAgent(t)
+	var destroyed []string
+	ag.destroy = func(req *agentv1.DestroyPoolRequest) error {
+		destroyed = append(destroyed, req.GetName())
+		return nil
+	}
+	p1 := &agentv1.Pool{Name: "p1", Uuid: "u1", Node: nodeA, State: agentv1.PoolState_POOL_STATE_ONLINE, Capacity: 100}
+	p2 := &agentv1.Pool{Name: "p2", Uuid: "u2", Node: nodeA, State: agentv1.PoolState_POOL_STATE_ONLINE, Capacity: 100}
+
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	s := ag.nextStream(t)
+	// Syncing until the snapshot arrives: nothing to report yet.
+	if st, _, _ := f.tracker.Agent(nodeA); st != reconcile.AgentSyncing {
+		t.Errorf("agent before the snapshot = %s, want Syncing", st)
+	}
+	if got := f.takeChanges(); len(got) != 0 {
+		t.Errorf("OnChange before the snapshot: %v", got)
+	}
+	s.send(snapshot, p1, p2)
+	f.waitForState(nodeA, reconcile.AgentReady)
+	if got := f.takeChanges(); len(got) != 1 || got[0] != (change{node: nodeA}) {
+		t.Errorf("OnChange for the snapshot = %v, want one for the node", got)
+	}
+
+	// An unchanged upsert notifies nobody; a changed one notifies its pool.
+	// Stream order lets the second act as a marker for the first.
+	s.send(upsert, p1)
+	degraded := &agentv1.Pool{Name: "p2", Uuid: "u2", Node: nodeA, State: agentv1.PoolState_POOL_STATE_DEGRADED, Reason: "slow", Capacity: 100}
+	s.send(upsert, degraded)
+	f.waitFor("the degraded pool", func() bool { return f.tracker.Pool(nodeA, "p2").Pool.Health == reconcile.PoolHealthDegraded })
+	if got := f.takeChanges(); len(got) != 1 || got[0] != (change{node: nodeA, pool: "p2"}) {
+		t.Errorf("OnChange for an unchanged and a changed upsert = %v, want only (node-a, p2)", got)
+	}
+
+	// Our destroy removes p1 at once; the stream's stale upsert of it
+	// (sent before the destroy) must not bring it back, nor its delete
+	// notify anyone.
+	if err := f.tracker.DestroyPool(f.ctx, reconcile.DestroyRequest{Node: nodeA, Name: "p1", OwnerUID: ownerA}); err != nil {
+		t.Fatalf("DestroyPool: %v", err)
+	}
+	if len(destroyed) != 1 || destroyed[0] != "p1" {
+		t.Errorf("agent destroyed %v", destroyed)
+	}
+	s.send(upsert, &agentv1.Pool{Name: "p1", Uuid: "u1", Node: nodeA, Capacity: 100, Used: 1})
+	s.send(del, &agentv1.Pool{Name: "p1", Uuid: "u1"})
+	s.send(upsert, &agentv1.Pool{Name: "marker", Uuid: "um", Node: nodeA})
+	f.waitFor("the marker pool", func() bool { return f.tracker.Pool(nodeA, "marker").Found })
+	if v := f.tracker.Pool(nodeA, "p1"); v.Found {
+		t.Errorf("a stale upsert resurrected the destroyed pool: %+v", v)
+	}
+	if got := f.takeChanges(); len(got) != 1 || got[0] != (change{node: nodeA, pool: "marker"}) {
+		t.Errorf("OnChange after destroy = %v, want only (node-a, marker)", got)
+	}
+
+	// A delete of a known pool notifies it.
+	s.send(del, &agentv1.Pool{Name: "p2", Uuid: "u2"})
+	f.waitFor("p2 to go", func() bool { return !f.tracker.Pool(nodeA, "p2").Found })
+	if got := f.takeChanges(); len(got) != 1 || got[0] != (change{node: nodeA, pool: "p2"}) {
+		t.Errorf("OnChange for a delete = %v, want (node-a, p2)", got)
+	}
+
+	// Renewals still notify nobody while the stream is open.
+	f.clock.Step(time.Second)
+	f.renew(nodeA)
+	if got := f.takeChanges(); len(got) != 0 {
+		t.Errorf("OnChange for a renewal = %v", got)
+	}
+}
+
+func TestEndpointChange(t *testing.T) {
+	f := newFixture(t)
+	first, second := startScriptedAgent(t), startScriptedAgent(t)
+	f.createLease(f.lease(nodeA, first.addr, longLease))
+	first.nextStream(t).send(snapshot, &agentv1.Pool{Name: "old", Uuid: "u1"})
+	f.waitForState(nodeA, reconcile.AgentReady)
+
+	f.updateLease(nodeA, func(l *coordinationv1.Lease) {
+		l.Annotations["diskpool.openebs.io/grpc-endpoint"] = second.addr
+	})
+	s := second.nextStream(t)
+	f.waitForState(nodeA, reconcile.AgentSyncing)
+	s.send(snapshot, &agentv1.Pool{Name: "new", Uuid: "u2"})
+	f.waitFor("the new agent's pools", func() bool {
+		pools := f.tracker.Pools(nodeA)
+		return len(pools) == 1 && pools[0].Name == "new"
+	})
+	f.waitForState(nodeA, reconcile.AgentReady)
+}
+
+func TestConnectTimeout(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.ConnectTimeout = 5 * time.Second })
+	ag := startScriptedAgent(t)
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	ag.nextStream(t) // opened, but no snapshot ever comes
+	f.waitForState(nodeA, reconcile.AgentSyncing)
+	f.waitFor("the connect timer", func() bool {
+		f.clock.Step(time.Second)
+		s, _, _ := f.tracker.Agent(nodeA)
+		return s == reconcile.AgentUnreachable
+	})
+	if _, msg, _ := f.tracker.Agent(nodeA); !strings.Contains(msg, "no pool snapshot") {
+		t.Errorf("message = %q, want it to name the missing snapshot", msg)
+	}
+	// The retry gets its snapshot.
+	f.clock.Step(time.Second)
+	ag.nextStream(t).send(snapshot)
+	f.waitForState(nodeA, reconcile.AgentReady)
+}
+
+func TestWrongNodeAgent(t *testing.T) {
+	f := newFixture(t)
+	ag := startScriptedAgent(t)
+	ag.create = func(req *agentv1.CreatePoolRequest) (*agentv1.Pool, error) {
+		t.Errorf("CreatePool %s reached another node's agent", req.GetName())
+		return &agentv1.Pool{}, nil
+	}
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	ag.nextStream(t).send(snapshot, &agentv1.Pool{Name: "p", Uuid: "u", Node: "node-b"})
+	f.waitForState(nodeA, reconcile.AgentUnreachable)
+	if _, msg, _ := f.tracker.Agent(nodeA); !strings.Contains(msg, "node-b") {
+		t.Errorf("message = %q, want it to name the other node", msg)
+	}
+	_, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p", OwnerUID: ownerA})
+	wantAgentUnavailable(t, err, reconcile.ActionCreatePool)
+}
+
+func TestNoAgent(t *testing.T) {
+	f := newFixture(t)
+	// No Lease at all.
+	_, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: "nowhere", Name: "p", OwnerUID: ownerA})
+	wantAgentUnavailable(t, err, reconcile.ActionCreatePool)
+	wantAgentUnavailable(t, f.tracker.DestroyPool(f.ctx, reconcile.DestroyRequest{Node: "nowhere", Name: "p"}), reconcile.ActionDestroyPool)
+	if s, msg, exp := f.tracker.Agent("nowhere"); s != reconcile.AgentMissing || msg != "" || !exp.IsZero() {
+		t.Errorf("Agent(nowhere) = %s %q %v", s, msg, exp)
+	}
+	if v := f.tracker.Pool("nowhere", "p"); v.Found {
+		t.Errorf("Pool(nowhere) = %+v", v)
+	}
+
+	// A Lease that expired before the Tracker saw it.
+	old := f.lease("node-old", "127.0.0.1:1", 15)
+	old.Spec.RenewTime.Time = f.clock.Now().Add(-time.Minute)
+	f.createLease(old)
+	// A live Lease without an endpoint: Unreachable, nothing to dial.
+	noEndpoint := f.lease("node-quiet", "", longLease)
+	delete(noEndpoint.Annotations, "diskpool.openebs.io/grpc-endpoint")
+	f.createLease(noEndpoint)
+	f.waitFor("both Leases", func() bool { return len(f.tracker.Nodes()) == 2 })
+	f.waitForState("node-quiet", reconcile.AgentUnreachable)
+	if s, _, _ := f.tracker.Agent("node-old"); s != reconcile.AgentMissing {
+		t.Errorf("agent of an expired Lease = %s, want Missing", s)
+	}
+	if _, msg, _ := f.tracker.Agent("node-quiet"); !strings.Contains(msg, "grpc-endpoint") {
+		t.Errorf("message = %q, want it to name the missing annotation", msg)
+	}
+	for _, node := range []string{"node-old", "node-quiet"} {
+		_, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: node, Name: "p", OwnerUID: ownerA})
+		wantAgentUnavailable(t, err, reconcile.ActionCreatePool)
+	}
+}
+
+func TestRunTwiceAndNilLeases(t *testing.T) {
+	f := newFixture(t)
+	if err := f.tracker.Run(f.ctx); err == nil {
+		t.Error("a second Run succeeded")
+	}
+	if err := New(Options{}).Run(f.ctx); err == nil || !strings.Contains(err.Error(), "Leases is nil") {
+		t.Errorf("Run without Leases = %v", err)
+	}
+}
+
+func TestMetricsLint(t *testing.T) {
+	f := newFixture(t)
+	if problems, err := testutil.GatherAndLint(f.reg); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %v", problems, err)
+	}
+	if _, err := NewMetrics(f.reg); err == nil {
+		t.Error("registering the metrics twice on one registry succeeded")
+	}
+}
