@@ -1,7 +1,6 @@
 package manifests
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -9,63 +8,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
-
-// Permission is one (namespace, API group, resource, verb) a subject holds;
-// namespace "*" means every namespace (a ClusterRole bound cluster-wide).
-type Permission struct {
-	Subject   string
-	Namespace string
-	Group     string
-	Resource  string
-	Verb      string
-}
-
-func (p Permission) String() string {
-	g := p.Group
-	if g == "" {
-		g = "core"
-	}
-	return fmt.Sprintf("%s in %s: %s %s/%s", p.Subject, p.Namespace, p.Verb, g, p.Resource)
-}
-
-// ExpectedPermissions is the complete RBAC of the install: any permission
-// the manifests grant that is not here, or that is here but not granted,
-// fails TestRBACExactRules. Keep it equal to what the binaries use.
-var ExpectedPermissions = expand([]grant{
-	// The operator, cluster-wide.
-	{operatorName, "*", "openebs.io", []string{"diskpools", "mayastorpools"}, []string{"get", "list", "watch", "update"}},
-	{operatorName, "*", "openebs.io", []string{"diskpools/status", "mayastorpools/status"}, []string{"update", "patch"}},
-	{operatorName, "*", "", []string{"nodes"}, []string{"get", "list", "watch"}},
-	// events.k8s.io only: the operator never records core/v1 events.
-	{operatorName, "*", "events.k8s.io", []string{"events"}, []string{"create", "patch"}},
-	// The operator, in its namespace: agent Leases (read) and the leader
-	// election Lease (written).
-	{operatorName, namespace, "coordination.k8s.io", []string{"leases"}, []string{"get", "list", "watch", "create", "update"}},
-	// The agent: its own node's Lease.
-	{agentName, namespace, "coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
-})
-
-type grant struct {
-	subject, namespace, group string
-	resources, verbs          []string
-}
-
-func expand(gs []grant) []Permission {
-	var out []Permission
-	for _, g := range gs {
-		for _, r := range g.resources {
-			for _, v := range g.verbs {
-				out = append(out, Permission{"system:serviceaccount:" + namespace + ":" + g.subject, g.namespace, g.group, r, v})
-			}
-		}
-	}
-	return sortedUnique(out)
-}
-
-func sortedUnique(ps []Permission) []Permission {
-	slices.SortFunc(ps, func(a, b Permission) int { return strings.Compare(a.String(), b.String()) })
-	return slices.Compact(ps)
-}
 
 // EffectivePermissions computes what the rendered bindings grant to whom.
 func EffectivePermissions(t testing.TB, objs []*unstructured.Unstructured) []Permission {
@@ -144,7 +86,7 @@ func EffectivePermissions(t testing.TB, objs []*unstructured.Unstructured) []Per
 			bind(u.GetKind(), b.Name, b.Namespace, b.RoleRef, b.Subjects)
 		}
 	}
-	return sortedUnique(out)
+	return SortedUnique(out)
 }
 
 // TestRBACExactRules: the rendered RBAC grants exactly ExpectedPermissions:
@@ -171,7 +113,7 @@ func TestRBACExactRules(t *testing.T) {
 			}
 		}
 		got := EffectivePermissions(t, objs)
-		extra, missing := diff(got, ExpectedPermissions)
+		extra, missing := Diff(got, ExpectedPermissions)
 		for _, p := range extra {
 			t.Errorf("granted but not expected: %s", p)
 		}
@@ -179,21 +121,6 @@ func TestRBACExactRules(t *testing.T) {
 			t.Errorf("expected but not granted: %s", p)
 		}
 	})
-}
-
-// diff returns what is in got but not want, and in want but not got.
-func diff(got, want []Permission) (extra, missing []Permission) {
-	for _, p := range got {
-		if !slices.Contains(want, p) {
-			extra = append(extra, p)
-		}
-	}
-	for _, p := range want {
-		if !slices.Contains(got, p) {
-			missing = append(missing, p)
-		}
-	}
-	return extra, missing
 }
 
 // TestServiceAccounts: each workload runs as its own ServiceAccount, which

@@ -18,9 +18,9 @@ import (
 )
 
 const (
-	namespace        = "diskpool-system"
-	operatorName     = "diskpool-operator"
-	agentName        = "diskpool-agent"
+	namespace        = Namespace
+	operatorName     = OperatorName
+	agentName        = AgentName
 	agentPriority    = "diskpool-agent-critical"
 	storageNodeLabel = "openebs.io/engine"
 	storageNodeValue = "mayastor"
