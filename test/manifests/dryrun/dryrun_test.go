@@ -280,4 +280,3 @@ func parseCanIList(t *testing.T, out string) map[[3]string]bool {
 	}
 	return got
 }
-
