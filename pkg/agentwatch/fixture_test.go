@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
+	coordinationinformers "k8s.io/client-go/informers/coordination/v1"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2/ktesting"
@@ -41,6 +42,7 @@ type fixture struct {
 	clock   *testingclock.FakeClock
 	client  *fake.Clientset
 	tracker *Tracker
+	leases  coordinationinformers.LeaseInformer
 	metrics *Metrics
 	reg     *prometheus.Registry
 
@@ -68,9 +70,10 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	factory := informers.NewSharedInformerFactoryWithOptions(f.client, 0,
 		informers.WithNamespace(testNamespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = agentlease.Selector() }))
+	f.leases = factory.Coordination().V1().Leases()
 	o := Options{
 		Namespace: testNamespace,
-		Leases:    factory.Coordination().V1().Leases(),
+		Leases:    f.leases,
 		Client:    poolclient.Options{Insecure: true},
 		OnChange:  f.record,
 		Clock:     f.clock,
@@ -93,7 +96,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	f.waitFor("Run to start", func() bool {
 		f.tracker.mu.RLock()
 		defer f.tracker.mu.RUnlock()
-		return f.tracker.started
+		return f.tracker.running
 	})
 	t.Cleanup(func() {
 		cancel()

@@ -88,9 +88,9 @@ type Tracker struct {
 	mu sync.RWMutex
 	// nodes holds every node with an agent Lease.
 	nodes map[string]*node
-	// started is set by Run; running is true while Run has not been
-	// cancelled. Before Run and after it, Lease events are only recorded.
-	started, running bool
+	// running is true while Run runs. Before Run and after it, Lease
+	// events are only recorded.
+	running bool
 	// ctx is Run's context, the parent of every stream.
 	ctx    context.Context
 	logger klog.Logger
@@ -181,8 +181,10 @@ func (t *Tracker) HasSynced() bool {
 }
 
 // Run opens streams to the live agents and follows the Leases until ctx
-// ends; then it closes every stream and returns once all its goroutines
-// have stopped. It returns an error only if the Tracker could not be set up.
+// ends; then it closes every stream, leaves every live agent AgentSyncing,
+// and returns once all its goroutines have stopped. It may be called again
+// after it returned (a replica that leads again), never concurrently. It
+// returns an error only if the Tracker could not be set up.
 func (t *Tracker) Run(ctx context.Context) error {
 	if t.registerErr != nil {
 		return t.registerErr
@@ -191,11 +193,11 @@ func (t *Tracker) Run(ctx context.Context) error {
 	ctx = klog.NewContext(ctx, logger)
 
 	t.mu.Lock()
-	if t.started {
+	if t.running {
 		t.mu.Unlock()
-		return errors.New("agentwatch: Run called twice")
+		return errors.New("agentwatch: Run is already running")
 	}
-	t.started, t.running, t.ctx, t.logger = true, true, ctx, logger
+	t.running, t.ctx, t.logger, t.nextExpiry = true, ctx, logger, time.Time{}
 	var changes []change
 	for _, n := range t.nodes {
 		changes = append(changes, t.syncLocked(n)...)
@@ -213,6 +215,12 @@ func (t *Tracker) Run(ctx context.Context) error {
 	t.running = false
 	for _, n := range t.nodes {
 		t.stopConnLocked(n)
+		// Nothing is watched any more: a worker still finishing its item
+		// must wait, not report the agent gone (Decide waits while
+		// Syncing). A later Run resumes from here.
+		if n.state != reconcile.AgentMissing {
+			t.setStateLocked(n, reconcile.AgentSyncing, "")
+		}
 	}
 	t.mu.Unlock()
 	t.wg.Wait()
@@ -283,7 +291,7 @@ func (t *Tracker) notify(changes []change) {
 // setStateLocked moves n to state and returns the OnChange calls it needs:
 // one for the whole node on any change of state but into AgentSyncing
 // (Decide waits while syncing; the snapshot or the failure that ends it
-// notifies). A new message alone notifies nobody: a flapping error text
+// notifies), and none outside Run. A new message alone notifies nobody: a flapping error text
 // must not re-reconcile every pool of the node.
 func (t *Tracker) setStateLocked(n *node, state reconcile.AgentState, message string) []change {
 	old := n.state
@@ -293,7 +301,7 @@ func (t *Tracker) setStateLocked(n *node, state reconcile.AgentState, message st
 	}
 	t.metrics.transition(old, state)
 	t.logger.V(2).Info("Agent state changed", "node", n.name, "from", old.String(), "to", state.String(), "message", message)
-	if state == reconcile.AgentSyncing {
+	if state == reconcile.AgentSyncing || !t.running {
 		return nil
 	}
 	return []change{{node: n.name}}

@@ -1,7 +1,9 @@
 package agentwatch
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -397,8 +399,8 @@ func TestNoAgent(t *testing.T) {
 
 func TestRunTwiceAndNilLeases(t *testing.T) {
 	f := newFixture(t)
-	if err := f.tracker.Run(f.ctx); err == nil {
-		t.Error("a second Run succeeded")
+	if err := f.tracker.Run(f.ctx); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("a concurrent Run = %v", err)
 	}
 	if err := New(Options{}).Run(f.ctx); err == nil || !strings.Contains(err.Error(), "Leases is nil") {
 		t.Errorf("Run without Leases = %v", err)
@@ -412,5 +414,43 @@ func TestMetricsLint(t *testing.T) {
 	}
 	if _, err := NewMetrics(f.reg); err == nil {
 		t.Error("registering the metrics twice on one registry succeeded")
+	}
+}
+
+// TestRunAgain stops a Tracker (a replica that stops leading) and runs it
+// again: live agents wait in Syncing meanwhile, then come back.
+func TestRunAgain(t *testing.T) {
+	f := newFixture(t)
+	ag := startScriptedAgent(t)
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	ag.nextStream(t).send(snapshot, &agentv1.Pool{Name: "p1", Uuid: "u1"})
+	f.waitForState(nodeA, reconcile.AgentReady)
+
+	// A second Tracker on the same informer, run and stopped by the test.
+	tr := New(Options{Namespace: testNamespace, Leases: f.leases, Client: f.tracker.clientOpts, Clock: f.clock})
+	for round := range 2 {
+		ctx, cancel := context.WithCancel(f.ctx)
+		done := make(chan error, 1)
+		go func() { done <- tr.Run(ctx) }()
+		ag.nextStream(t).send(snapshot, &agentv1.Pool{Name: "p1", Uuid: "u1"})
+		f.waitFor(fmt.Sprintf("round %d: Ready", round), func() bool {
+			s, _, _ := tr.Agent(nodeA)
+			return s == reconcile.AgentReady
+		})
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: Run: %v", round, err)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatalf("round %d: Run did not return", round)
+		}
+		if s, _, _ := tr.Agent(nodeA); s != reconcile.AgentSyncing {
+			t.Errorf("round %d: agent after Run returned = %s, want Syncing", round, s)
+		}
+		if _, err := tr.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p"}); err == nil {
+			t.Errorf("round %d: CreatePool after Run returned succeeded", round)
+		}
 	}
 }
