@@ -297,3 +297,5 @@ func fileHash(t *testing.T, path string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+func splitLines(s string) []string { return strings.Split(s, "\n") }

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+)
+
+// TestAgentCrash kills a node's agent: its pools go Offline within the
+// agent Lease duration (the operator learns from the Lease, no polling);
+// the restarted agent re-imports them from their disk labels, and they come
+// back Online with the same uuid.
+func TestAgentCrash(t *testing.T) {
+	f := setup(t)
+	const node = "node-b"
+	disk := f.newDisk(node)
+	name := uniqueName("crash")
+	f.newPool(name, node, disk)
+	before := f.waitCreated(name)
+	t.Cleanup(func() {
+		// Whatever happened, later tests need the agent.
+		if err := f.env.StartAgent(t.Context(), node); err != nil {
+			t.Errorf("restart agent on %s: %v", node, err)
+		}
+	})
+
+	killed := time.Now()
+	if err := f.env.KillAgent(node); err != nil {
+		t.Fatal(err)
+	}
+	// The Lease was renewed at most one renew interval before the kill, so it
+	// expires at most agentLeaseDuration after it; allow the operator a
+	// little more to notice and write the status.
+	limit := agentLeaseDuration + 2*time.Second
+	offline := f.waitPool(name, "Offline", limit+5*time.Second, func(p *v1beta3.DiskPool) bool {
+		return p.Status.PoolStatus == v1beta3.PoolStatusOffline
+	})
+	took := time.Since(killed)
+	t.Logf("Offline %s after the agent was killed (Lease duration %s)", took.Round(time.Millisecond), agentLeaseDuration)
+	if took > limit {
+		t.Errorf("Offline after %s, want within the Lease duration %s (+2 s)", took.Round(time.Millisecond), agentLeaseDuration)
+	}
+	if offline.Status.CRState != v1beta3.CRStateCreated || offline.Status.PoolUUID != before.Status.PoolUUID {
+		t.Errorf("an Offline pool stays Created with its uuid: %s", describe(offline))
+	}
+
+	restarted := time.Now()
+	if err := f.env.StartAgent(f.ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	after := f.waitCreated(name)
+	t.Logf("Online again %s after the agent restarted", time.Since(restarted).Round(time.Millisecond))
+	if after.Status.PoolUUID != before.Status.PoolUUID {
+		t.Errorf("pool uuid %s after re-import, was %s", after.Status.PoolUUID, before.Status.PoolUUID)
+	}
+	if found := readLabel(t, disk); found.Label == nil || found.Label.UUID != before.Status.PoolUUID || found.Label.Generation != 1 {
+		t.Errorf("label after re-import: %+v; want uuid %s, generation 1 (import writes nothing)", found.Label, before.Status.PoolUUID)
+	}
+}
