@@ -297,6 +297,17 @@ func TestStreamEvents(t *testing.T) {
 		t.Errorf("OnChange for a delete = %v, want (node-a, p2)", got)
 	}
 
+	// The agent resyncs a watcher that fell behind with a new snapshot:
+	// it replaces the cache and notifies the whole node.
+	s.send(snapshot, &agentv1.Pool{Name: "p9", Uuid: "u9", Node: nodeA})
+	f.waitFor("the resync snapshot", func() bool {
+		pools := f.tracker.Pools(nodeA)
+		return len(pools) == 1 && pools[0].Name == "p9"
+	})
+	if got := f.takeChanges(); len(got) != 1 || got[0] != (change{node: nodeA}) {
+		t.Errorf("OnChange for a resync snapshot = %v, want one for the node", got)
+	}
+
 	// Renewals still notify nobody while the stream is open.
 	f.clock.Step(time.Second)
 	f.renew(nodeA)

@@ -127,7 +127,7 @@ func TestCreateAndDestroy(t *testing.T) {
 	c := dial(t, serve(t, agent), Options{Insecure: true})
 	ctx := testContext(t)
 
-	req := reconcile.CreateRequest{Node: "node-a", Name: "p1", OwnerUID: "uid-1", Disks: []string{"/dev/sdb"}, Labels: map[string]string{"k": "v"}}
+	req := reconcile.CreateRequest{Node: "node-a", Name: "p1", OwnerUID: "uid-1", Disks: []string{"/dev/sdb"}, Labels: map[string]string{"k": "v"}, AdoptOwnerUID: "uid-0"}
 	pool, err := c.CreatePool(ctx, req)
 	if err != nil {
 		t.Fatalf("CreatePool: %v", err)
@@ -136,7 +136,7 @@ func TestCreateAndDestroy(t *testing.T) {
 	if !reflect.DeepEqual(pool, want) {
 		t.Errorf("CreatePool = %+v, want %+v", pool, want)
 	}
-	if gotCreate.GetName() != "p1" || gotCreate.GetOwnerUid() != "uid-1" || !reflect.DeepEqual(gotCreate.GetDisks(), []string{"/dev/sdb"}) || gotCreate.GetLabels()["k"] != "v" {
+	if gotCreate.GetName() != "p1" || gotCreate.GetOwnerUid() != "uid-1" || !reflect.DeepEqual(gotCreate.GetDisks(), []string{"/dev/sdb"}) || gotCreate.GetLabels()["k"] != "v" || gotCreate.GetAdoptOwnerUid() != "uid-0" {
 		t.Errorf("agent received %v", gotCreate)
 	}
 
