@@ -39,8 +39,9 @@ type Controller struct {
 }
 
 // NewController wires a controller to its informers. It adds indexes and
-// event handlers, so it must run before the informers start; it starts no
-// goroutine (Run does).
+// event handlers, so it must run before the informers start. It starts no
+// goroutine of its own (Run does; client-go's workqueue runs its delay
+// timer from construction, so handlers can queue before Run).
 func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("controller config: %w", err)
