@@ -53,8 +53,10 @@ func (a *realAgent) disk(name string) string {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	defer f.Close()
 	if err := f.Truncate(64 << 20); err != nil {
+		a.t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		a.t.Fatal(err)
 	}
 	return p
