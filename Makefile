@@ -51,9 +51,12 @@ up: localenv-up ## Start the local environment in the background; writes .local/
 .PHONY: down
 down: localenv-down ## Stop what `make up` started and remove its disks
 
+# BENCH_FLAGS are passed to test/bench, e.g. BENCH_FLAGS="-n 10000 -k 4".
+BENCH_FLAGS ?=
+
 .PHONY: bench
-bench: ## Benchmarks (issue 8)
-	@echo "No benchmark yet (issue 8)." >&2; exit 1
+bench: controlplane ## Converge N DiskPools (default 1000 on 4 agents) and compare with the API write floor; see docs/benchmarks.md
+	$(GO) run ./test/bench $(BENCH_FLAGS)
 
 -include scripts/controlplane.mk
 -include scripts/localenv.mk

@@ -1,0 +1,433 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
+	"github.com/diskpool/diskpool-operator/pkg/disk/label"
+	"github.com/diskpool/diskpool-operator/pkg/localenv"
+)
+
+const (
+	poolNamespace  = "bench"
+	floorNamespace = "bench-floor"
+	// Production defaults of the operator the floor is given too.
+	floorWorkers = 8
+	floorQPS     = 200
+	floorBurst   = 400
+)
+
+// result is the JSON document bench prints.
+type result struct {
+	Machine  machine  `json:"machine"`
+	Pools    int      `json:"pools"`
+	Nodes    int      `json:"nodes"`
+	Flags    []string `json:"operatorFlags"`
+	Started  string   `json:"started"`
+	EnvStart float64  `json:"envStartSeconds"`
+
+	Create phase `json:"create"`
+	Delete phase `json:"delete"`
+	// FloorCreate and FloorDelete are the plain client's minimum writes.
+	FloorCreate phase   `json:"floorCreate"`
+	FloorDelete phase   `json:"floorDelete"`
+	CreateRatio float64 `json:"createRatioToFloor"`
+	DeleteRatio float64 `json:"deleteRatioToFloor"`
+
+	Operator operatorCounts `json:"operator"`
+	Restart  restartCounts  `json:"restart"`
+}
+
+type machine struct {
+	CPUs   int    `json:"cpus"`
+	GOOS   string `json:"goos"`
+	GOARCH string `json:"goarch"`
+	Go     string `json:"go"`
+}
+
+type operatorCounts struct {
+	WritesPerCreate      float64            `json:"apiWritesPerPoolCreate"`
+	WritesPerDelete      float64            `json:"apiWritesPerPoolDelete"`
+	WritesByKind         map[string]float64 `json:"apiWritesCreateByVerbResource"`
+	EventWritesPerCreate float64            `json:"eventWritesPerPoolCreate"`
+	GRPCPerCreate        float64            `json:"grpcCallsPerPoolCreate"`
+	GRPCPerDelete        float64            `json:"grpcCallsPerPoolDelete"`
+	Conflicts            float64            `json:"conflicts409"`
+	IdleSeconds          float64            `json:"idleSeconds"`
+	IdleWrites           float64            `json:"idleApiWrites"`
+	IdleGRPC             float64            `json:"idleGrpcCalls"`
+	PeakRSSBytes         int64              `json:"peakRssBytes"`
+	HeapBytes            float64            `json:"heapBytesAfterConvergence"`
+	HeapBaselineBytes    float64            `json:"heapBytesBeforeCreate"`
+	HeapBytesPerPool     float64            `json:"heapBytesPerCachedPool"`
+	CPUSecondsPerPool    float64            `json:"cpuSecondsPerPoolCreate"`
+}
+
+type restartCounts struct {
+	ReadySeconds  float64 `json:"readySeconds"`
+	SettleSeconds float64 `json:"settleSeconds"`
+	Reconciles    float64 `json:"reconciles"`
+	Writes        float64 `json:"apiWrites"`
+	GRPC          float64 `json:"grpcCalls"`
+	GRPCByMethod  string  `json:"grpcCallsByMethod"`
+}
+
+func run(ctx context.Context, cfg config) (*result, error) {
+	res := &result{
+		Machine: machine{CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Go: runtime.Version()},
+		Pools:   cfg.pools, Nodes: cfg.nodes, Flags: splitArgs(cfg.operatorArgs),
+		Started: time.Now().UTC().Format(time.RFC3339),
+	}
+	nodes := make([]string, cfg.nodes)
+	for i := range nodes {
+		nodes[i] = fmt.Sprintf("node-%d", i)
+	}
+	perNode := (cfg.pools + cfg.nodes - 1) / cfg.nodes
+	began := time.Now()
+	logf("starting the local environment: %d nodes, %d sparse disks each, etcd with fsync", cfg.nodes, perNode)
+	env, err := localenv.Start(ctx, localenv.Options{
+		Nodes:        nodes,
+		DisksPerNode: perNode,
+		Namespaces:   []string{poolNamespace},
+		OperatorArgs: res.Flags,
+		StartTimeout: 5 * time.Minute,
+		Progress:     os.Stderr,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := env.Stop(); err != nil {
+			logf("stop: %v", err)
+		}
+	}()
+	res.EnvStart = time.Since(began).Seconds()
+
+	rc := env.RESTConfig()
+	rc.QPS, rc.Burst = 2000, 4000 // the burst client must not be the bottleneck
+	client, err := versioned.NewForConfig(rc)
+	if err != nil {
+		return res, err
+	}
+	pools := make([]poolSpec, cfg.pools)
+	names := make([]string, cfg.pools)
+	for i := range pools {
+		node := nodes[i%cfg.nodes]
+		pools[i] = poolSpec{name: fmt.Sprintf("pool-%05d", i), node: node, disks: []string{env.DiskPath(node, i/cfg.nodes)}}
+		names[i] = pools[i].name
+	}
+	metricsURL := env.OperatorMetricsURL()
+
+	// Operator: create burst.
+	base, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return res, err
+	}
+	res.Operator.HeapBaselineBytes = base.sum("go_memstats_heap_alloc_bytes")
+	track := newTracker()
+	if err := track.run(ctx, client, poolNamespace); err != nil {
+		return res, err
+	}
+	logf("creating %d DiskPools in one burst", cfg.pools)
+	if err := createBurst(ctx, client, poolNamespace, pools, cfg.createWorkers, track); err != nil {
+		return res, err
+	}
+	if err := track.waitAll(ctx, names, false, cfg.timeout); err != nil {
+		return res, fmt.Errorf("operator create: %w", err)
+	}
+	res.Create = track.createPhase(names)
+	logf("all Ready: %.2fs, p50 %.3fs, p99 %.3fs", res.Create.WallSeconds, res.Create.P50Seconds, res.Create.P99Seconds)
+	// Let trailing watch events (our own status writes echoed back) land
+	// before counting: they must cause nothing, and that is part of the cost.
+	if err := waitQueueEmpty(ctx, metricsURL, 30*time.Second); err != nil {
+		return res, err
+	}
+	afterCreate, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return res, err
+	}
+	n := float64(cfg.pools)
+	o := &res.Operator
+	o.WritesPerCreate = poolWrites(base, afterCreate) / n
+	o.EventWritesPerCreate = eventWrites(base, afterCreate) / n
+	o.WritesByKind = writesByKind(base, afterCreate, n)
+	o.GRPCPerCreate = unaryGRPC(base, afterCreate) / n
+	o.CPUSecondsPerPool = delta(base, afterCreate, "process_cpu_seconds_total") / n
+
+	// Idle: nothing may be written or called.
+	logf("idle for %s", cfg.idle)
+	select {
+	case <-time.After(cfg.idle):
+	case <-ctx.Done():
+		return res, ctx.Err()
+	}
+	afterIdle, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return res, err
+	}
+	o.IdleSeconds = cfg.idle.Seconds()
+	o.IdleWrites = poolWrites(afterCreate, afterIdle) + eventWrites(afterCreate, afterIdle)
+	o.IdleGRPC = unaryGRPC(afterCreate, afterIdle)
+	o.HeapBytes = afterIdle.sum("go_memstats_heap_alloc_bytes")
+	o.HeapBytesPerPool = (o.HeapBytes - o.HeapBaselineBytes) / n
+	o.PeakRSSBytes = peakRSS(env.Operator().PID())
+	o.Conflicts = afterIdle.sum("diskpool_api_conflicts_total")
+
+	if !cfg.skipRestart {
+		if err := measureRestart(ctx, env, cfg, &res.Restart); err != nil {
+			return res, err
+		}
+	}
+
+	// Operator: delete burst.
+	beforeDelete, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return res, err
+	}
+	logf("deleting %d DiskPools in one burst", cfg.pools)
+	if err := deleteBurst(ctx, client, poolNamespace, pools, cfg.createWorkers, track); err != nil {
+		return res, err
+	}
+	if err := track.waitAll(ctx, names, true, cfg.timeout); err != nil {
+		return res, fmt.Errorf("operator delete: %w", err)
+	}
+	res.Delete = track.deletePhase(names)
+	if err := checkLabelsErased(pools); err != nil {
+		return res, err
+	}
+	afterDelete, err := scrape(ctx, metricsURL)
+	if err != nil {
+		return res, err
+	}
+	o.WritesPerDelete = poolWrites(beforeDelete, afterDelete) / n
+	o.GRPCPerDelete = unaryGRPC(beforeDelete, afterDelete) / n
+	o.Conflicts += afterDelete.sum("diskpool_api_conflicts_total") - beforeDelete.sum("diskpool_api_conflicts_total")
+	logf("all gone and every label erased: %.2fs", res.Delete.WallSeconds)
+
+	if !cfg.skipFloor {
+		if err := measureFloor(ctx, env, pools, names, cfg, res); err != nil {
+			return res, err
+		}
+		if res.FloorCreate.WallSeconds > 0 {
+			res.CreateRatio = res.Create.WallSeconds / res.FloorCreate.WallSeconds
+		}
+		if res.FloorDelete.WallSeconds > 0 {
+			res.DeleteRatio = res.Delete.WallSeconds / res.FloorDelete.WallSeconds
+		}
+	}
+	return res, nil
+}
+
+// measureRestart kills the operator with every pool Created, starts it
+// again and counts what it does until it has looked at every pool.
+func measureRestart(ctx context.Context, env *localenv.Env, cfg config, out *restartCounts) error {
+	logf("restart: killing the operator with %d pools Created", cfg.pools)
+	if err := env.KillOperator(); err != nil {
+		return err
+	}
+	began := time.Now()
+	if err := env.StartOperator(ctx); err != nil {
+		return err
+	}
+	out.ReadySeconds = time.Since(began).Seconds()
+	// The new leader lists every pool and reconciles each once.
+	deadline := time.Now().Add(cfg.timeout)
+	var m metricsSnapshot
+	for {
+		var err error
+		m, err = scrape(ctx, env.OperatorMetricsURL())
+		if err == nil && m.sum("diskpool_reconcile_total") >= float64(cfg.pools) && m.sum("diskpool_workqueue_depth") == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("restart: operator did not reconcile %d pools within %s", cfg.pools, cfg.timeout)
+		}
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	out.SettleSeconds = time.Since(began).Seconds()
+	out.Reconciles = m.sum("diskpool_reconcile_total")
+	out.Writes = poolWrites(metricsSnapshot{}, m) + eventWrites(metricsSnapshot{}, m)
+	out.GRPC = m.sum("diskpool_grpc_client_requests_total")
+	var methods []string
+	if f, ok := m["diskpool_grpc_client_requests_total"]; ok {
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "method" {
+					methods = append(methods, fmt.Sprintf("%s=%g", l.GetValue(), s.GetCounter().GetValue()))
+				}
+			}
+		}
+	}
+	out.GRPCByMethod = strings.Join(methods, ",")
+	logf("restart: ready in %.2fs, settled in %.2fs, %g writes, %g gRPC calls (%s)", out.ReadySeconds, out.SettleSeconds, out.Writes, out.GRPC, out.GRPCByMethod)
+	return nil
+}
+
+// measureFloor times a plain client doing the minimum writes for the same
+// objects, with the operator's concurrency and client rate limits, in a
+// namespace the operator does not watch.
+func measureFloor(ctx context.Context, env *localenv.Env, pools []poolSpec, names []string, cfg config, res *result) error {
+	kube, err := kubernetes.NewForConfig(env.RESTConfig())
+	if err != nil {
+		return err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: floorNamespace}}
+	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create namespace %s: %w", floorNamespace, err)
+	}
+	rc := env.RESTConfig()
+	rc.QPS, rc.Burst = floorQPS, floorBurst
+	floorClient, err := versioned.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+	burst := env.RESTConfig()
+	burst.QPS, burst.Burst = 2000, 4000
+	client, err := versioned.NewForConfig(burst)
+	if err != nil {
+		return err
+	}
+	floorCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	floor := &floorController{client: floorClient, namespace: floorNamespace, workers: floorWorkers}
+	if err := floor.run(floorCtx); err != nil {
+		return err
+	}
+	track := newTracker()
+	if err := track.run(floorCtx, client, floorNamespace); err != nil {
+		return err
+	}
+	logf("floor: creating %d DiskPools; a plain client adds the finalizer and writes status", cfg.pools)
+	if err := createBurst(ctx, client, floorNamespace, pools, cfg.createWorkers, track); err != nil {
+		return err
+	}
+	if err := track.waitAll(ctx, names, false, cfg.timeout); err != nil {
+		return fmt.Errorf("floor create: %w", err)
+	}
+	res.FloorCreate = track.createPhase(names)
+	if err := deleteBurst(ctx, client, floorNamespace, pools, cfg.createWorkers, track); err != nil {
+		return err
+	}
+	if err := track.waitAll(ctx, names, true, cfg.timeout); err != nil {
+		return fmt.Errorf("floor delete: %w", err)
+	}
+	res.FloorDelete = track.deletePhase(names)
+	logf("floor: create %.2fs, delete %.2fs, %d writes", res.FloorCreate.WallSeconds, res.FloorDelete.WallSeconds, floor.writes.get())
+	return nil
+}
+
+// waitQueueEmpty waits until the operator's workqueue is empty.
+func waitQueueEmpty(ctx context.Context, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		m, err := scrape(ctx, url)
+		if err == nil && m.sum("diskpool_workqueue_depth") == 0 && m.sum("diskpool_workqueue_unfinished_work_seconds") == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("operator workqueue not empty after %s", timeout)
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// poolWrites are the operator's writes of pool objects (finalizers, status).
+func poolWrites(before, after metricsSnapshot) float64 {
+	return delta(before, after, "diskpool_api_writes_total", "resource=~diskpools|mayastorpools|diskpools/status|mayastorpools/status")
+}
+
+// eventWrites are the operator's event writes: every write request its REST
+// client made minus the pool object writes.
+func eventWrites(before, after metricsSnapshot) float64 {
+	all := delta(before, after, "diskpool_rest_client_requests_total", "method=~POST|PUT|PATCH|DELETE")
+	return max(all-poolWrites(before, after), 0)
+}
+
+func writesByKind(before, after metricsSnapshot, n float64) map[string]float64 {
+	out := map[string]float64{}
+	f, ok := after["diskpool_api_writes_total"]
+	if !ok {
+		return out
+	}
+	for _, m := range f.GetMetric() {
+		var labels []string
+		var want []string
+		for _, l := range m.GetLabel() {
+			labels = append(labels, l.GetName()+"="+l.GetValue())
+			want = append(want, l.GetName()+"="+l.GetValue())
+		}
+		out[strings.Join(labels, ",")] = delta(before, after, "diskpool_api_writes_total", want...) / n
+	}
+	return out
+}
+
+// unaryGRPC counts CreatePool/DestroyPool/... calls, not the long-lived
+// WatchPools streams.
+func unaryGRPC(before, after metricsSnapshot) float64 {
+	total := delta(before, after, "diskpool_grpc_client_requests_total")
+	watches := delta(before, after, "diskpool_grpc_client_requests_total", "method=WatchPools") +
+		delta(before, after, "diskpool_grpc_client_requests_total", "method=/diskpool.agent.v1.PoolService/WatchPools")
+	return total - watches
+}
+
+// peakRSS is the operator's high-water resident set size (VmHWM).
+func peakRSS(pid int) int64 {
+	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// checkLabelsErased reads every pool's disk: no label may be left.
+func checkLabelsErased(pools []poolSpec) error {
+	for _, p := range pools {
+		f, err := os.Open(p.disks[0])
+		if err != nil {
+			return fmt.Errorf("check label of %s: %w", p.disks[0], err)
+		}
+		st, err := f.Stat()
+		if err != nil {
+			_ = f.Close()
+			return err
+		}
+		found, err := label.Read(f, st.Size())
+		_ = f.Close()
+		if err != nil {
+			return fmt.Errorf("read label of %s: %w", p.disks[0], err)
+		}
+		if found.Label != nil || label.HasMagic(found.Primary) {
+			return fmt.Errorf("disk %s of deleted pool %s still carries a label", p.disks[0], p.name)
+		}
+	}
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// printTable writes the headline figures for humans; the JSON has all.
+func printTable(w io.Writer, r *result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k string, v any) { _, _ = fmt.Fprintf(tw, "%s\t%v\n", k, v) }
+	row("pools / nodes", fmt.Sprintf("%d / %d", r.Pools, r.Nodes))
+	row("operator flags", fmt.Sprintf("%v (production defaults otherwise)", r.Flags))
+	row("create: all Ready", fmt.Sprintf("%.2fs (%.0f pools/s), p50 %.3fs, p99 %.3fs", r.Create.WallSeconds, r.Create.ObjectsPerSec, r.Create.P50Seconds, r.Create.P99Seconds))
+	row("floor create", fmt.Sprintf("%.2fs (%.0f objects/s), p50 %.3fs, p99 %.3fs", r.FloorCreate.WallSeconds, r.FloorCreate.ObjectsPerSec, r.FloorCreate.P50Seconds, r.FloorCreate.P99Seconds))
+	row("create ratio to floor", fmt.Sprintf("%.2fx", r.CreateRatio))
+	row("delete: all gone, labels erased", fmt.Sprintf("%.2fs, p50 %.3fs, p99 %.3fs", r.Delete.WallSeconds, r.Delete.P50Seconds, r.Delete.P99Seconds))
+	row("floor delete", fmt.Sprintf("%.2fs", r.FloorDelete.WallSeconds))
+	row("delete ratio to floor", fmt.Sprintf("%.2fx", r.DeleteRatio))
+	o := r.Operator
+	row("API writes per create (pool object)", fmt.Sprintf("%.2f (+%.2f event writes)", o.WritesPerCreate, o.EventWritesPerCreate))
+	row("API writes per delete (pool object)", fmt.Sprintf("%.2f", o.WritesPerDelete))
+	row("gRPC calls per create / delete", fmt.Sprintf("%.2f / %.2f", o.GRPCPerCreate, o.GRPCPerDelete))
+	row("409 conflicts", o.Conflicts)
+	row("idle writes / gRPC calls", fmt.Sprintf("%g / %g in %gs", o.IdleWrites, o.IdleGRPC, o.IdleSeconds))
+	row("peak RSS", fmt.Sprintf("%.1f MiB", float64(o.PeakRSSBytes)/(1<<20)))
+	row("heap after convergence", fmt.Sprintf("%.1f MiB (%.0f bytes per pool over baseline)", o.HeapBytes/(1<<20), o.HeapBytesPerPool))
+	row("CPU seconds per pool", fmt.Sprintf("%.4f", o.CPUSecondsPerPool))
+	row("restart: ready / settled", fmt.Sprintf("%.2fs / %.2fs", r.Restart.ReadySeconds, r.Restart.SettleSeconds))
+	row("restart: writes / gRPC calls", fmt.Sprintf("%g / %g (%s)", r.Restart.Writes, r.Restart.GRPC, r.Restart.GRPCByMethod))
+	_ = tw.Flush()
+}
