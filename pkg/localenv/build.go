@@ -2,6 +2,8 @@ package localenv
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -54,7 +56,7 @@ func (e *Env) buildBinaries(ctx context.Context, root string) error {
 		}
 		began := time.Now()
 		e.progressf("Building %s into %s", b.pkg, dir)
-		out, err := localcluster.BuildBinary(ctx, b.pkg, dir, flags...)
+		out, err := buildInto(ctx, b.pkg, dir, flags)
 		if err != nil {
 			return err
 		}
@@ -62,4 +64,32 @@ func (e *Env) buildBinaries(ctx context.Context, root string) error {
 		*b.path = out
 	}
 	return nil
+}
+
+// buildInto builds pkg into a private directory, then renames the binary
+// into dir. Several environments may start at once (go test runs packages
+// in parallel), and go build -o replaces its output by unlinking and
+// rewriting it: a concurrent start could execute a half-written file. A
+// rename is atomic, and a process already running keeps its own copy.
+func buildInto(ctx context.Context, pkg, dir string, flags []string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	tmp, err := os.MkdirTemp(dir, ".build-")
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	defer func() { _ = os.RemoveAll(tmp) }()
+	built, err := localcluster.BuildBinary(ctx, pkg, tmp, flags...)
+	if err != nil {
+		return "", err
+	}
+	out, err := filepath.Abs(filepath.Join(dir, filepath.Base(built)))
+	if err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	if err := os.Rename(built, out); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	return out, nil
 }

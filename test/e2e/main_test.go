@@ -62,14 +62,18 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	began := time.Now()
-	e, err := localenv.Start(ctx, localenv.Options{
+	opts := localenv.Options{
 		UnsafeNoFsync:      true,
 		ControlPlane:       localcluster.Options{Binaries: &bins},
 		AgentLeaseDuration: agentLeaseDuration,
 		AgentRenewInterval: agentRenewInterval,
 		OperatorArgs:       operatorArgs,
 		KeepWorkDir:        os.Getenv("DISKPOOL_E2E_KEEP") != "",
-	})
+	}
+	if testing.Verbose() {
+		opts.Progress = os.Stdout // each step of the start, timed
+	}
+	e, err := localenv.Start(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
