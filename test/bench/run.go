@@ -72,6 +72,15 @@ type operatorCounts struct {
 	HeapBaselineBytes    float64            `json:"heapBytesBeforeCreate"`
 	HeapBytesPerPool     float64            `json:"heapBytesPerCachedPool"`
 	CPUSecondsPerPool    float64            `json:"cpuSecondsPerPoolCreate"`
+	// Where a create's time goes (means over the create burst).
+	MeanCreatePoolSeconds  float64 `json:"meanCreatePoolSeconds"`
+	MeanWriteSeconds       float64 `json:"meanApiWriteSeconds"`
+	MeanRateLimitSeconds   float64 `json:"meanClientRateLimiterWaitSeconds"`
+	MeanQueueWaitSeconds   float64 `json:"meanWorkqueueWaitSeconds"`
+	MeanReconcileSeconds   float64 `json:"meanReconcileSeconds"`
+	// LeaderElectionWrites are the renewals of the leader Lease during the
+	// idle period: the one write an idle leader must make.
+	IdleLeaderElectionWrites float64 `json:"idleLeaderElectionWrites"`
 }
 
 type restartCounts struct {
@@ -81,6 +90,8 @@ type restartCounts struct {
 	Writes        float64 `json:"apiWrites"`
 	GRPC          float64 `json:"grpcCalls"`
 	GRPCByMethod  string  `json:"grpcCallsByMethod"`
+	// LeaderElectionWrites: acquiring and renewing the leader Lease.
+	LeaderElectionWrites float64 `json:"leaderElectionWrites"`
 }
 
 func run(ctx context.Context, cfg config) (*result, error) {
@@ -164,6 +175,11 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.WritesByKind = writesByKind(base, afterCreate, n)
 	o.GRPCPerCreate = unaryGRPC(base, afterCreate) / n
 	o.CPUSecondsPerPool = delta(base, afterCreate, "process_cpu_seconds_total") / n
+	o.MeanCreatePoolSeconds = histogramMean(base, afterCreate, "diskpool_grpc_client_request_duration_seconds", "method=CreatePool")
+	o.MeanWriteSeconds = histogramMean(base, afterCreate, "diskpool_rest_client_request_duration_seconds", "verb=PUT")
+	o.MeanRateLimitSeconds = histogramMean(base, afterCreate, "diskpool_rest_client_rate_limiter_duration_seconds")
+	o.MeanQueueWaitSeconds = histogramMean(base, afterCreate, "diskpool_workqueue_queue_duration_seconds")
+	o.MeanReconcileSeconds = histogramMean(base, afterCreate, "diskpool_reconcile_duration_seconds")
 
 	// Idle: nothing may be written or called.
 	logf("idle for %s", cfg.idle)
@@ -178,6 +194,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	o.IdleSeconds = cfg.idle.Seconds()
 	o.IdleWrites = poolWrites(afterCreate, afterIdle) + eventWrites(afterCreate, afterIdle)
+	o.IdleLeaderElectionWrites = leaseWrites(afterCreate, afterIdle)
 	o.IdleGRPC = unaryGRPC(afterCreate, afterIdle)
 	o.HeapBytes = afterIdle.sum("go_memstats_heap_alloc_bytes")
 	o.HeapBytesPerPool = (o.HeapBytes - o.HeapBaselineBytes) / n
@@ -262,6 +279,7 @@ func measureRestart(ctx context.Context, env *localenv.Env, cfg config, out *res
 	out.SettleSeconds = time.Since(began).Seconds()
 	out.Reconciles = m.sum("diskpool_reconcile_total")
 	out.Writes = poolWrites(metricsSnapshot{}, m) + eventWrites(metricsSnapshot{}, m)
+	out.LeaderElectionWrites = leaseWrites(metricsSnapshot{}, m)
 	out.GRPC = m.sum("diskpool_grpc_client_requests_total")
 	var methods []string
 	if f, ok := m["diskpool_grpc_client_requests_total"]; ok {
@@ -355,11 +373,17 @@ func poolWrites(before, after metricsSnapshot) float64 {
 	return delta(before, after, "diskpool_api_writes_total", "resource=~diskpools|mayastorpools|diskpools/status|mayastorpools/status")
 }
 
-// eventWrites are the operator's event writes: every write request its REST
-// client made minus the pool object writes.
+// eventWrites are the operator's event writes (events.k8s.io create and
+// patch, counted by the operator's event recorder client).
 func eventWrites(before, after metricsSnapshot) float64 {
+	return delta(before, after, "diskpool_event_writes_total")
+}
+
+// leaseWrites are the remaining writes of the operator's REST client: the
+// leader-election Lease.
+func leaseWrites(before, after metricsSnapshot) float64 {
 	all := delta(before, after, "diskpool_rest_client_requests_total", "method=~POST|PUT|PATCH|DELETE")
-	return max(all-poolWrites(before, after), 0)
+	return max(all-poolWrites(before, after)-eventWrites(before, after), 0)
 }
 
 func writesByKind(before, after metricsSnapshot, n float64) map[string]float64 {

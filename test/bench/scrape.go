@@ -91,3 +91,28 @@ func matches(m *dto.Metric, want []string) bool {
 func delta(before, after metricsSnapshot, family string, want ...string) float64 {
 	return after.sum(family, want...) - before.sum(family, want...)
 }
+
+// histogramMean is the mean of the observations made between two scrapes of
+// a histogram family (matching series summed).
+func histogramMean(before, after metricsSnapshot, family string, want ...string) float64 {
+	sum := func(s metricsSnapshot) (float64, float64) {
+		f, ok := s[family]
+		if !ok {
+			return 0, 0
+		}
+		var total, count float64
+		for _, m := range f.GetMetric() {
+			if h := m.GetHistogram(); h != nil && matches(m, want) {
+				total += h.GetSampleSum()
+				count += float64(h.GetSampleCount())
+			}
+		}
+		return total, count
+	}
+	s0, c0 := sum(before)
+	s1, c1 := sum(after)
+	if c1 <= c0 {
+		return 0
+	}
+	return (s1 - s0) / (c1 - c0)
+}

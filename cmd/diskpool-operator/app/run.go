@@ -118,7 +118,7 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		Metrics:   m.tracker,
 	})
 
-	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: kube.EventsV1()})
+	broadcaster := events.NewBroadcaster(countingSink{EventSink: &events.EventSinkImpl{Interface: kube.EventsV1()}, writes: m.eventWrites})
 	ctrl, err = controller.NewController(ctx, controller.Config{
 		PoolClient:           pools,
 		DiskPoolInformers:    poolInformers,
@@ -332,6 +332,8 @@ type operatorMetrics struct {
 	grpc       *poolclient.Metrics
 	tracker    *agentwatch.Metrics
 	leading    prometheus.Gauge
+	// eventWrites counts the event recorder's API writes.
+	eventWrites *prometheus.CounterVec
 }
 
 func newOperatorMetrics(reg prometheus.Registerer) (*operatorMetrics, error) {
@@ -347,6 +349,9 @@ func newOperatorMetrics(reg prometheus.Registerer) (*operatorMetrics, error) {
 		return nil, err
 	}
 	if m.tracker, err = agentwatch.NewMetrics(reg); err != nil {
+		return nil, err
+	}
+	if m.eventWrites, err = newEventWritesCounter(reg); err != nil {
 		return nil, err
 	}
 	m.leading = prometheus.NewGauge(prometheus.GaugeOpts{
