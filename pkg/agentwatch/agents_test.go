@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	testingclock "k8s.io/utils/clock/testing"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/agent"
@@ -194,6 +195,25 @@ func (a *scriptedAgent) nextStream(t *testing.T) *scriptedStream {
 	case <-time.After(waitTimeout):
 		t.Fatal("Timed out waiting for the tracker to open a pool stream")
 		return nil
+	}
+}
+
+// nextStreamStepping waits for the Tracker to open a stream, stepping clock
+// a second at a time so that a pending reconnect timer fires (whenever the
+// Tracker gets to create it).
+func (a *scriptedAgent) nextStreamStepping(t *testing.T, clock *testingclock.FakeClock) *scriptedStream {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		select {
+		case s := <-a.opened:
+			return s
+		case <-deadline:
+			t.Fatal("Timed out waiting for the tracker to reopen a pool stream")
+			return nil
+		case <-time.After(5 * time.Millisecond):
+			clock.Step(time.Second)
+		}
 	}
 }
 

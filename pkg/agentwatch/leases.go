@@ -161,7 +161,11 @@ func (t *Tracker) runExpiry(ctx context.Context) {
 		var timer clock.Timer
 		var fire <-chan time.Time
 		if !next.IsZero() {
-			timer = t.clock.NewTimer(next.Sub(t.clock.Now()))
+			d := next.Sub(t.clock.Now())
+			if d <= 0 {
+				continue // expired while we looked
+			}
+			timer = t.clock.NewTimer(d)
 			fire = timer.C()
 		}
 		select {

@@ -32,12 +32,15 @@ func (t *Tracker) runConnection(ctx context.Context, nodeName string, c *connect
 	for {
 		opts := t.clientOpts
 		opts.Node = nodeName
-		next, err := poolclient.Dial(c.endpoint, opts)
-		t.setClient(nodeName, c, next)
+		// The previous client is withdrawn before it is closed; the new
+		// one is published with the stream's first snapshot, once the
+		// agent has shown it serves this node.
+		t.withdrawClient(nodeName, c)
 		if client != nil {
 			_ = client.Close()
 		}
-		client = next
+		var err error
+		client, err = poolclient.Dial(c.endpoint, opts)
 		synced := false
 		if err == nil {
 			logger.V(4).Info("Opening pool stream")
@@ -86,7 +89,7 @@ func (t *Tracker) watch(ctx context.Context, nodeName string, c *connection, cli
 			synced = true
 			close(gotSnapshot)
 		}
-		t.apply(nodeName, c, ev)
+		t.apply(nodeName, c, client, ev)
 	})
 	if err == nil && ctx.Err() == nil && errors.Is(context.Cause(wctx), errNoSnapshot) {
 		err = fmt.Errorf("no pool snapshot from %s within %s", c.endpoint, t.connectTimeout)
@@ -98,13 +101,13 @@ func (t *Tracker) watch(ctx context.Context, nodeName string, c *connection, cli
 	return synced, err
 }
 
-// setClient makes client the one CreatePool and DestroyPool use on node,
+// withdrawClient stops CreatePool and DestroyPool from using node's client,
 // if c is still its connection.
-func (t *Tracker) setClient(nodeName string, c *connection, client *poolclient.Client) {
+func (t *Tracker) withdrawClient(nodeName string, c *connection) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if n := t.nodes[nodeName]; n != nil && n.conn == c {
-		n.client = client
+		n.client = nil
 	}
 }
 
@@ -130,8 +133,9 @@ func (t *Tracker) streamFailed(nodeName string, c *connection, err error) {
 	t.notify(changes)
 }
 
-// apply folds one stream event of connection c into node's cache.
-func (t *Tracker) apply(nodeName string, c *connection, ev poolclient.WatchEvent) {
+// apply folds one stream event of connection c, read through client, into
+// node's cache.
+func (t *Tracker) apply(nodeName string, c *connection, client *poolclient.Client, ev poolclient.WatchEvent) {
 	t.mu.Lock()
 	n := t.nodes[nodeName]
 	if n == nil || n.conn != c {
@@ -142,6 +146,7 @@ func (t *Tracker) apply(nodeName string, c *connection, ev poolclient.WatchEvent
 	switch ev.Type {
 	case poolclient.WatchSnapshot:
 		n.pools.replace(ev.Pools)
+		n.client = client
 		t.setStateLocked(n, reconcile.AgentReady, "")
 		t.logger.V(4).Info("Pool snapshot", "node", nodeName, "pools", len(ev.Pools), "sequence", ev.Sequence)
 		changes = []change{{node: nodeName}}

@@ -117,8 +117,9 @@ type node struct {
 
 	// conn is the running connection to endpoint, nil when none.
 	conn *connection
-	// client is conn's current client; nil until dialled, and after a
-	// stream found the endpoint serving another node.
+	// client is conn's current client: set by a stream's snapshot (the
+	// agent answered, for this node), withdrawn when the next attempt
+	// starts and when a stream finds the endpoint serving another node.
 	client *poolclient.Client
 }
 
