@@ -142,6 +142,24 @@ func TestServerSideDryRun(t *testing.T) {
 			})
 		}
 	})
+	// The command docs/operations.md gives (client-side apply), dry-run.
+	t.Run("kubectl apply -k", func(t *testing.T) {
+		for _, overlay := range manifests.Overlays {
+			t.Run(overlay, func(t *testing.T) {
+				dir := filepath.Join(manifests.Root(t), "manifests", "overlays", overlay)
+				out, stderr, _ := kubectl(t, ctx, c, nil, false, "apply", "-k", dir, "--dry-run=server", "--validate=strict")
+				if n := strings.Count(out, "(server dry run)"); n < 17 {
+					t.Errorf("only %d objects applied:\n%s", n, out)
+				}
+				for _, w := range strings.Split(strings.TrimSpace(stderr), "\n") {
+					// The namespace and CRDs this test installed itself.
+					if w != "" && !strings.Contains(w, "is missing the kubectl.kubernetes.io/last-applied-configuration annotation") {
+						t.Errorf("warning: %s", w)
+					}
+				}
+			})
+		}
+	})
 	t.Run("samples", func(t *testing.T) {
 		files, err := filepath.Glob(filepath.Join(manifests.Root(t), "manifests", "samples", "*.yaml"))
 		if err != nil || len(files) < 3 {
