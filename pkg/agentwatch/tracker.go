@@ -88,9 +88,10 @@ type Tracker struct {
 	mu sync.RWMutex
 	// nodes holds every node with an agent Lease.
 	nodes map[string]*node
-	// running is true while Run runs. Before Run and after it, Lease
-	// events are only recorded.
-	running bool
+	// running is true while Run follows the agents. Before Run and after
+	// it, Lease events are only recorded. active is true from Run's start
+	// until it returns.
+	running, active bool
 	// ctx is Run's context, the parent of every stream.
 	ctx    context.Context
 	logger klog.Logger
@@ -194,11 +195,11 @@ func (t *Tracker) Run(ctx context.Context) error {
 	ctx = klog.NewContext(ctx, logger)
 
 	t.mu.Lock()
-	if t.running {
+	if t.active {
 		t.mu.Unlock()
 		return errors.New("agentwatch: Run is already running")
 	}
-	t.running, t.ctx, t.logger, t.nextExpiry = true, ctx, logger, time.Time{}
+	t.active, t.running, t.ctx, t.logger, t.nextExpiry = true, true, ctx, logger, time.Time{}
 	var changes []change
 	for _, n := range t.nodes {
 		changes = append(changes, t.syncLocked(n)...)
@@ -225,6 +226,9 @@ func (t *Tracker) Run(ctx context.Context) error {
 	}
 	t.mu.Unlock()
 	t.wg.Wait()
+	t.mu.Lock()
+	t.active = false
+	t.mu.Unlock()
 	logger.Info("Stopped agent tracker")
 	return nil
 }
