@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -55,6 +56,11 @@ type Agent struct {
 
 	// opMu serialises disk I/O: every mutation and every health check.
 	opMu sync.Mutex
+
+	// stateMu serialises state file saves; stateDirty says a change is not
+	// saved yet.
+	stateMu    sync.Mutex
+	stateDirty atomic.Bool
 
 	// mu guards pools; changes are published to hub while it is held.
 	mu    sync.RWMutex

@@ -19,6 +19,14 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 		return nil, err
 	}
 	logger := klog.FromContext(ctx).WithValues("pool", req.GetName())
+	// The state file is saved after opMu is released (defers run in
+	// reverse), so its fsync never holds up the next pool operation.
+	disksChanged := false
+	defer func() {
+		if disksChanged {
+			a.saveKnownDisks(ctx)
+		}
+	}()
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 
@@ -115,7 +123,7 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 	out := a.commit(p)
 	logger.Info(action, "uuid", out.GetUuid(), "owner", out.GetOwnerUid(), "disks", out.GetDisks(),
 		"capacity", out.GetCapacity(), "replicas", out.GetReplicaCount())
-	a.saveKnownDisks(ctx)
+	disksChanged = true
 	return out, nil
 }
 

@@ -21,6 +21,14 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 		return nil, err
 	}
 	logger := klog.FromContext(ctx).WithValues("pool", req.GetName())
+	// The state file is saved after opMu is released (defers run in
+	// reverse), so its fsync never holds up the next pool operation.
+	disksChanged := false
+	defer func() {
+		if disksChanged {
+			a.saveKnownDisks(ctx)
+		}
+	}()
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 
@@ -40,7 +48,7 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	}
 	a.remove(req.GetName())
 	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
-	a.saveKnownDisks(ctx)
+	disksChanged = true
 	return &agentv1.DestroyPoolResponse{}, nil
 }
 

@@ -23,10 +23,18 @@ type knownDisks struct {
 }
 
 // saveKnownDisks rewrites the state file; failures are logged, not returned
-// (the pools are safe on their disks either way).
+// (the pools are safe on their disks either way). Concurrent callers
+// coalesce: a save that starts after a change was recorded covers it, so a
+// burst of creates writes the file a few times, not once per pool.
 func (a *Agent) saveKnownDisks(ctx context.Context) {
 	if a.cfg.StateDir == "" {
 		return
+	}
+	a.stateDirty.Store(true)
+	a.stateMu.Lock()
+	defer a.stateMu.Unlock()
+	if !a.stateDirty.Swap(false) {
+		return // a save that began after our change already wrote it
 	}
 	var kd knownDisks
 	for _, p := range a.all() {

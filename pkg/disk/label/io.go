@@ -124,7 +124,8 @@ func readArea(d io.ReaderAt, off int64) ([]byte, error) {
 }
 
 // Write writes l to both areas of d with the next generation and d's
-// current size, primary first, syncing after each. When l.DiskSize records
+// current size, primary first, syncing after each (once, at the end, when
+// the disk carried no label before). When l.DiskSize records
 // a different (smaller) disk size, the backup area left at the old end is
 // zeroed after the new backup is written. On success l.Generation and
 // l.DiskSize are updated.
@@ -141,9 +142,25 @@ func Write(d Disk, l *Label) error {
 	if err != nil {
 		return err
 	}
-	for _, off := range []int64{PrimaryOffset, b} {
-		if err := writeSync(d, area, off); err != nil {
-			return err
+	if l.Generation == 0 {
+		// No valid label was on the disk: there is no copy to protect, so
+		// both are written and synced once (a crash leaves the disk
+		// label-less or with one or two copies, all recoverable).
+		for _, off := range []int64{PrimaryOffset, b} {
+			if _, err := d.WriteAt(area, off); err != nil {
+				return fmt.Errorf("write label area at offset %d: %w", off, err)
+			}
+		}
+		if err := d.Sync(); err != nil {
+			return fmt.Errorf("sync after writing the label: %w", err)
+		}
+	} else {
+		// Primary, sync, then backup: one intact copy exists at every
+		// moment, the old generation or the new one.
+		for _, off := range []int64{PrimaryOffset, b} {
+			if err := writeSync(d, area, off); err != nil {
+				return err
+			}
 		}
 	}
 	if old := BackupOffset(l.DiskSize); l.DiskSize != 0 && old >= DataOffset && old != b &&
