@@ -11,6 +11,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
+	v1alpha1informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1alpha1"
 	v1beta3informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1beta3"
 )
 
@@ -22,6 +23,10 @@ type Config struct {
 	// DiskPoolInformers: one for all namespaces, or one per watched
 	// namespace (their namespaces must not overlap).
 	DiskPoolInformers []v1beta3informers.DiskPoolInformer
+	// MayastorPoolInformers, when set, make the controller serve the
+	// legacy MayastorPool kind too, through the same queue and sync loop:
+	// one informer for all namespaces, or one per watched namespace.
+	MayastorPoolInformers []v1alpha1informers.MayastorPoolInformer
 	// NodeInformer tells whether a pool's Node exists.
 	NodeInformer coreinformers.NodeInformer
 	// Agents reports node agents and pools and performs pool calls.

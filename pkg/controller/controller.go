@@ -72,17 +72,23 @@ func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 	}
 	c.synced = append(c.synced, cfg.AgentsSynced)
 	c.synced = append(c.synced, dsp.InformerSynced()...)
-
 	for _, inf := range cfg.DiskPoolInformers {
-		reg, err := inf.Informer().AddEventHandlerWithOptions(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(obj any) { c.enqueueObject(KindDiskPool, obj) },
-			UpdateFunc: func(_, obj any) { c.enqueueUpdate(KindDiskPool, obj) },
-			DeleteFunc: func(obj any) { c.enqueueObject(KindDiskPool, obj) },
-		}, cache.HandlerOptions{Logger: &logger})
-		if err != nil {
-			return nil, fmt.Errorf("adding the DiskPool event handler: %w", err)
+		if err := c.addPoolHandler(KindDiskPool, inf.Informer()); err != nil {
+			return nil, err
 		}
-		c.synced = append(c.synced, reg.HasSynced)
+	}
+	if len(cfg.MayastorPoolInformers) > 0 {
+		msp, err := newMayastorPoolKind(cfg.PoolClient, cfg.MayastorPoolInformers)
+		if err != nil {
+			return nil, err
+		}
+		c.kinds[msp.Kind()] = msp
+		c.synced = append(c.synced, msp.InformerSynced()...)
+		for _, inf := range cfg.MayastorPoolInformers {
+			if err := c.addPoolHandler(KindMayastorPool, inf.Informer()); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	nodeInformer := cfg.NodeInformer.Informer()
@@ -97,6 +103,21 @@ func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 	}
 	c.synced = append(c.synced, nodeInformer.HasSynced, reg.HasSynced)
 	return c, nil
+}
+
+// addPoolHandler queues the objects of kind that inf reports; Run waits for
+// the handler's initial events.
+func (c *Controller) addPoolHandler(kind string, inf cache.SharedIndexInformer) error {
+	reg, err := inf.AddEventHandlerWithOptions(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.enqueueObject(kind, obj) },
+		UpdateFunc: func(_, obj any) { c.enqueueUpdate(kind, obj) },
+		DeleteFunc: func(obj any) { c.enqueueObject(kind, obj) },
+	}, cache.HandlerOptions{Logger: &c.logger})
+	if err != nil {
+		return fmt.Errorf("adding the %s event handler: %w", kind, err)
+	}
+	c.synced = append(c.synced, reg.HasSynced)
+	return nil
 }
 
 // Run starts the event broadcaster, waits for the caches, runs workers

@@ -57,15 +57,25 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 		logger.V(4).Info("Decided", "step", step, "action", plan.Action, "writeStatus", plan.Status != nil,
 			"events", len(plan.Events), "retry", plan.Retry, "requeueAfter", plan.RequeueAfter)
 
+		written := false
 		if plan.Status != nil {
-			if obj, err = c.updateStatus(ctx, k, adapter, obj, plan.Status); err != nil {
+			if obj, written, err = c.updateStatus(ctx, k, adapter, obj, plan.Status); err != nil {
 				return ignoreNotFound(err)
 			}
 			obs.Object = obj.view
-			logger.V(2).Info("Updated status", "crState", obj.view.Status.CRState,
-				"poolStatus", obj.view.Status.PoolStatus, "ready", readyReason(obj.view))
+			if written {
+				logger.V(2).Info("Updated status", "crState", obj.view.Status.CRState,
+					"poolStatus", obj.view.Status.PoolStatus, "ready", readyReason(obj.view))
+			}
 		}
-		c.recordEvents(obj, plan)
+		// A plan's events describe its status change or its action. When
+		// the kind's stored status needed no write (a lossy MayastorPool
+		// status that already says the same) and there is no action, they
+		// describe nothing new: recording them would repeat them at every
+		// sync. A DiskPool status write is never skipped.
+		if written || plan.Status == nil || plan.Action != reconcile.ActionNone {
+			c.recordEvents(obj, plan)
+		}
 		obs.LastError = nil
 
 		switch plan.Action {
@@ -111,6 +121,7 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 				if obs.LastError, err = agentError(ctx, reconcile.ActionCreatePool, err); err != nil {
 					return err
 				}
+				obs.LastError = c.nameHolder(obj, *plan.Create, obs.LastError)
 				logger.V(2).Info("Creating the pool failed", "node", klog.KRef("", plan.Create.Node), "reason", obs.LastError.Reason, "message", obs.LastError.Message)
 				break
 			}
@@ -146,10 +157,14 @@ func (c *Controller) observe(obj object) (reconcile.Observation, error) {
 	if err != nil {
 		return reconcile.Observation{}, err
 	}
+	pool := c.agents.Pool(node, obj.view.Name)
+	if pool.Found && pool.Pool.OwnerUID != string(obj.view.UID) {
+		pool.Owner = c.ownerOf(node, obj.view.Name, pool.Pool.OwnerUID)
+	}
 	return reconcile.Observation{
 		Object: obj.view,
 		Node:   nv,
-		Pool:   c.agents.Pool(node, obj.view.Name),
+		Pool:   pool,
 		Now:    c.clock.Now(),
 	}, nil
 }
@@ -167,16 +182,18 @@ func (c *Controller) observeNode(name string) (reconcile.NodeView, error) {
 	return nv, nil
 }
 
-func (c *Controller) updateStatus(ctx context.Context, k key, a kindAdapter, obj object, status *v1beta3.DiskPoolStatus) (object, error) {
+// updateStatus writes status through the adapter; written is false when
+// the adapter found nothing to write.
+func (c *Controller) updateStatus(ctx context.Context, k key, a kindAdapter, obj object, status *v1beta3.DiskPoolStatus) (object, bool, error) {
 	out, written, err := a.UpdateStatus(ctx, obj, status)
 	if !written {
-		return out, err
+		return out, false, err
 	}
 	c.metrics.ObserveWrite("update", a.Resource()+"/status", err)
 	if err == nil {
 		c.echoes.wrote(k, out.view.ResourceVersion)
 	}
-	return out, err
+	return out, true, err
 }
 
 func (c *Controller) updateFinalizers(ctx context.Context, k key, a kindAdapter, obj object, finalizers []string) (object, error) {

@@ -90,8 +90,12 @@ func (d decider) live() Plan {
 		return Plan{Action: ActionCreatePool, Create: req}
 	case d.foreignPool():
 		p := d.obs.Pool.Pool
-		msg := fmt.Sprintf("a pool named %q (uuid %s) owned by another object (uid %s) already exists on node %s; nothing was changed. Give this %s another name, or delete the object that owns the pool",
-			p.Name, p.UUID, p.OwnerUID, d.target.node, kindName)
+		owner := "another object"
+		if d.obs.Pool.Owner != "" {
+			owner = d.obs.Pool.Owner
+		}
+		msg := fmt.Sprintf("a pool named %q (uuid %s) owned by %s (uid %s) already exists on node %s; nothing was changed. Give this %s another name, or delete the object that owns the pool",
+			p.Name, p.UUID, owner, p.OwnerUID, d.target.node, kindName)
 		return d.failing(ReasonPoolNameTaken, msg)
 	case d.obs.LastError != nil:
 		return d.createFailed(*d.obs.LastError)

@@ -124,6 +124,10 @@ type PoolView struct {
 	// this sync rather than the agent's stream (it tells Created from
 	// Imported in events).
 	FromCreate bool
+	// Owner names the object that owns Pool when it is not the observed
+	// object and the controller knows it (e.g. "DiskPool storage/pool-a"),
+	// so a refusal says which object holds the name; empty otherwise.
+	Owner string
 }
 
 // AgentError is a failed side effect, as the pool client classifies it.
