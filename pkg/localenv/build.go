@@ -82,7 +82,7 @@ func buildInto(ctx context.Context, pkg, dir string, flags []string) (string, er
 	defer func() { _ = os.RemoveAll(tmp) }()
 	built, err := localcluster.BuildBinary(ctx, pkg, tmp, flags...)
 	if err != nil {
-		return "", err
+		return "", &buildError{err: err}
 	}
 	out, err := filepath.Abs(filepath.Join(dir, filepath.Base(built)))
 	if err != nil {
@@ -93,3 +93,10 @@ func buildInto(ctx context.Context, pkg, dir string, flags []string) (string, er
 	}
 	return out, nil
 }
+
+// buildError marks a failed go build, so Start knows the logs hold nothing
+// more.
+type buildError struct{ err error }
+
+func (e *buildError) Error() string { return e.err.Error() }
+func (e *buildError) Unwrap() error { return e.err }

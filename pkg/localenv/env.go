@@ -68,7 +68,14 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	if err := e.start(ctx); err != nil {
 		stopErr := e.stopProcesses()
 		diskErr := e.removeDisks()
-		return nil, fmt.Errorf("start local environment (logs in %s): %w", e.workDir, errors.Join(err, stopErr, diskErr))
+		err = errors.Join(err, stopErr, diskErr)
+		var be *buildError
+		if errors.As(err, &be) && e.removeWorkDir && stopErr == nil {
+			// A compile error says it all; the logs would add nothing.
+			_ = os.RemoveAll(e.workDir)
+			return nil, fmt.Errorf("start local environment: %w", err)
+		}
+		return nil, fmt.Errorf("start local environment (logs in %s): %w", e.workDir, err)
 	}
 	e.progressf("Local environment ready in %s", time.Since(began).Round(10*time.Millisecond))
 	return e, nil
