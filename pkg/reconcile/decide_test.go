@@ -82,6 +82,7 @@ func TestDecide(t *testing.T) {
 		readyIs   metav1.ConditionStatus
 		events    string // comma-separated event reasons
 		retry     bool
+		note      string // a substring of the Ready message
 	}{
 		// Creating.
 		{name: "new object gets the finalizer first", obj: object(), node: ready, action: ActionAddFinalizer},
@@ -156,10 +157,12 @@ func TestDecide(t *testing.T) {
 		{name: "deleted without finalizer: nothing to do", obj: object(deleted), node: ready},
 		{name: "purge lets go without the node", obj: object(withFinalizer, created, deleted, annotated(v1beta3.DeleteOptsAnnotation, "purge")), node: missing,
 			action: ActionRemoveFinalizer, events: ReasonPurged},
-		{name: "deleting: Terminating is written first", obj: object(withFinalizer, created, deleted), node: ready, pool: ourPool(PoolHealthOnline),
-			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonTerminating, readyIs: metav1.ConditionFalse, events: ReasonDestroying},
-		{name: "then the pool is destroyed", obj: object(withFinalizer, created, deleted, crState(v1beta3.CRStateTerminating)), node: ready, pool: ourPool(PoolHealthOnline),
+		{name: "deleting: the pool is destroyed first, no Terminating write", obj: object(withFinalizer, created, deleted), node: ready, pool: ourPool(PoolHealthOnline),
 			action: ActionDestroyPool},
+		{name: "Terminating (a blocked destroy before) is destroyed again", obj: object(withFinalizer, created, deleted, crState(v1beta3.CRStateTerminating)), node: ready, pool: ourPool(PoolHealthOnline),
+			action: ActionDestroyPool},
+		{name: "a destroy that failed writes Terminating with the reason", obj: object(withFinalizer, created, deleted), node: ready, pool: ourPool(PoolHealthOnline),
+			lastErr: destroyErr(ReasonAgentTimeout), crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, retry: true},
 		{name: "then the finalizer goes", obj: object(withFinalizer, created, deleted, crState(v1beta3.CRStateTerminating)), node: ready,
 			action: ActionRemoveFinalizer, events: ReasonDestroyed},
 		{name: "never created: the finalizer goes at once", obj: object(withFinalizer, deleted), node: ready, action: ActionRemoveFinalizer},
@@ -171,8 +174,8 @@ func TestDecide(t *testing.T) {
 		{name: "deleting with no agent waits and says how to purge", obj: object(withFinalizer, created, deleted), node: missing,
 			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "deleting while the agent syncs waits", obj: object(withFinalizer, created, deleted), node: syncing},
-		{name: "unknown delete-opts is ignored, not guessed at", obj: object(withFinalizer, created, deleted, annotated(v1beta3.DeleteOptsAnnotation, "force")), node: ready, pool: ourPool(PoolHealthOnline),
-			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonTerminating, readyIs: metav1.ConditionFalse, events: ReasonDestroying},
+		{name: "unknown delete-opts is ignored, not guessed at", obj: object(withFinalizer, created, deleted, annotated(v1beta3.DeleteOptsAnnotation, "force")), node: missing,
+			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, note: "unknown value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,6 +229,9 @@ func TestDecide(t *testing.T) {
 			}
 			if c.Message == "" || c.ObservedGeneration != tt.obj.Generation || st.ObservedGeneration != tt.obj.Generation {
 				t.Errorf("Ready message %q, generations %d/%d, want %d", c.Message, c.ObservedGeneration, st.ObservedGeneration, tt.obj.Generation)
+			}
+			if tt.note != "" && !strings.Contains(c.Message, tt.note) {
+				t.Errorf("Ready message %q does not say %q", c.Message, tt.note)
 			}
 			if st.CRState == v1beta3.CRStateError {
 				t.Error("wrote the deprecated Error state")

@@ -8,8 +8,9 @@ import (
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 )
 
-// deleting decides for an object whose deletionTimestamp is set: mark it
-// Terminating, destroy its pool, then let it go. The finalizer stays while
+// deleting decides for an object whose deletionTimestamp is set: destroy
+// its pool, then let it go; when the destroy cannot complete (replicas, no
+// agent), mark it Terminating with the reason and retry. The finalizer stays while
 // the pool may still exist on the node, unless the user asks to purge.
 func (d decider) deleting() Plan {
 	if !d.hasFinalizer() {
@@ -35,13 +36,10 @@ func (d decider) deleting() Plan {
 		return plan
 	case d.obs.LastError != nil:
 		return d.destroyFailed(*d.obs.LastError)
-	case d.obj.Status.CRState != v1beta3.CRStateTerminating:
-		st := d.terminatingStatus()
-		d.setReady(&st, d.withDeleteOptsNote(condition{metav1.ConditionFalse, ReasonTerminating,
-			fmt.Sprintf("pool %s is being destroyed on node %s", d.obs.Pool.Pool.UUID, d.target.node)}))
-		return Plan{Status: &st, Events: []Event{{EventNormal, ReasonDestroying,
-			fmt.Sprintf("Destroying pool %s on node %s", d.obs.Pool.Pool.UUID, d.target.node)}}}
 	default:
+		// Destroy first: when it succeeds the object is gone a moment later
+		// and a Terminating status would be one more write nobody reads.
+		// Terminating is written when the destroy cannot complete.
 		return Plan{Action: ActionDestroyPool, Destroy: &DestroyRequest{
 			Node: d.target.node, Name: d.obj.Name, OwnerUID: string(d.obj.UID)}}
 	}

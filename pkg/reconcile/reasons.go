@@ -20,7 +20,6 @@ const (
 	ReasonInvalidSpec       = "InvalidSpec"
 	ReasonPoolInUse         = "PoolInUse"
 	ReasonPoolMissing       = "PoolMissing"
-	ReasonTerminating       = "Terminating"
 	ReasonCreateFailed      = "CreateFailed"
 	ReasonDestroyFailed     = "DestroyFailed"
 	ReasonSpecChangeIgnored = "SpecChangeIgnored"
