@@ -1,0 +1,176 @@
+// Package metricslint scrapes /metrics of a running operator and agent
+// (pkg/localenv: real control plane, real processes, two pools created) and
+// runs each scrape through Prometheus's own linter, `promtool check
+// metrics`; every diskpool_ family they export must be listed in
+// docs/metrics.md.
+package metricslint
+
+import (
+	"context"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/diskpool/diskpool-operator/pkg/localcluster/localclustertest"
+	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/manifests"
+)
+
+var rows = flag.Bool("rows", false, "log a docs/metrics.md table row for every diskpool_ family scraped")
+
+const (
+	startTimeout = 4 * time.Minute // includes building both binaries on a cold cache
+	poolTimeout  = 90 * time.Second
+	namespace    = "diskpool-lint"
+)
+
+func scrape(t *testing.T, ctx context.Context, url string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s: %s %v", url, resp.Status, err)
+	}
+	return body
+}
+
+var (
+	typeLine = regexp.MustCompile(`(?m)^# TYPE (\S+) (\S+)$`)
+	helpLine = regexp.MustCompile(`(?m)^# HELP (\S+) (.*)$`)
+	sample   = regexp.MustCompile(`(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}`)
+	labelKey = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="`)
+)
+
+// family is what an exposition says about one metric family.
+type family struct {
+	typ, help string
+	labels    map[string]bool
+}
+
+// families returns the metric families of an exposition.
+func families(body []byte) map[string]*family {
+	out := map[string]*family{}
+	get := func(name string) *family {
+		if out[name] == nil {
+			out[name] = &family{labels: map[string]bool{}}
+		}
+		return out[name]
+	}
+	for _, m := range typeLine.FindAllSubmatch(body, -1) {
+		get(string(m[1])).typ = string(m[2])
+	}
+	for _, m := range helpLine.FindAllSubmatch(body, -1) {
+		get(string(m[1])).help = string(m[2])
+	}
+	for _, m := range sample.FindAllSubmatch(body, -1) {
+		name := string(m[1])
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base := strings.TrimSuffix(name, suffix); base != name && out[base] != nil && out[base].typ == "histogram" {
+				name = base
+			}
+		}
+		f := get(name)
+		for _, k := range labelKey.FindAllSubmatch(m[2], -1) {
+			if string(k[1]) != "le" {
+				f.labels[string(k[1])] = true
+			}
+		}
+	}
+	return out
+}
+
+func (f *family) labelList() string {
+	var ls []string
+	for l := range f.labels {
+		ls = append(ls, "`"+l+"`")
+	}
+	sort.Strings(ls)
+	return strings.Join(ls, ", ")
+}
+
+func TestScrapedMetricsLint(t *testing.T) {
+	localclustertest.Binaries(t) // skips in -short, or when the control plane is not built
+	manifests.Promtool(t)        // build it before the clock starts
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout+poolTimeout)
+	defer cancel()
+	env, err := localenv.Start(ctx, localenv.Options{
+		WorkDir:       t.TempDir(),
+		UnsafeNoFsync: true,
+		DisksPerNode:  1,
+		DiskSize:      64 << 20,
+		Namespaces:    []string{namespace},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	if _, _, err := env.ApplySamples(ctx, namespace); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the operator exports the per-pool series, so they are
+	// linted too.
+	var operator []byte
+	deadline := time.Now().Add(poolTimeout)
+	for {
+		operator = scrape(t, ctx, env.OperatorMetricsURL())
+		if strings.Count(string(operator), "\ndiskpool_pool_capacity_bytes{") >= len(env.Nodes()) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no per-pool capacity after %v:\n%s", poolTimeout, operator)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	doc, err := os.ReadFile(filepath.Join(manifests.Root(t), "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := map[string][]byte{"operator": operator}
+	for _, n := range env.Nodes() {
+		targets["agent "+n] = scrape(t, ctx, env.AgentMetricsURL(n))
+	}
+	for name, body := range targets {
+		t.Run(name, func(t *testing.T) {
+			out := manifests.RunPromtool(t, "", body, "check", "metrics")
+			if strings.TrimSpace(out) != "" {
+				t.Logf("promtool check metrics:\n%s", out)
+			}
+			var ours []string
+			for fam, f := range families(body) {
+				if !strings.HasPrefix(fam, "diskpool_") {
+					continue
+				}
+				ours = append(ours, fam+" ("+f.typ+")")
+				if *rows {
+					t.Logf("| `%s` | %s | %s | %s |", fam, f.typ, f.labelList(), f.help)
+				}
+				if !strings.Contains(string(doc), "`"+fam+"`") {
+					t.Errorf("%s exports %s, which docs/metrics.md does not list; its row would be:\n| `%s` | %s | %s | %s |",
+						name, fam, fam, f.typ, f.labelList(), f.help)
+				}
+			}
+			sort.Strings(ours)
+			t.Logf("%d diskpool_ families: %s", len(ours), strings.Join(ours, ", "))
+		})
+	}
+}
