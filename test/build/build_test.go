@@ -71,7 +71,7 @@ func buildFor(t *testing.T, goos, goarch, binary string) string {
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		r.err = fmt.Errorf("CGO_ENABLED=0 GOOS=%s GOARCH=%s go %s: %v\n%s", goos, goarch, strings.Join(args, " "), err, out)
+		r.err = fmt.Errorf("CGO_ENABLED=0 GOOS=%s GOARCH=%s go %s: %w\n%s", goos, goarch, strings.Join(args, " "), err, out)
 		t.Fatal(r.err)
 	}
 	t.Logf("built %s in %v", key, time.Since(start).Round(time.Millisecond))
@@ -82,7 +82,7 @@ func buildFor(t *testing.T, goos, goarch, binary string) string {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, r := range builds {
-		os.RemoveAll(r.dir)
+		_ = os.RemoveAll(r.dir)
 	}
 	os.Exit(code)
 }
@@ -106,7 +106,7 @@ func checkStatic(t *testing.T, path string, machine elf.Machine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	if f.Machine != machine {
 		t.Errorf("%s: machine %v, want %v", path, f.Machine, machine)
 	}

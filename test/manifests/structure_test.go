@@ -177,7 +177,7 @@ func TestPodSecurity(t *testing.T) {
 					checkRestricted(t, name, spec.SecurityContext, c.SecurityContext)
 				}
 				for _, v := range spec.Volumes {
-					if v.HostPath != nil && !(isAgent && agentHostPaths[v.HostPath.Path]) {
+					if v.HostPath != nil && (!isAgent || !agentHostPaths[v.HostPath.Path]) {
 						t.Errorf("%s: hostPath %s: only the agent may mount host paths, and only %v", name, v.HostPath.Path, agentHostPaths)
 					}
 				}

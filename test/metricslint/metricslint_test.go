@@ -41,7 +41,7 @@ func scrape(t *testing.T, ctx context.Context, url string) []byte {
 	if err != nil {
 		t.Fatalf("scrape %s: %v", url, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape %s: %s %v", url, resp.Status, err)

@@ -72,7 +72,7 @@ func TestDocumentedTLSRecipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
-	defer func() { ln.Close(); <-done }()
+	defer func() { _ = ln.Close(); <-done }()
 	go func() {
 		defer close(done)
 		for {
@@ -85,7 +85,7 @@ func TestDocumentedTLSRecipe(t *testing.T) {
 			if err := c.(*tls.Conn).Handshake(); err == nil {
 				_, _ = c.Write([]byte("k"))
 			}
-			c.Close()
+			_ = c.Close()
 		}
 	}()
 
@@ -95,7 +95,7 @@ func TestDocumentedTLSRecipe(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 		// TLS 1.3: a rejected client certificate surfaces on the first read.
 		buf := make([]byte, 1)
