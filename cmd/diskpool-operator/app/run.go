@@ -31,6 +31,7 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/agentwatch"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/controller"
+	"github.com/diskpool/diskpool-operator/pkg/faultinject"
 	"github.com/diskpool/diskpool-operator/pkg/metrics"
 	"github.com/diskpool/diskpool-operator/pkg/poolclient"
 )
@@ -62,10 +63,15 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	// Faults of a faultinject build (test/fault); nil, and no-ops, in
+	// the shipped one.
+	faults, err := faultinject.FromEnv()
+	if err != nil {
+		return err
+	}
 	kube, pools := d.KubeClient, d.PoolClient
 	if kube == nil || pools == nil {
-		var err error
-		if kube, pools, err = buildClients(o, reg); err != nil {
+		if kube, pools, err = buildClients(o, reg, faults); err != nil {
 			return err
 		}
 	}
@@ -105,6 +111,7 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		Insecure:    o.AgentInsecure,
 		CallTimeout: o.AgentCallTimeout,
 		Metrics:     m.grpc,
+		DialOptions: faults.DialOptions(),
 	}
 	if !o.AgentInsecure {
 		clientOpts.TLS = &poolclient.TLSOptions{CertFile: o.AgentTLSCertFile, KeyFile: o.AgentTLSKeyFile,
@@ -210,7 +217,7 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 
 // buildClients builds the clients from the options and hooks client-go's
 // REST metrics into reg (process-wide: client-go keeps them globally).
-func buildClients(o *Options, reg prometheus.Registerer) (kubernetes.Interface, versioned.Interface, error) {
+func buildClients(o *Options, reg prometheus.Registerer, faults *faultinject.Injector) (kubernetes.Interface, versioned.Interface, error) {
 	rm, err := metrics.NewRESTClient(reg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("registering REST client metrics: %w", err)
@@ -220,6 +227,7 @@ func buildClients(o *Options, reg prometheus.Registerer) (kubernetes.Interface, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
+	cfg.Wrap(faults.WrapTransport)
 	cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
 	cfg.UserAgent = "diskpool-operator/" + version
 	pools, err := versioned.NewForConfig(cfg)
