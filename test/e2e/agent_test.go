@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -19,8 +20,11 @@ func TestAgentCrash(t *testing.T) {
 	f.newPool(name, node, disk)
 	before := f.waitCreated(name)
 	t.Cleanup(func() {
-		// Whatever happened, later tests need the agent.
-		if err := f.env.StartAgent(t.Context(), node); err != nil {
+		// Whatever happened, later tests need the agent. t.Context() is
+		// cancelled by now.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := f.env.StartAgent(ctx, node); err != nil {
 			t.Errorf("restart agent on %s: %v", node, err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,7 +68,8 @@ func run(m *testing.M) int {
 		ControlPlane:       localcluster.Options{Binaries: &bins},
 		AgentLeaseDuration: agentLeaseDuration,
 		AgentRenewInterval: agentRenewInterval,
-		OperatorArgs:       operatorArgs,
+		OperatorArgs:       append(operatorArgs, strings.Fields(os.Getenv("DISKPOOL_E2E_OPERATOR_ARGS"))...),
+		AgentArgs:          strings.Fields(os.Getenv("DISKPOOL_E2E_AGENT_ARGS")),
 		KeepWorkDir:        os.Getenv("DISKPOOL_E2E_KEEP") != "",
 	}
 	if testing.Verbose() {

@@ -38,7 +38,10 @@ type bulkItem struct{ name, node, disk string }
 func TestOperatorRestart(t *testing.T) {
 	f := setup(t)
 	t.Cleanup(func() {
-		if err := f.env.StartOperator(context.WithoutCancel(t.Context())); err != nil {
+		// t.Context() is cancelled by now.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := f.env.StartOperator(ctx); err != nil {
 			t.Errorf("restart operator: %v", err)
 		}
 	})
