@@ -3,6 +3,7 @@ package controller
 import (
 	"slices"
 	"sync"
+	"time"
 )
 
 // maxEchoes bounds the versions remembered per object: one sync writes at
@@ -15,13 +16,28 @@ const maxEchoes = 4
 // them went on deciding with the objects the writes returned, so an echo
 // carries nothing new; syncing it would cost a Decide per write and, after
 // a failed agent call, an immediate second call that bypasses the backoff.
+//
+// Until the last echo of a sync's writes arrives, the informer cache holds
+// an older copy of the object. A sync started in that window (an agent's
+// pool update can trigger one) would decide on the stale copy and fail its
+// write with a conflict; instead it is deferred: deferIfPending marks the
+// object, and the awaited echo queues it rather than being dropped.
 type echoes struct {
-	mu sync.Mutex
-	rv map[key][]string
+	mu       sync.Mutex
+	rv       map[key][]string
+	deferred map[key]bool
+	// lastWrite is when each object was last written, so a deferral never
+	// waits on an echo that already came and went (handled before wrote
+	// recorded it) for longer than echoWait.
+	lastWrite map[key]time.Time
 }
 
+// echoWait bounds how long a sync waits for the cache to catch up with the
+// controller's own write; the watch normally delivers it in milliseconds.
+const echoWait = time.Second
+
 // wrote records that the controller's write of k produced resourceVersion.
-func (e *echoes) wrote(k key, resourceVersion string) {
+func (e *echoes) wrote(k key, resourceVersion string, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.rv == nil {
@@ -32,6 +48,10 @@ func (e *echoes) wrote(k key, resourceVersion string) {
 		versions = versions[len(versions)-maxEchoes:]
 	}
 	e.rv[k] = versions
+	if e.lastWrite == nil {
+		e.lastWrite = map[key]time.Time{}
+	}
+	e.lastWrite[k] = now
 }
 
 // isEcho reports whether an update of k to resourceVersion is the echo of
@@ -48,10 +68,40 @@ func (e *echoes) isEcho(k key, resourceVersion string) bool {
 	i := slices.Index(versions, resourceVersion)
 	if i < 0 || i == len(versions)-1 {
 		delete(e.rv, k)
+		if e.deferred[k] {
+			// The cache has caught up with the writes (or someone else
+			// wrote): the deferred sync runs now.
+			delete(e.deferred, k)
+			return false
+		}
 	} else {
 		e.rv[k] = versions[i+1:]
 	}
 	return i >= 0
+}
+
+// deferIfPending reports whether the cache, holding k at cachedRV, has not
+// seen the controller's last write of k yet; if so, the echo of that write
+// queues k instead of being dropped (the caller also schedules a look after
+// echoWait, in case the echo was handled before it was recorded).
+func (e *echoes) deferIfPending(k key, cachedRV string, now time.Time) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	versions := e.rv[k]
+	if len(versions) == 0 {
+		return false
+	}
+	if versions[len(versions)-1] == cachedRV || now.Sub(e.lastWrite[k]) > echoWait {
+		// The cache is current, or the echo came before it was recorded.
+		delete(e.rv, k)
+		delete(e.deferred, k)
+		return false
+	}
+	if e.deferred == nil {
+		e.deferred = map[key]bool{}
+	}
+	e.deferred[k] = true
+	return true
 }
 
 // forget drops what is known of k (the object is gone).
@@ -59,4 +109,6 @@ func (e *echoes) forget(k key) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.rv, k)
+	delete(e.deferred, k)
+	delete(e.lastWrite, k)
 }

@@ -12,8 +12,8 @@ func TestEchoes(t *testing.T) {
 	}
 
 	// Two writes in one sync; their echoes arrive in order.
-	e.wrote(k, "10")
-	e.wrote(k, "11")
+	e.wrote(k, "10", t0)
+	e.wrote(k, "11", t0)
 	if e.isEcho(other, "10") {
 		t.Error("another object's update taken for an echo")
 	}
@@ -25,14 +25,14 @@ func TestEchoes(t *testing.T) {
 	}
 
 	// A relist may skip the first echo: the second still counts.
-	e.wrote(k, "20")
-	e.wrote(k, "21")
+	e.wrote(k, "20", t0)
+	e.wrote(k, "21", t0)
 	if !e.isEcho(k, "21") || e.isEcho(k, "20") {
 		t.Error("skipped echo mishandled")
 	}
 
 	// Someone else's write in between drops what is remembered.
-	e.wrote(k, "30")
+	e.wrote(k, "30", t0)
 	if e.isEcho(k, "29") {
 		t.Error("foreign version taken for an echo")
 	}
@@ -42,7 +42,7 @@ func TestEchoes(t *testing.T) {
 
 	// Bounded, and forgotten when the object goes.
 	for _, rv := range []string{"40", "41", "42", "43", "44", "45"} {
-		e.wrote(k, rv)
+		e.wrote(k, rv, t0)
 	}
 	if got := len(e.rv[k]); got != maxEchoes {
 		t.Errorf("remembered %d versions, want %d", got, maxEchoes)
@@ -50,5 +50,46 @@ func TestEchoes(t *testing.T) {
 	e.forget(k)
 	if e.isEcho(k, "45") {
 		t.Error("echo after forget")
+	}
+}
+
+func TestDeferredSyncRunsOnTheLastEcho(t *testing.T) {
+	k := key{Kind: KindDiskPool, Namespace: "ns", Name: "a"}
+	var e echoes
+	if e.deferIfPending(k, "1", t0) {
+		t.Fatal("deferred with no write pending")
+	}
+	e.wrote(k, "10", t0)
+	e.wrote(k, "11", t0)
+	if e.deferIfPending(k, "11", t0) {
+		t.Fatal("deferred although the cache holds the last write")
+	}
+	e.wrote(k, "10", t0)
+	e.wrote(k, "11", t0)
+	if !e.deferIfPending(k, "9", t0) {
+		t.Fatal("a sync with two echoes to come was not deferred")
+	}
+	if !e.isEcho(k, "10") {
+		t.Fatal("the first echo must still be dropped: the cache is not current yet")
+	}
+	if e.isEcho(k, "11") {
+		t.Fatal("the last echo must queue the deferred sync")
+	}
+	if e.deferIfPending(k, "11", t0) {
+		t.Fatal("still deferring after the cache caught up")
+	}
+	// An echo handled before its write was recorded: the wait is bounded.
+	e.wrote(k, "15", t0)
+	if !e.deferIfPending(k, "14", t0.Add(echoWait/2)) || e.deferIfPending(k, "14", t0.Add(2*echoWait)) {
+		t.Fatal("deferral not bounded by echoWait")
+	}
+	// A foreign write that skips the echoes also queues the deferred sync.
+	e.wrote(k, "20", t0)
+	e.deferIfPending(k, "19", t0)
+	if e.isEcho(k, "25") {
+		t.Fatal("a foreign version taken for an echo")
+	}
+	if len(e.deferred) != 0 {
+		t.Fatal("deferred mark left behind")
 	}
 }

@@ -48,6 +48,15 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 		return nil
 	}
 
+	if c.echoes.deferIfPending(k, obj.view.ResourceVersion, c.clock.Now()) {
+		// The cache is older than this controller's own last write: deciding
+		// on it would only fail with a conflict. The arrival of that write
+		// queues the object again; the timed look is a safety net.
+		logger.V(4).Info("Deferring sync until the cache has the controller's last write")
+		c.queue.AddAfter(k, echoWait)
+		return nil
+	}
+
 	obs, err := c.observe(obj)
 	if err != nil {
 		return err
@@ -191,7 +200,7 @@ func (c *Controller) updateStatus(ctx context.Context, k key, a kindAdapter, obj
 	}
 	c.metrics.ObserveWrite("update", a.Resource()+"/status", err)
 	if err == nil {
-		c.echoes.wrote(k, out.view.ResourceVersion)
+		c.echoes.wrote(k, out.view.ResourceVersion, c.clock.Now())
 	}
 	return out, true, err
 }
@@ -200,7 +209,7 @@ func (c *Controller) updateFinalizers(ctx context.Context, k key, a kindAdapter,
 	out, err := a.UpdateFinalizers(ctx, obj, finalizers)
 	c.metrics.ObserveWrite("update", a.Resource(), err)
 	if err == nil {
-		c.echoes.wrote(k, out.view.ResourceVersion)
+		c.echoes.wrote(k, out.view.ResourceVersion, c.clock.Now())
 	}
 	return out, err
 }
