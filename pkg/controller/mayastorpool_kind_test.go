@@ -579,8 +579,10 @@ func TestMigrationHandOver(t *testing.T) {
 	}
 	checkMSP(t, f.refreshMSP("moving"), v1alpha1.StateOffline, "owned by DiskPool storage/moving")
 	f.modifyMSP("moving", mspDeleting)
+	f.events.take()
 	f.mustSyncMSP("moving")
 	equal(t, "agent calls", f.agents.takeCalls(), nil)
+	equal(t, "events", f.events.take(), []string{"Normal " + reconcile.ReasonReleased})
 	if !f.mspGone("moving") {
 		t.Fatal("the MayastorPool was not let go")
 	}

@@ -29,9 +29,24 @@ func (d decider) deleting() Plan {
 		// Nothing of ours on the node (never created, already destroyed,
 		// or the name belongs to another object's pool).
 		plan := Plan{Action: ActionRemoveFinalizer}
-		if d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated() {
+		switch {
+		case d.foreignPool() && (d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated()):
+			// Handed over (a MayastorPool migration or its rollback):
+			// the pool lives on under its new owner.
+			p := d.obs.Pool.Pool
+			owner := "another object"
+			if d.obs.Pool.Owner != "" {
+				owner = d.obs.Pool.Owner
+			}
+			plan.Events = []Event{{EventNormal, ReasonReleased,
+				fmt.Sprintf("Pool %s on node %s now belongs to %s (uid %s); it was not destroyed", p.UUID, d.target.node, owner, p.OwnerUID)}}
+		case d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated():
+			pool := d.obj.Status.PoolUUID
+			if pool == "" {
+				pool = d.obj.Name
+			}
 			plan.Events = []Event{{EventNormal, ReasonDestroyed,
-				fmt.Sprintf("Pool %s destroyed on node %s; disks %v are empty again", orUnknown(d.obj.Status.PoolUUID), d.target.node, d.target.disks)}}
+				fmt.Sprintf("Pool %s destroyed on node %s; disks %v are empty again", pool, d.target.node, d.target.disks)}}
 		}
 		return plan
 	case d.obs.LastError != nil:

@@ -26,10 +26,14 @@ const (
 	ReasonUnknownDeleteOpts = "UnknownDeleteOpts"
 
 	// Event-only reasons.
-	ReasonCreated      = "Created"
-	ReasonImported     = "Imported"
-	ReasonDestroying   = "Destroying"
-	ReasonDestroyed    = "Destroyed"
+	ReasonCreated    = "Created"
+	ReasonImported   = "Imported"
+	ReasonDestroying = "Destroying"
+	ReasonDestroyed  = "Destroyed"
+	// ReasonReleased: a deleted object let go of a pool that had been
+	// handed over to another object (MayastorPool migration); nothing was
+	// destroyed.
+	ReasonReleased     = "PoolReleased"
 	ReasonPurged       = "Purged"
 	ReasonOrphaned     = "PoolOrphaned"
 	ReasonStateChanged = "PoolStateChanged"
