@@ -1,0 +1,288 @@
+package fault
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+)
+
+// crashPools is the workload of the crash scenarios: two pools, created
+// (and deleted) together, so the crash also hits whatever the other one
+// was doing.
+const crashPools = 2
+
+// baseline runs workload with a fault-free operator and returns the end
+// state; its side effects go into the scenario's row.
+func (s *scenario) baseline(workload func(r *run)) []string {
+	s.t.Helper()
+	r := s.newRun("base")
+	r.startOperator(opConfig{})
+	workload(r)
+	s.row.Base, s.row.HasBase = r.sideEffects(), true
+	state := r.endState()
+	r.stopAll()
+	return state
+}
+
+func createAll(r *run) {
+	r.createN(crashPools)
+	r.waitCreated(crashPools, convergeTimeout)
+}
+
+func createAndDeleteAll(r *run) {
+	createAll(r)
+	r.deleteN(crashPools)
+	r.waitEmpty(convergeTimeout)
+}
+
+// atCrash describes the state a crash left: which objects carry the
+// finalizer, which pools exist, which objects say Terminating.
+func (r *run) atCrash() (finalized, pools, terminating int) {
+	r.t.Helper()
+	for _, p := range r.list() {
+		if slices.Contains(p.Finalizers, v1beta3.Finalizer) {
+			finalized++
+		}
+		if p.Status.CRState == v1beta3.CRStateTerminating {
+			terminating++
+		}
+	}
+	return finalized, len(r.agentPools()), terminating
+}
+
+// TestCrashAfterFinalizerBeforeCreate crashes the operator right after its
+// first finalizer write, before that object's CreatePool: a fresh operator
+// creates each pool exactly once.
+func TestCrashAfterFinalizerBeforeCreate(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 1, "crash after adding the finalizer, before CreatePool")
+	base := s.baseline(createAll)
+
+	r := s.newRun("fault")
+	op := r.startOperator(opConfig{faults: "crash-after=update:diskpools:1"})
+	r.createN(crashPools)
+	op.waitCrash(t, convergeTimeout)
+	crashed := time.Now()
+	fin, pools, _ := r.atCrash()
+	s.note("at the crash: %d finalizers, %d pools", fin, pools)
+	if fin == 0 || pools >= fin {
+		t.Errorf("the crash left %d finalizers and %d pools; want a finalizer without its pool", fin, pools)
+	}
+	r.startOperator(opConfig{noWait: true})
+	r.waitCreated(crashPools, convergeTimeout)
+	s.row.Converge = time.Since(crashed)
+	s.row.Fault = r.sideEffects()
+	compare(t, base, r.endState())
+	if s.row.Fault.PoolsCreated != crashPools {
+		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, crashPools)
+	}
+}
+
+// TestCrashAfterCreateBeforeStatus crashes the operator right after its
+// first successful CreatePool, before the status write: the fresh operator
+// finds the pool (create-or-import) and reports it; no second pool, the
+// uuid is the one created before the crash.
+func TestCrashAfterCreateBeforeStatus(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 2, "crash after CreatePool, before the status write")
+	base := s.baseline(createAll)
+
+	r := s.newRun("fault")
+	op := r.startOperator(opConfig{faults: "crash-after=CreatePool:1"})
+	r.createN(crashPools)
+	op.waitCrash(t, convergeTimeout)
+	crashed := time.Now()
+	before := map[string]string{}
+	for name, p := range r.agentPools() {
+		before[name] = p.GetUuid()
+		if obj, err := r.get(name); err == nil && obj.Status.PoolUUID != "" {
+			s.note("pool %s already had its status at the crash", name)
+		}
+	}
+	s.note("at the crash: %d pools on the agent", len(before))
+	if len(before) == 0 {
+		t.Fatal("no pool on the agent after a crash-after=CreatePool fault")
+	}
+	r.startOperator(opConfig{noWait: true})
+	r.waitCreated(crashPools, convergeTimeout)
+	s.row.Converge = time.Since(crashed)
+	s.row.Fault = r.sideEffects()
+	compare(t, base, r.endState())
+	for name, u := range before {
+		if p, err := r.get(name); err != nil || p.Status.PoolUUID != u {
+			t.Errorf("pool %s: uuid %q after recovery, %s was created before the crash (%v)", name, p.Status.PoolUUID, u, err)
+		}
+	}
+	if s.row.Fault.PoolsCreated != crashPools {
+		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, crashPools)
+	}
+}
+
+// TestCreateReplyLost lets the first CreatePool reach the agent and do its
+// work, then reports DeadlineExceeded to the operator: it reports the
+// timeout, then finds the pool (stream or idempotent retry); one pool.
+func TestCreateReplyLost(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 3, "CreatePool reply lost (agent did the work)")
+	base := s.baseline(createAll)
+
+	r := s.newRun("fault")
+	op := r.startOperator(opConfig{faults: "drop-reply=CreatePool:1"})
+	r.createN(crashPools)
+	op.waitLog(t, "dropped the reply", convergeTimeout)
+	dropped := time.Now()
+	r.waitCreated(crashPools, convergeTimeout)
+	s.row.Converge = time.Since(dropped)
+	s.row.Fault = r.sideEffects()
+	compare(t, base, r.endState())
+	if s.row.Fault.PoolsCreated != crashPools {
+		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, crashPools)
+	}
+	m, err := scrape(t.Context(), op.metricsURL)
+	if err == nil {
+		s.note("operator saw %v CreatePool DeadlineExceeded", m.sum("diskpool_grpc_client_requests_total", "method=CreatePool", "code=DeadlineExceeded"))
+	}
+}
+
+// TestCrashAfterDestroyBeforeFinalizer crashes the operator right after
+// its first DestroyPool, before the finalizer is removed: the fresh
+// operator finds no pool and lets the objects go; no destroy is repeated
+// on a pool that exists.
+func TestCrashAfterDestroyBeforeFinalizer(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 4, "crash after DestroyPool, before removing the finalizer")
+	base := s.baseline(createAndDeleteAll)
+
+	r := s.newRun("fault")
+	op := r.startOperator(opConfig{faults: "crash-after=DestroyPool:1"})
+	createAll(r)
+	r.deleteN(crashPools)
+	op.waitCrash(t, convergeTimeout)
+	crashed := time.Now()
+	fin, pools, _ := r.atCrash()
+	s.note("at the crash: %d finalizers, %d pools", fin, pools)
+	if fin <= pools {
+		t.Errorf("the crash left %d finalizers and %d pools; want a finalizer whose pool is gone", fin, pools)
+	}
+	r.startOperator(opConfig{noWait: true})
+	r.waitEmpty(convergeTimeout)
+	s.row.Converge = time.Since(crashed)
+	s.row.Fault = r.sideEffects()
+	compare(t, base, r.endState())
+	if s.row.Fault.PoolsDestroyed != crashPools {
+		t.Errorf("%d pools destroyed, want %d", s.row.Fault.PoolsDestroyed, crashPools)
+	}
+}
+
+// TestCrashAfterTerminatingBeforeDestroy crashes the operator right after
+// it wrote Terminating, before DestroyPool: the fresh operator destroys the
+// pool and lets the object go.
+func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 5, "crash after writing Terminating, before DestroyPool")
+	base := s.baseline(createAndDeleteAll)
+
+	r := s.newRun("fault")
+	first := r.startOperator(opConfig{})
+	createAll(r)
+	if err := first.p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// A fresh leader writes nothing for Created pools, so its first status
+	// write is a Terminating.
+	op := r.startOperator(opConfig{faults: "crash-after=update:diskpools/status:1"})
+	r.deleteN(crashPools)
+	op.waitCrash(t, convergeTimeout)
+	crashed := time.Now()
+	_, pools, terminating := r.atCrash()
+	s.note("at the crash: %d Terminating, %d pools", terminating, pools)
+	if terminating == 0 || pools != crashPools {
+		t.Errorf("the crash left %d objects Terminating and %d pools; want one Terminating and every pool", terminating, pools)
+	}
+	r.startOperator(opConfig{noWait: true})
+	r.waitEmpty(convergeTimeout)
+	s.row.Converge = time.Since(crashed)
+	s.row.Fault = r.sideEffects()
+	compare(t, base, r.endState())
+	if s.row.Fault.PoolsDestroyed != crashPools {
+		t.Errorf("%d pools destroyed, want %d", s.row.Fault.PoolsDestroyed, crashPools)
+	}
+}
+
+// TestCreatedAndDeletedWhileDown creates and deletes objects while no
+// operator runs: the operator that starts later touches nothing on disk.
+func TestCreatedAndDeletedWhileDown(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 6, "object created and deleted while the operator is down")
+	base := s.baseline(func(r *run) {
+		r.createN(crashPools)
+		r.deleteN(crashPools)
+		r.waitEmpty(convergeTimeout)
+	})
+
+	r := s.newRun("fault")
+	r.createN(crashPools)
+	hashes := map[string]string{}
+	for _, d := range r.disks {
+		hashes[d] = fileHash(t, d)
+	}
+	r.deleteN(crashPools)
+	r.waitEmpty(convergeTimeout) // no finalizer: gone at once
+	began := time.Now()
+	op := r.startOperator(opConfig{})
+	op.waitLeading(t, convergeTimeout)
+	s.row.Converge = time.Since(began)
+	s.row.Fault = r.sideEffects()
+	compare(t, base, r.endState())
+	if f := s.row.Fault; f.CreateCalls+f.DestroyCalls+f.PoolsCreated+f.PoolsDestroyed != 0 {
+		t.Errorf("side effects for objects that no longer exist: %+v", f)
+	}
+	for d, h := range hashes {
+		if got := fileHash(t, d); got != h {
+			t.Errorf("disk %s changed", d)
+		}
+	}
+	s.note("disks byte-for-byte unchanged (sha256)")
+}
+
+// TestDeletionMissedWhileDown deletes Created pools while no operator
+// runs: the next operator destroys them and lets the objects go.
+func TestDeletionMissedWhileDown(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 7, "deletion missed while the operator is down")
+	base := s.baseline(createAndDeleteAll)
+
+	r := s.newRun("fault")
+	first := r.startOperator(opConfig{})
+	createAll(r)
+	if err := first.p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	r.deleteN(crashPools)
+	for i := range crashPools {
+		if p, err := r.get(r.name(i)); err != nil || p.DeletionTimestamp == nil {
+			t.Fatalf("pool %s after delete with no operator: %s (%v); want it kept by its finalizer", r.name(i), describe(p), err)
+		}
+	}
+	began := time.Now()
+	r.startOperator(opConfig{noWait: true})
+	r.waitEmpty(convergeTimeout)
+	s.row.Converge = time.Since(began)
+	s.row.Fault = r.sideEffects()
+	compare(t, base, r.endState())
+	if s.row.Fault.PoolsDestroyed != crashPools {
+		t.Errorf("%d pools destroyed, want %d", s.row.Fault.PoolsDestroyed, crashPools)
+	}
+}
+
+// poolNames returns the names of the run's first n pools.
+func (r *run) poolNames(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, r.name(i))
+	}
+	return out
+}
+
