@@ -285,4 +285,3 @@ func (r *run) poolNames(n int) []string {
 	}
 	return out
 }
-
