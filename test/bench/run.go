@@ -22,10 +22,11 @@ import (
 const (
 	poolNamespace  = "bench"
 	floorNamespace = "bench-floor"
-	// Production defaults of the operator the floor is given too.
-	floorWorkers = 8
-	floorQPS     = 200
-	floorBurst   = 400
+	// Production defaults of the operator, which the floor is given too
+	// (a --workers in -operator-args is followed).
+	defaultWorkers = 16
+	floorQPS       = 200
+	floorBurst     = 400
 )
 
 // result is the JSON document bench prints.
@@ -73,11 +74,11 @@ type operatorCounts struct {
 	HeapBytesPerPool     float64            `json:"heapBytesPerCachedPool"`
 	CPUSecondsPerPool    float64            `json:"cpuSecondsPerPoolCreate"`
 	// Where a create's time goes (means over the create burst).
-	MeanCreatePoolSeconds  float64 `json:"meanCreatePoolSeconds"`
-	MeanWriteSeconds       float64 `json:"meanApiWriteSeconds"`
-	MeanRateLimitSeconds   float64 `json:"meanClientRateLimiterWaitSeconds"`
-	MeanQueueWaitSeconds   float64 `json:"meanWorkqueueWaitSeconds"`
-	MeanReconcileSeconds   float64 `json:"meanReconcileSeconds"`
+	MeanCreatePoolSeconds float64 `json:"meanCreatePoolSeconds"`
+	MeanWriteSeconds      float64 `json:"meanApiWriteSeconds"`
+	MeanRateLimitSeconds  float64 `json:"meanClientRateLimiterWaitSeconds"`
+	MeanQueueWaitSeconds  float64 `json:"meanWorkqueueWaitSeconds"`
+	MeanReconcileSeconds  float64 `json:"meanReconcileSeconds"`
 	// LeaderElectionWrites are the renewals of the leader Lease during the
 	// idle period: the one write an idle leader must make.
 	IdleLeaderElectionWrites float64 `json:"idleLeaderElectionWrites"`
@@ -322,7 +323,7 @@ func measureFloor(ctx context.Context, env *localenv.Env, pools []poolSpec, name
 	}
 	floorCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	floor := &floorController{client: floorClient, namespace: floorNamespace, workers: floorWorkers}
+	floor := &floorController{client: floorClient, namespace: floorNamespace, workers: operatorWorkers(cfg.operatorArgs)}
 	if err := floor.run(floorCtx); err != nil {
 		return err
 	}
@@ -454,4 +455,16 @@ func checkLabelsErased(pools []poolSpec) error {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// operatorWorkers is the operator's --workers: the floor's concurrency.
+func operatorWorkers(args string) int {
+	for _, a := range strings.Fields(args) {
+		if v, ok := strings.CutPrefix(a, "--workers="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+		}
+	}
+	return defaultWorkers
 }

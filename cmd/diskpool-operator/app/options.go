@@ -69,7 +69,10 @@ func NewOptions() *Options {
 	}
 	return &Options{
 		OperatorNamespace: ns,
-		Workers:           8,
+		// A create is two API writes plus one CreatePool call; 16 workers
+		// keep the client's QPS budget (not the agents' latency) the limit,
+		// as measured by make bench (docs/benchmarks.md).
+		Workers: 16,
 		// client-go's 5 QPS / 10 burst would cap the operator at about
 		// 2.5 pool creations a second (two writes each). A local API
 		// server takes ~650 status updates a second; 200/400 leaves
