@@ -2,10 +2,12 @@ package localenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
@@ -66,21 +68,27 @@ func (e *Env) buildBinaries(ctx context.Context, root string) error {
 	return nil
 }
 
-// buildInto builds pkg into a private directory, then renames the binary
-// into dir. Several environments may start at once (go test runs packages
-// in parallel), and go build -o replaces its output by unlinking and
-// rewriting it: a concurrent start could execute a half-written file. A
-// rename is atomic, and a process already running keeps its own copy.
+// buildInto builds pkg into dir/.stage under an exclusive lock, then
+// publishes it as dir/<name> with a hard link and a rename.
+//
+// Several environments may start at once (go test runs packages in
+// parallel), and go build -o replaces its output by unlinking and rewriting
+// it, so a concurrent start could execute a half-written file. The lock
+// serialises the builds; the rename is atomic, and a process already
+// running keeps its own inode. Building into the same stage directory each
+// time lets go build see the binary is up to date and skip the link (about
+// a second instead of 5 to 8 s here).
 func buildInto(ctx context.Context, pkg, dir string, flags []string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	stage := filepath.Join(dir, ".stage")
+	if err := os.MkdirAll(stage, 0o755); err != nil {
 		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
-	tmp, err := os.MkdirTemp(dir, ".build-")
+	unlock, err := lockFile(ctx, filepath.Join(dir, ".build.lock"))
 	if err != nil {
 		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
-	defer func() { _ = os.RemoveAll(tmp) }()
-	built, err := localcluster.BuildBinary(ctx, pkg, tmp, flags...)
+	defer unlock()
+	built, err := localcluster.BuildBinary(ctx, pkg, stage, flags...)
 	if err != nil {
 		return "", &buildError{err: err}
 	}
@@ -88,10 +96,63 @@ func buildInto(ctx context.Context, pkg, dir string, flags []string) (string, er
 	if err != nil {
 		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
-	if err := os.Rename(built, out); err != nil {
+	if same, _ := sameFile(built, out); same {
+		return out, nil
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
+	_ = os.Remove(tmp)
+	if err := os.Link(built, tmp); err != nil {
+		return "", fmt.Errorf("build %s: %w", pkg, err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		_ = os.Remove(tmp)
 		return "", fmt.Errorf("build %s: %w", pkg, err)
 	}
 	return out, nil
+}
+
+// sameFile reports whether a and b are the same inode.
+func sameFile(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
+}
+
+// lockPoll is how often lockFile retries a held lock.
+const lockPoll = 100 * time.Millisecond
+
+// lockFile takes an exclusive flock on path, waiting while another process
+// holds it, until ctx ends. It returns the unlock function.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				_ = f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			_ = f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			_ = f.Close()
+			return nil, fmt.Errorf("lock %s (held by another build): %w", path, ctx.Err())
+		case <-time.After(lockPoll):
+		}
+	}
 }
 
 // buildError marks a failed go build, so Start knows the logs hold nothing
