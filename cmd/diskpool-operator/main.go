@@ -1,6 +1,10 @@
-// Command diskpool-operator reconciles DiskPool (and, later, MayastorPool)
+// Command diskpool-operator reconciles DiskPool and legacy MayastorPool
 // objects with the diskpool-agents on their nodes. main only parses flags,
 // sets up logging and signals, and calls app.Run; see docs/architecture.md.
+//
+// `diskpool-operator migrate-mayastorpools` is the admin's one-off
+// conversion of MayastorPools into DiskPools (app.RunMigrate,
+// docs/migration.md).
 package main
 
 import (
@@ -29,6 +33,13 @@ func run(args []string) int {
 	if len(args) == 1 && args[0] == "version" {
 		fmt.Println(app.VersionString())
 		return 0
+	}
+	if len(args) > 0 && args[0] == app.MigrateCommand {
+		// A one-off admin command: the first signal cancels it (it
+		// stops between API calls; running it again continues).
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return app.RunMigrate(ctx, args[1:], os.Stdout, os.Stderr, nil)
 	}
 	o := app.NewOptions()
 	fs := pflag.NewFlagSet("diskpool-operator", pflag.ContinueOnError)

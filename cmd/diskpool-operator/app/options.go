@@ -29,6 +29,8 @@ type Options struct {
 	// OperatorNamespace holds the agent Leases and the leader-election
 	// Lease.
 	OperatorNamespace string
+	// MayastorPools serves the legacy MayastorPool kind besides DiskPool.
+	MayastorPools bool
 
 	Workers      int
 	KubeAPIQPS   float32
@@ -69,6 +71,7 @@ func NewOptions() *Options {
 	}
 	return &Options{
 		OperatorNamespace: ns,
+		MayastorPools:     true,
 		// A create is two API writes plus one CreatePool call; 16 workers
 		// keep the client's QPS budget (not the agents' latency) the limit,
 		// as measured by make bench (docs/benchmarks.md).
@@ -97,7 +100,8 @@ func NewOptions() *Options {
 // AddFlags registers the flags on fs, the logging flags included.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to a kubeconfig. Empty: the in-cluster config, else $KUBECONFIG or ~/.kube/config.")
-	fs.StringSliceVar(&o.Namespaces, "namespace", o.Namespaces, "Namespace to watch for DiskPools; repeat the flag or give a comma-separated list. Empty: all namespaces.")
+	fs.StringSliceVar(&o.Namespaces, "namespace", o.Namespaces, "Namespace to watch for pool objects (DiskPools, and MayastorPools with --mayastorpools); repeat the flag or give a comma-separated list. Empty: all namespaces.")
+	fs.BoolVar(&o.MayastorPools, "mayastorpools", o.MayastorPools, "Also serve the legacy MayastorPool (openebs.io/v1alpha1, msp) kind, in the same namespaces. Set to false when its CRD is not installed.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", o.OperatorNamespace, "Namespace of the agent Leases and the leader-election Lease; $POD_NAMESPACE when set.")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "Pool objects reconciled concurrently.")
 	fs.Float32Var(&o.KubeAPIQPS, "kube-api-qps", o.KubeAPIQPS, "Sustained requests per second to the Kubernetes API server.")

@@ -26,9 +26,11 @@ import (
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned/scheme"
 	informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions"
+	v1alpha1informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1alpha1"
 	v1beta3informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/agentwatch"
+	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/controller"
 	"github.com/diskpool/diskpool-operator/pkg/faultinject"
@@ -56,7 +58,7 @@ type Deps struct {
 func Run(ctx context.Context, o *Options, d Deps) error {
 	logger := klog.FromContext(ctx)
 	logger.Info("Starting", "version", VersionString(), "namespaces", namespacesForLog(o.Namespaces),
-		"operatorNamespace", o.OperatorNamespace, "leaderElect", o.LeaderElect)
+		"operatorNamespace", o.OperatorNamespace, "leaderElect", o.LeaderElect, "mayastorPools", o.MayastorPools)
 
 	reg := d.Registry
 	if reg == nil {
@@ -84,6 +86,7 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	var (
 		poolFactories []informers.SharedInformerFactory
 		poolInformers []v1beta3informers.DiskPoolInformer
+		mspInformers  []v1alpha1informers.MayastorPoolInformer
 	)
 	namespaces := o.Namespaces
 	if len(namespaces) == 0 {
@@ -94,6 +97,9 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 			informers.WithNamespace(ns), informers.WithTransform(controller.StripManagedFields))
 		poolFactories = append(poolFactories, f)
 		poolInformers = append(poolInformers, f.Openebs().V1beta3().DiskPools())
+		if o.MayastorPools {
+			mspInformers = append(mspInformers, f.Openebs().V1alpha1().MayastorPools())
+		}
 	}
 	// Nodes: only their existence matters, so the cache keeps metadata.
 	nodeFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0,
@@ -127,24 +133,30 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 
 	broadcaster := events.NewBroadcaster(countingSink{EventSink: &events.EventSinkImpl{Interface: kube.EventsV1()}, writes: m.eventWrites})
 	ctrl, err = controller.NewController(ctx, controller.Config{
-		PoolClient:           pools,
-		DiskPoolInformers:    poolInformers,
-		NodeInformer:         nodeInformer,
-		Agents:               tracker,
-		AgentsSynced:         agentsReady(leaseInformer.Lister().Leases(o.OperatorNamespace), tracker, time.Now),
-		EventBroadcaster:     broadcaster,
-		EventRecorder:        broadcaster.NewRecorder(scheme.Scheme, controller.FieldManager),
-		Metrics:              m.controller,
-		QueueMetricsProvider: m.workqueue,
-		BackoffBase:          o.BackoffBase,
-		BackoffMax:           o.BackoffMax,
-		Clock:                clock.RealClock{},
+		PoolClient:            pools,
+		DiskPoolInformers:     poolInformers,
+		MayastorPoolInformers: mspInformers,
+		NodeInformer:          nodeInformer,
+		Agents:                tracker,
+		AgentsSynced:          agentsReady(leaseInformer.Lister().Leases(o.OperatorNamespace), tracker, time.Now),
+		EventBroadcaster:      broadcaster,
+		EventRecorder:         broadcaster.NewRecorder(scheme.Scheme, controller.FieldManager),
+		Metrics:               m.controller,
+		QueueMetricsProvider:  m.workqueue,
+		BackoffBase:           o.BackoffBase,
+		BackoffMax:            o.BackoffMax,
+		Clock:                 clock.RealClock{},
 	})
 	if err != nil {
 		return err
 	}
 	if _, err := metrics.NewPools(reg, listPools(poolInformers)); err != nil {
 		return fmt.Errorf("registering pool metrics: %w", err)
+	}
+	if len(mspInformers) > 0 {
+		if _, err := metrics.NewMayastorPools(reg, listMayastorPools(mspInformers)); err != nil {
+			return fmt.Errorf("registering MayastorPool metrics: %w", err)
+		}
 	}
 
 	for _, f := range poolFactories {
@@ -160,6 +172,9 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	// over with warm caches) and the elector, if any, is healthy.
 	cachesSynced := []cache.InformerSynced{nodeInformer.Informer().HasSynced, leaseInformer.Informer().HasSynced, tracker.HasSynced}
 	for _, inf := range poolInformers {
+		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
+	}
+	for _, inf := range mspInformers {
 		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
 	}
 	checks := []check{{name: "informer-sync", fn: func(*http.Request) error {
@@ -267,6 +282,22 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 func listPools(infs []v1beta3informers.DiskPoolInformer) metrics.ListFunc {
 	return func() ([]*v1beta3.DiskPool, error) {
 		var out []*v1beta3.DiskPool
+		for _, inf := range infs {
+			l, err := inf.Lister().List(labels.Everything())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l...)
+		}
+		return out, nil
+	}
+}
+
+// listMayastorPools lists the MayastorPools of every informer, for the
+// MayastorPool metrics.
+func listMayastorPools(infs []v1alpha1informers.MayastorPoolInformer) metrics.MayastorPoolListFunc {
+	return func() ([]*v1alpha1.MayastorPool, error) {
+		var out []*v1alpha1.MayastorPool
 		for _, inf := range infs {
 			l, err := inf.Lister().List(labels.Everything())
 			if err != nil {
