@@ -25,12 +25,11 @@ localenv-build:
 	@$(GO) build -o $(LOCALENV_BIN) ./cmd/diskpool-localenv
 
 # The control plane is only needed when no cluster is given.
-localenv-run: $(if $(KUBECONFIG),,controlplane)
+localenv-run: $(if $(strip $(KUBECONFIG)),,controlplane localenv-build)
 ifneq ($(strip $(KUBECONFIG)),)
 	@echo "KUBECONFIG is set: running the operator against $(KUBECONFIG) (unset KUBECONFIG for the local environment)"
 	$(GO) run ./cmd/diskpool-operator --kubeconfig="$(KUBECONFIG)" $(OPERATOR_ARGS)
 else
-	@$(MAKE) --no-print-directory localenv-build
 	$(LOCALENV_BIN) run $(LOCALENV_ARGS)
 endif
 
@@ -38,6 +37,10 @@ localenv-up: controlplane localenv-build
 	$(LOCALENV_BIN) up $(LOCALENV_ARGS)
 
 # No control plane prerequisite: taking down needs none, and a fresh clone
-# must not build one just to find there is nothing to stop.
-localenv-down: localenv-build
+# must not build one just to find there is nothing to stop. A checkout that
+# does not compile right now must still take down what `up` started: then
+# the previous build of the command does it.
+localenv-down:
+	@$(GO) build -o $(LOCALENV_BIN) ./cmd/diskpool-localenv || \
+	  { test -x $(LOCALENV_BIN) && echo "localenv-down: build failed; using the previous $(LOCALENV_BIN)" >&2; }
 	$(LOCALENV_BIN) down
