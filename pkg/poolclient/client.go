@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 	"k8s.io/klog/v2"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
@@ -50,6 +51,12 @@ type Client struct {
 	pools    agentv1.PoolServiceClient
 }
 
+// KeepaliveParams make a WatchPools stream to an agent that vanished
+// without closing it (a node lost power, a network partition) fail within
+// about 40 s, so the tracker reconnects or reports the agent unreachable
+// instead of trusting a dead stream. The agent permits pings every 10 s.
+var KeepaliveParams = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
+
 // Dial returns a client for the agent at endpoint (host:port). Like
 // grpc.NewClient it does no I/O beyond reading the TLS files: the connection
 // is made by the first call, and re-made by gRPC when it breaks.
@@ -61,7 +68,8 @@ func Dial(endpoint string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial agent %s: %w", endpoint, err)
 	}
-	dialOpts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, opts.Metrics.dialOptions()...)
+	dialOpts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithKeepaliveParams(KeepaliveParams)},
+		opts.Metrics.dialOptions()...)
 	dialOpts = append(dialOpts, opts.DialOptions...)
 	conn, err := grpc.NewClient(endpoint, dialOpts...)
 	if err != nil {
