@@ -100,6 +100,18 @@ const (
 	PoolHealthFaulted
 )
 
+func (h PoolHealth) String() string {
+	switch h {
+	case PoolHealthOnline:
+		return "Online"
+	case PoolHealthDegraded:
+		return "Degraded"
+	case PoolHealthFaulted:
+		return "Faulted"
+	}
+	return "Unknown"
+}
+
 // Pool is a pool as its agent reports it.
 type Pool struct {
 	Name      string
