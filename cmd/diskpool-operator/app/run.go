@@ -159,14 +159,20 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		}
 	}
 
+	// The informers stop when Run returns, whatever ended it: ctx ends on
+	// SIGTERM but not on a lost Lease, and each Shutdown below waits for
+	// its informers, so without this a replica that lost the Lease would
+	// hang there instead of exiting.
+	informersCtx, stopInformers := context.WithCancel(ctx)
 	for _, f := range poolFactories {
-		f.Start(ctx.Done())
+		f.Start(informersCtx.Done())
 		defer f.Shutdown()
 	}
-	nodeFactory.Start(ctx.Done())
+	nodeFactory.Start(informersCtx.Done())
 	defer nodeFactory.Shutdown()
-	leaseFactory.Start(ctx.Done())
+	leaseFactory.Start(informersCtx.Done())
 	defer leaseFactory.Shutdown()
+	defer stopInformers() // runs before the Shutdowns (defers run last first)
 
 	// Ready once the caches have synced (a standby included: it takes
 	// over with warm caches) and the elector, if any, is healthy.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,8 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	k8sfake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/klog/v2/ktesting"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned/fake"
@@ -181,5 +184,43 @@ func TestStandbyTakesOverAfterRelease(t *testing.T) {
 	waitFor(t, "take-over", func() bool { h := holder(); return h != "" && h != first })
 	if d := time.Since(start1); d > 30*time.Second {
 		t.Errorf("take-over took %v", d)
+	}
+}
+
+// TestRunEndsWhenTheLeaseIsLost makes every renewal of the leader Lease
+// fail: the replica stops leading and Run returns errLostLeadership, so
+// the process exits and restarts as a standby. (It used to hang in the
+// informer factories' Shutdown: they were stopped by the signal context
+// only, which a lost Lease does not end.)
+func TestRunEndsWhenTheLeaseIsLost(t *testing.T) {
+	_, ctx := ktesting.NewTestContext(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	kube := k8sfake.NewSimpleClientset()
+	pools := fake.NewSimpleClientset()
+	o := NewOptions()
+	o.OperatorNamespace = "diskpool-system"
+	o.AgentInsecure = true
+	o.MetricsAddress, o.HealthAddress = "127.0.0.1:0", "127.0.0.1:0"
+	o.LeaderElectLeaseDuration, o.LeaderElectRenewDeadline, o.LeaderElectRetryPeriod = 2*time.Second, 1*time.Second, 100*time.Millisecond
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o, Deps{KubeClient: kube, PoolClient: pools, Registry: prometheus.NewRegistry()}) }()
+	waitFor(t, "leadership", func() bool {
+		l, err := kube.CoordinationV1().Leases("diskpool-system").Get(ctx, "diskpool-operator", metav1.GetOptions{})
+		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != ""
+	})
+	kube.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("injected: the API server is away")
+	})
+	select {
+	case err := <-done:
+		if !errors.Is(err, errLostLeadership) {
+			t.Errorf("Run: %v, want %v", err, errLostLeadership)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after the Lease was lost")
 	}
 }
