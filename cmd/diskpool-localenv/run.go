@@ -24,6 +24,11 @@ func runCommand(ctx context.Context, args []string) error {
 	fmt.Println("Starting the local diskpool environment (Ctrl-C stops it)")
 	env, err := localenv.Start(ctx, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Ctrl-C during the start: Start has stopped what it started.
+			fmt.Println("Interrupted; stopped everything this run started")
+			return nil
+		}
 		return err
 	}
 	defer func() {

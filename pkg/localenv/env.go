@@ -70,8 +70,9 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		diskErr := e.removeDisks()
 		err = errors.Join(err, stopErr, diskErr)
 		var be *buildError
-		if errors.As(err, &be) && e.removeWorkDir && stopErr == nil {
-			// A compile error says it all; the logs would add nothing.
+		if (errors.As(err, &be) || ctx.Err() != nil) && e.removeWorkDir && stopErr == nil {
+			// A compile error says it all, and an interrupted start was
+			// wanted by nobody: the logs would add nothing.
 			_ = os.RemoveAll(e.workDir)
 			return nil, fmt.Errorf("start local environment: %w", err)
 		}
