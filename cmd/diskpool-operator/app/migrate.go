@@ -133,6 +133,10 @@ func RunMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, cl
 			return MigrateExitFailed
 		}
 		cfg.UserAgent = "diskpool-operator-migrate/" + version
+		// client-go's 5 QPS would throttle the waits' polling (and turn
+		// their timeout into a rate limiter error): a few dozen reads a
+		// second is nothing for an API server.
+		cfg.QPS, cfg.Burst = 50, 100
 		if client, err = versioned.NewForConfig(cfg); err != nil {
 			_, _ = fmt.Fprintf(stderr, "%s: client: %v\n", MigrateCommand, err)
 			return MigrateExitFailed

@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
+	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+)
+
+// legacyPool is one MayastorPool of a migration test and what must
+// survive the migration.
+type legacyPool struct {
+	name, node, disk string
+	uid              string
+	poolUUID         string
+	replicas         []string
+}
+
+// legacyPools creates three MayastorPools (node-a, node-b, node-a) in the
+// fixture's namespace, waits until they are online, puts replicas on them
+// (1, 2 and 1) through the agents' gRPC API (mutual TLS) and records their
+// pool uuids and replicas.
+func (f *fixture) legacyPools(prefix string) []*legacyPool {
+	f.t.Helper()
+	var pools []*legacyPool
+	for i, node := range []string{"node-a", "node-b", "node-a"} {
+		p := &legacyPool{name: uniqueName(fmt.Sprintf("%s-%d", prefix, i+1)), node: node, disk: f.newDisk(node)}
+		p.uid = string(f.newMSP(f.ns, p.name, node, p.disk).UID)
+		pools = append(pools, p)
+	}
+	for i, p := range pools {
+		f.waitMSPOnline(f.ns, p.name)
+		agent := f.agentClient(p.node)
+		for range 1 + i%2 {
+			ctx, cancel := f.callCtx()
+			r, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: p.name, Uuid: uuid.NewString(), Size: 16 << 20})
+			cancel()
+			if err != nil {
+				f.t.Fatalf("CreateReplica on %s: %v", p.name, err)
+			}
+			p.replicas = append(p.replicas, r.GetUuid())
+		}
+		slices.Sort(p.replicas)
+		ap := f.agentPool(p.node, p.name)
+		if ap == nil || ap.GetOwnerUid() != p.uid {
+			f.t.Fatalf("agent pool %v, want one owned by MayastorPool uid %s", ap, p.uid)
+		}
+		p.poolUUID = ap.GetUuid()
+		f.waitMSP(f.ns, p.name, "reporting its replicas", convergeTimeout, func(m *v1alpha1.MayastorPool) bool { return m.Status.Used > 0 })
+	}
+	return pools
+}
+
+// checkMigrated checks the end state of a migration: no MayastorPool left,
+// one Created/Online DiskPool per pool owning the very same pool (uuid,
+// replicas, on-disk label), and no DestroyPool call on any agent since
+// before.
+func (f *fixture) checkMigrated(pools []*legacyPool, before map[string]int) {
+	f.t.Helper()
+	t := f.t
+	left, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).List(f.ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left.Items) != 0 {
+		t.Errorf("%d MayastorPools left", len(left.Items))
+	}
+	dsps, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).List(f.ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dsps.Items) != len(pools) {
+		t.Errorf("%d DiskPools, want %d", len(dsps.Items), len(pools))
+	}
+	for _, p := range pools {
+		d := f.waitCreated(p.name)
+		if d.Status.PoolUUID != p.poolUUID || d.Status.Node != p.node || !slices.Equal(d.Status.Disks, []string{p.disk}) {
+			t.Errorf("DiskPool %s: %s; want pool %s on %s %s", p.name, describe(d), p.poolUUID, p.node, p.disk)
+		}
+		if d.Annotations[v1beta3.AdoptPoolOwnerAnnotation] != p.uid {
+			t.Errorf("DiskPool %s annotations %v: want it adopting from %s", p.name, d.Annotations, p.uid)
+		}
+		ap := f.agentPool(p.node, p.name)
+		if ap == nil || ap.GetUuid() != p.poolUUID || ap.GetOwnerUid() != string(d.UID) || int(ap.GetReplicaCount()) != len(p.replicas) {
+			t.Errorf("agent pool %s: %v; want uuid %s owned by the DiskPool (%s) with %d replicas", p.name, ap, p.poolUUID, d.UID, len(p.replicas))
+		}
+		if got := f.replicaUUIDs(p.node, p.name); !slices.Equal(got, p.replicas) {
+			t.Errorf("replicas of %s: %v, want %v", p.name, got, p.replicas)
+		}
+		l := readLabel(t, p.disk).Label
+		if l == nil || l.UUID != p.poolUUID || l.OwnerUID != string(d.UID) || len(l.Replicas) != len(p.replicas) {
+			t.Errorf("label of %s: %+v; want pool %s owned by %s with %d replicas", p.disk, l, p.poolUUID, d.UID, len(p.replicas))
+		}
+		if d.Status.Used <= 0 {
+			t.Errorf("DiskPool %s reports used %d with %d replicas", p.name, d.Status.Used, len(p.replicas))
+		}
+	}
+	after := f.destroyPoolCalls()
+	if !maps.Equal(before, after) {
+		t.Errorf("DestroyPool calls on the agents went from %v to %v during the migration", before, after)
+	}
+}
+
+// TestMigrateMayastorPools migrates three MayastorPools holding replicas
+// with `diskpool-operator migrate-mayastorpools` run as the admin: a dry
+// run changes nothing; the run leaves three Created DiskPools owning the
+// same pools (uuid, replicas) and no MayastorPool; no pool is destroyed; a
+// second run has nothing to do.
+func TestMigrateMayastorPools(t *testing.T) {
+	f := setup(t)
+	pools := f.legacyPools("mig")
+	before := f.destroyPoolCalls()
+
+	code, out := f.migrateCLI("--namespace="+f.ns, "--dry-run")
+	if code != 0 || !strings.Contains(out, "Done: 3 would be migrated.") {
+		t.Fatalf("dry run: exit %d\n%s", code, out)
+	}
+	if dsps, _ := f.pool.OpenebsV1beta3().DiskPools(f.ns).List(f.ctx, metav1.ListOptions{}); len(dsps.Items) != 0 {
+		t.Fatalf("the dry run created %d DiskPools", len(dsps.Items))
+	}
+
+	began := time.Now()
+	code, out = f.migrateCLI("--namespace="+f.ns, "--timeout=1m")
+	t.Logf("migrate-mayastorpools took %s:\n%s", time.Since(began).Round(time.Millisecond), out)
+	if code != 0 || !strings.Contains(out, "Done: 3 migrated.") {
+		t.Fatalf("exit %d", code)
+	}
+	f.checkMigrated(pools, before)
+
+	code, out = f.migrateCLI("--namespace=" + f.ns)
+	if code != 0 || !strings.Contains(out, "nothing to migrate") {
+		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+}
+
+// TestMigrateInterrupted interrupts a real migration after each of its
+// steps and runs it again: the operator is stopped, so the run creates the
+// first adopting DiskPool and gives up waiting (interrupted after step 1);
+// the operator then hands the pool over with nothing else done (after
+// step 2); stopped again, a run deletes the first MayastorPool and gives up
+// waiting for it to go (after step 3). A last run with the operator back
+// finishes: three Created DiskPools on the very same pools, no
+// MayastorPool, and no DestroyPool call on any agent throughout.
+func TestMigrateInterrupted(t *testing.T) {
+	f := setup(t)
+	pools := f.legacyPools("int")
+	first := pools[0] // the run goes by name
+	before := f.destroyPoolCalls()
+	t.Cleanup(func() {
+		if err := f.env.StartOperator(t.Context()); err != nil {
+			t.Errorf("restart operator: %v", err)
+		}
+	})
+
+	// Step 1, then interrupted: the DiskPool exists, nothing else changed.
+	if err := f.env.StopOperator(); err != nil {
+		t.Fatal(err)
+	}
+	code, out := f.migrateCLI("--namespace="+f.ns, "--timeout=2s")
+	t.Logf("run 1 (operator stopped):\n%s", out)
+	if code != 1 || !strings.Contains(out, first.name+": created DiskPool") || !strings.Contains(out, "did not become Created") {
+		t.Fatalf("run 1: exit %d, want 1 after creating the first DiskPool", code)
+	}
+	for _, p := range pools {
+		if _, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Get(f.ctx, p.name, metav1.GetOptions{}); err != nil {
+			t.Errorf("MayastorPool %s after run 1: %v", p.name, err)
+		}
+		if l := readLabel(t, p.disk).Label; l == nil || l.OwnerUID != p.uid {
+			t.Errorf("label of %s after run 1: %+v; want it still owned by the MayastorPool", p.disk, l)
+		}
+	}
+
+	// Step 2 (the hand-over) happens when the operator is back, with no
+	// run going.
+	if err := f.env.StartOperator(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	d := f.waitCreated(first.name)
+	if d.Status.PoolUUID != first.poolUUID {
+		t.Errorf("adopted %s, want pool %s", describe(d), first.poolUUID)
+	}
+	m := f.waitMSP(f.ns, first.name, "reporting the hand-over", convergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+		return strings.Contains(m.Status.Reason, "owned by DiskPool "+f.ns+"/"+first.name)
+	})
+	t.Logf("MayastorPool after the hand-over: %s", describeMSP(m))
+
+	// Step 3, then interrupted: the MayastorPool is deleted but cannot go
+	// while the operator (its finalizer's owner) is stopped.
+	if err := f.env.StopOperator(); err != nil {
+		t.Fatal(err)
+	}
+	code, out = f.migrateCLI("--namespace="+f.ns, "--timeout=2s")
+	t.Logf("run 2 (operator stopped):\n%s", out)
+	if code != 1 || !strings.Contains(out, "DiskPool exists from an earlier run") || !strings.Contains(out, "is still there") {
+		t.Fatalf("run 2: exit %d, want 1 waiting for the first MayastorPool to go", code)
+	}
+	if m, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Get(f.ctx, first.name, metav1.GetOptions{}); err != nil || m.DeletionTimestamp == nil {
+		t.Fatalf("first MayastorPool after run 2: %s, %v; want it deleted, held by its finalizer", describeMSP(m), err)
+	}
+
+	// The operator back, a last run finishes the job.
+	if err := f.env.StartOperator(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	code, out = f.migrateCLI("--namespace="+f.ns, "--timeout=1m")
+	t.Logf("run 3:\n%s", out)
+	if code != 0 || !strings.Contains(out, "Done: ") {
+		t.Fatalf("run 3: exit %d", code)
+	}
+	f.checkMigrated(pools, before)
+}
