@@ -568,6 +568,7 @@ func TestMigrationHandOver(t *testing.T) {
 
 	f.mustSync("moving")
 	equal(t, "agent calls", f.agents.takeCalls(), []string{"CreatePool node-a/moving adopt msp-uid-moving"})
+	equal(t, "events", f.events.take(), []string{"Normal " + reconcile.ReasonAdopted})
 	d := f.refreshDSP("moving")
 	checkState(t, d, v1beta3.CRStateCreated, v1beta3.PoolStatusOnline, metav1.ConditionTrue, reconcile.ReasonPoolOnline)
 	if d.Status.PoolUUID != uuid {

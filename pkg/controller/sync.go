@@ -134,7 +134,7 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 				logger.V(2).Info("Creating the pool failed", "node", klog.KRef("", plan.Create.Node), "reason", obs.LastError.Reason, "message", obs.LastError.Message)
 				break
 			}
-			obs.Pool = reconcile.PoolView{Found: true, Pool: pool, FromCreate: true}
+			obs.Pool = reconcile.PoolView{Found: true, Pool: pool, FromCreate: true, AdoptedFrom: plan.Create.AdoptOwnerUID}
 			logger.V(2).Info("Created pool", "node", klog.KRef("", plan.Create.Node), "poolUUID", pool.UUID)
 
 		case reconcile.ActionDestroyPool:

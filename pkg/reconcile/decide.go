@@ -176,6 +176,10 @@ func (d decider) reportPool() Plan {
 		return plan
 	}
 	switch {
+	case d.obs.Pool.FromCreate && d.obs.Pool.AdoptedFrom != "":
+		plan.Events = append(plan.Events, Event{EventNormal, ReasonAdopted,
+			fmt.Sprintf("Pool %s on node %s, disks %v, taken over from the object with uid %s; its uuid, data and replicas (%d) are unchanged",
+				p.UUID, d.target.node, d.target.disks, d.obs.Pool.AdoptedFrom, p.ReplicaCount)})
 	case !d.wasCreated() && d.obs.Pool.FromCreate:
 		plan.Events = append(plan.Events, Event{EventNormal, ReasonCreated,
 			fmt.Sprintf("Pool %s created on node %s, disks %v, capacity %d bytes", p.UUID, d.target.node, d.target.disks, p.Capacity)})

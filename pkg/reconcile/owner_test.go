@@ -55,3 +55,19 @@ func TestDeletingAfterHandOverReleases(t *testing.T) {
 		t.Errorf("events = %+v", plan.Events)
 	}
 }
+
+// TestAdoptionIsReportedAsAdopted: the status written after a CreatePool
+// that took a pool over comes with an Adopted event, not Created.
+func TestAdoptionIsReportedAsAdopted(t *testing.T) {
+	pool := ourPool(PoolHealthOnline)
+	pool.FromCreate, pool.AdoptedFrom = true, "msp-uid"
+	pool.Pool.ReplicaCount = 2
+	plan := Decide(Observation{Object: object(withFinalizer, annotated(v1beta3.AdoptPoolOwnerAnnotation, "msp-uid")), Node: ready, Pool: pool, Now: now})
+	if plan.Status == nil || plan.Status.CRState != v1beta3.CRStateCreated || plan.Status.PoolUUID != "uuid-1" {
+		t.Fatalf("status = %+v, want Created with the adopted pool's uuid", plan.Status)
+	}
+	if len(plan.Events) != 1 || plan.Events[0].Reason != ReasonAdopted || !strings.Contains(plan.Events[0].Message, "taken over from the object with uid msp-uid") ||
+		!strings.Contains(plan.Events[0].Message, "replicas (2) are unchanged") {
+		t.Errorf("events = %+v", plan.Events)
+	}
+}

@@ -26,8 +26,11 @@ const (
 	ReasonUnknownDeleteOpts = "UnknownDeleteOpts"
 
 	// Event-only reasons.
-	ReasonCreated    = "Created"
-	ReasonImported   = "Imported"
+	ReasonCreated  = "Created"
+	ReasonImported = "Imported"
+	// ReasonAdopted: the object took over another object's pool (MayastorPool
+	// migration, or its rollback).
+	ReasonAdopted    = "Adopted"
 	ReasonDestroying = "Destroying"
 	ReasonDestroyed  = "Destroyed"
 	// ReasonReleased: a deleted object let go of a pool that had been

@@ -136,6 +136,9 @@ type PoolView struct {
 	// this sync rather than the agent's stream (it tells Created from
 	// Imported in events).
 	FromCreate bool
+	// AdoptedFrom is the previous owner's uid when Pool is the reply of a
+	// CreatePool that took the pool over (CreateRequest.AdoptOwnerUID).
+	AdoptedFrom string
 	// Owner names the object that owns Pool when it is not the observed
 	// object and the controller knows it (e.g. "DiskPool storage/pool-a"),
 	// so a refusal says which object holds the name; empty otherwise.
