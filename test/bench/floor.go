@@ -7,9 +7,10 @@ import (
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
+	"github.com/diskpool/diskpool-operator/generated/informers/externalversions"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 )
 
@@ -41,37 +42,56 @@ func (c *countingWrites) get() int {
 	return c.n
 }
 
-// run serves the namespace until ctx ends; it returns once its watch is open.
+// run serves the namespace until ctx ends; it returns once its informer has
+// synced. Each object is handled once on create and once on delete.
 func (f *floorController) run(ctx context.Context) error {
-	w, err := f.client.OpenebsV1beta3().DiskPools(f.namespace).Watch(ctx, metav1.ListOptions{})
-	if err != nil {
+	work := make(chan *v1beta3.DiskPool, 1<<16)
+	var mu sync.Mutex
+	handled := map[string]bool{}
+	offer := func(obj any) {
+		dp, ok := obj.(*v1beta3.DiskPool)
+		if !ok {
+			return
+		}
+		step := ""
+		switch {
+		case dp.DeletionTimestamp != nil && slices.Contains(dp.Finalizers, v1beta3.Finalizer):
+			step = "delete/"
+		case dp.DeletionTimestamp == nil && !slices.Contains(dp.Finalizers, v1beta3.Finalizer):
+			step = "create/"
+		default:
+			return
+		}
+		mu.Lock()
+		seen := handled[step+dp.Name]
+		handled[step+dp.Name] = true
+		mu.Unlock()
+		if !seen {
+			work <- dp
+		}
+	}
+	factory := externalversions.NewSharedInformerFactoryWithOptions(f.client, 0, externalversions.WithNamespace(f.namespace))
+	inf := factory.Openebs().V1beta3().DiskPools().Informer()
+	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    offer,
+		UpdateFunc: func(_, obj any) { offer(obj) },
+	}); err != nil {
 		return fmt.Errorf("floor: watch %s: %w", f.namespace, err)
 	}
-	work := make(chan *v1beta3.DiskPool, 1024)
-	go func() {
-		defer close(work)
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			dp, ok := ev.Object.(*v1beta3.DiskPool)
-			if !ok || ev.Type == watch.Deleted {
-				continue
-			}
-			created := ev.Type == watch.Added && !slices.Contains(dp.Finalizers, v1beta3.Finalizer)
-			deleting := dp.DeletionTimestamp != nil && slices.Contains(dp.Finalizers, v1beta3.Finalizer)
-			if created || deleting {
-				select {
-				case work <- dp:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
+	factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return fmt.Errorf("floor: watch %s: cache did not sync", f.namespace)
+	}
 	for range f.workers {
 		go func() {
-			for dp := range work {
-				if err := f.handle(ctx, dp); err != nil && ctx.Err() == nil {
-					fmt.Printf("floor: %v\n", err)
+			for {
+				select {
+				case dp := <-work:
+					if err := f.handle(ctx, dp); err != nil && ctx.Err() == nil {
+						fmt.Printf("floor: %v\n", err)
+					}
+				case <-ctx.Done():
+					return
 				}
 			}
 		}()

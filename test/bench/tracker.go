@@ -9,9 +9,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
+	"github.com/diskpool/diskpool-operator/generated/informers/externalversions"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 )
 
@@ -50,38 +51,53 @@ func (t *tracker) deleteRequested(name string, at time.Time) {
 	t.deleteAt[name] = at
 }
 
-// run watches the namespace until ctx ends. It returns once the watch is
-// established, so nothing created after it is missed.
+// run observes the namespace until ctx ends, through an informer so that a
+// watch the API server closes during a long burst is resumed (a deletion
+// seen only by a relist still counts). It returns once the informer has
+// synced, so nothing created after it is missed.
 func (t *tracker) run(ctx context.Context, client versioned.Interface, namespace string) error {
-	w, err := client.OpenebsV1beta3().DiskPools(namespace).Watch(ctx, metav1.ListOptions{})
+	factory := externalversions.NewSharedInformerFactoryWithOptions(client, 0, externalversions.WithNamespace(namespace))
+	inf := factory.Openebs().V1beta3().DiskPools().Informer()
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { t.observe(obj, false) },
+		UpdateFunc: func(_, obj any) { t.observe(obj, false) },
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = tomb.Obj
+			}
+			t.observe(obj, true)
+		},
+	})
 	if err != nil {
 		return fmt.Errorf("watch DiskPools in %s: %w", namespace, err)
 	}
-	go func() {
-		defer w.Stop()
-		for ev := range w.ResultChan() {
-			now := time.Now()
-			dp, ok := ev.Object.(*v1beta3.DiskPool)
-			if !ok {
-				continue
-			}
-			t.mu.Lock()
-			switch {
-			case ev.Type == watch.Deleted:
-				t.goneAt[dp.Name] = now
-			case isReady(dp):
-				if _, seen := t.readyAt[dp.Name]; !seen {
-					t.readyAt[dp.Name] = now
-				}
-			}
-			t.mu.Unlock()
-			select {
-			case t.changed <- struct{}{}:
-			default:
-			}
-		}
-	}()
+	factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+		return fmt.Errorf("watch DiskPools in %s: cache did not sync", namespace)
+	}
 	return nil
+}
+
+func (t *tracker) observe(obj any, gone bool) {
+	now := time.Now()
+	dp, ok := obj.(*v1beta3.DiskPool)
+	if !ok {
+		return
+	}
+	t.mu.Lock()
+	switch {
+	case gone:
+		t.goneAt[dp.Name] = now
+	case isReady(dp):
+		if _, seen := t.readyAt[dp.Name]; !seen {
+			t.readyAt[dp.Name] = now
+		}
+	}
+	t.mu.Unlock()
+	select {
+	case t.changed <- struct{}{}:
+	default:
+	}
 }
 
 func isReady(dp *v1beta3.DiskPool) bool {
@@ -117,7 +133,7 @@ func (t *tracker) waitAll(ctx context.Context, names []string, gone bool, timeou
 			if gone {
 				what = "gone"
 			}
-			return fmt.Errorf("%d of %d objects not %s after %s", missing, len(names), what, timeout)
+			return fmt.Errorf("%d of %d objects not %s: %w", missing, len(names), what, context.Cause(ctx))
 		}
 	}
 }

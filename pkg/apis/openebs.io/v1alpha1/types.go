@@ -87,12 +87,12 @@ type MayastorPoolStatus struct {
 	// Capacity of the pool in bytes.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Capacity int64 `json:"capacity,omitempty"`
+	Capacity int64 `json:"capacity"`
 
 	// Used bytes of the pool.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Used int64 `json:"used,omitempty"`
+	Used int64 `json:"used"`
 
 	// ObservedGeneration is the metadata.generation this status describes.
 	// +optional

@@ -127,26 +127,27 @@ type DiskPoolStatus struct {
 	// +optional
 	PoolStatus PoolStatus `json:"pool_status,omitempty"`
 
-	// Capacity of the pool in bytes.
+	// Capacity of the pool in bytes. The sizes are always present (0 before
+	// the pool exists), so kubectl shows 0 rather than a blank column.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Capacity int64 `json:"capacity,omitempty"`
+	Capacity int64 `json:"capacity"`
 
 	// Used is the number of bytes allocated to replicas.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Used int64 `json:"used,omitempty"`
+	Used int64 `json:"used"`
 
 	// Available is capacity minus used, in bytes.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Available int64 `json:"available,omitempty"`
+	Available int64 `json:"available"`
 
 	// Committed is the sum of the sizes of all replicas, thin ones included,
 	// in bytes.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	Committed int64 `json:"committed,omitempty"`
+	Committed int64 `json:"committed"`
 
 	// Node the pool was created on. The operator acts on this value, never
 	// on a later spec, so a destroy can never reach the wrong node.
