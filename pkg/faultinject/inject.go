@@ -63,7 +63,7 @@ func (i *Injector) fire(r *Rule, what string) {
 	switch r.Action {
 	case CrashAfter:
 		i.crash()
-	case StopAfter:
+	case StopAfter, StopBefore:
 		i.stop()
 		fmt.Fprintf(os.Stderr, "faultinject: %s: resumed\n", r)
 	}
@@ -95,6 +95,11 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	verb, resource, ok := APIWrite(req.Method, req.URL.Path)
 	if !ok {
 		return t.next.RoundTrip(req)
+	}
+	for _, r := range t.i.rules {
+		if r.Action == StopBefore && r.MatchesAPI(verb, resource) && r.Count() {
+			t.i.fire(r, "nothing: before "+req.Method+" "+req.URL.Path)
+		}
 	}
 	for _, r := range t.i.rules {
 		if r.Action == Conflict && r.MatchesAPI(verb, resource) && r.Count() {
@@ -155,12 +160,17 @@ func (i *Injector) DialOptions() []grpc.DialOption {
 }
 
 func (i *Injector) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	for _, r := range i.rules {
+		if r.Action == StopBefore && r.MatchesMethod(method) && r.Count() {
+			i.fire(r, "nothing: before "+method)
+		}
+	}
 	if err := invoker(ctx, method, req, reply, cc, opts...); err != nil {
 		return err
 	}
 	var dropped *Rule
 	for _, r := range i.rules {
-		if !r.MatchesMethod(method) || !r.Count() {
+		if r.Action == StopBefore || !r.MatchesMethod(method) || !r.Count() {
 			continue
 		}
 		switch r.Action {

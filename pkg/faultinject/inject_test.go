@@ -84,7 +84,7 @@ func TestTransport(t *testing.T) {
 }
 
 func TestUnary(t *testing.T) {
-	i, crashes, _ := fakeInjector(t, "drop-reply=CreatePool:1;crash-after=DestroyPool:2")
+	i, crashes, stops := fakeInjector(t, "drop-reply=CreatePool:1;crash-after=DestroyPool:2;stop-before=DestroyPool:2")
 	opts := i.DialOptions()
 	if len(opts) != 1 {
 		t.Fatalf("%d dial options, want 1", len(opts))
@@ -113,8 +113,15 @@ func TestUnary(t *testing.T) {
 		if err := i.unary(ctx, destroy, nil, nil, nil, ok); err != nil {
 			t.Errorf("DestroyPool %d: %v", n+1, err)
 		}
+		if want := int32(n); stops.Load() != want {
+			t.Errorf("after DestroyPool %d: %d stops, want %d", n+1, stops.Load(), want)
+		}
 	}
 	if calls != 5 || crashes.Load() != 1 {
 		t.Errorf("calls %d, crashes %d; want every call sent and one crash", calls, crashes.Load())
+	}
+	// stop-before=DestroyPool:2 picks the second call only.
+	if err := i.unary(ctx, destroy, nil, nil, nil, failing); status.Code(err) != codes.Unavailable || stops.Load() != 1 {
+		t.Errorf("failed DestroyPool: %v, %d stops", err, stops.Load())
 	}
 }

@@ -25,6 +25,9 @@
 //	stop-after   stop the whole process with SIGSTOP right after the picked
 //	             call returned success (a frozen leader: the test resumes
 //	             it with SIGCONT)
+//	stop-before  the same, right before the picked call is sent: on SIGCONT
+//	             the call goes out with whatever the process knew when it
+//	             stopped (a stale leader's last word)
 //	conflict     answer the picked API write with 409 Conflict without
 //	             sending it (API targets only)
 //	drop-reply   send the picked gRPC call to the agent, let it succeed
@@ -32,7 +35,8 @@
 //	             lost (gRPC targets only)
 //
 // crash-after, stop-after and drop-reply count successful calls only (a
-// refused write changed nothing); conflict counts every matching request.
+// refused write changed nothing); conflict and stop-before count every
+// matching request.
 //
 // Example: DISKPOOL_FAULTS="crash-after=update:diskpools/status:1;drop-reply=CreatePool:1".
 package faultinject
@@ -54,6 +58,7 @@ type Action string
 const (
 	CrashAfter Action = "crash-after"
 	StopAfter  Action = "stop-after"
+	StopBefore Action = "stop-before"
 	Conflict   Action = "conflict"
 	DropReply  Action = "drop-reply"
 )
@@ -140,9 +145,9 @@ func parseRule(s string) (*Rule, error) {
 	}
 	r := &Rule{Action: Action(strings.TrimSpace(action)), From: 1, To: 1}
 	switch r.Action {
-	case CrashAfter, StopAfter, Conflict, DropReply:
+	case CrashAfter, StopAfter, StopBefore, Conflict, DropReply:
 	default:
-		return nil, fmt.Errorf("unknown action %q (want %s, %s, %s or %s)", r.Action, CrashAfter, StopAfter, Conflict, DropReply)
+		return nil, fmt.Errorf("unknown action %q (want %s, %s, %s, %s or %s)", r.Action, CrashAfter, StopAfter, StopBefore, Conflict, DropReply)
 	}
 	fields := strings.Split(strings.TrimSpace(target), ":")
 	// verb:resource[:calls] or Method[:calls]: a trailing field that starts

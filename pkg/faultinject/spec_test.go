@@ -18,6 +18,7 @@ func TestParse(t *testing.T) {
 		{spec: "crash-after=update:diskpools", want: []string{"crash-after=update:diskpools:1"}},
 		{spec: "conflict=update:diskpools/status:2-4", want: []string{"conflict=update:diskpools/status:2-4"}},
 		{spec: "stop-after=DestroyPool:3-", want: []string{"stop-after=DestroyPool:3-"}},
+		{spec: "stop-before=DestroyPool;stop-before=update:diskpools:2", want: []string{"stop-before=DestroyPool:1", "stop-before=update:diskpools:2"}},
 		{spec: "crash-after=/diskpool.agent.v1.PoolService/CreatePool:2", want: []string{"crash-after=/diskpool.agent.v1.PoolService/CreatePool:2"}},
 		{spec: "explode=CreatePool", wantErr: `unknown action "explode"`},
 		{spec: "crash-after", wantErr: "want action=target"},
