@@ -25,14 +25,15 @@ type legacyPool struct {
 	replicas         []string
 }
 
-// legacyPools creates three MayastorPools (node-a, node-b, node-a) in the
-// fixture's namespace, waits until they are online, puts replicas on them
-// (1, 2 and 1) through the agents' gRPC API (mutual TLS) and records their
-// pool uuids and replicas.
-func (f *fixture) legacyPools(prefix string) []*legacyPool {
+// legacyPools creates n MayastorPools (on node-a, node-b, node-a, ...) in
+// the fixture's namespace, waits until they are online, puts replicas on
+// them (1, 2, 1, ...) through the agents' gRPC API (mutual TLS) and records
+// their pool uuids and replicas.
+func (f *fixture) legacyPools(prefix string, n int) []*legacyPool {
 	f.t.Helper()
 	var pools []*legacyPool
-	for i, node := range []string{"node-a", "node-b", "node-a"} {
+	for i := range n {
+		node := []string{"node-a", "node-b"}[i%2]
 		p := &legacyPool{name: uniqueName(fmt.Sprintf("%s-%d", prefix, i+1)), node: node, disk: f.newDisk(node)}
 		p.uid = string(f.newMSP(f.ns, p.name, node, p.disk).UID)
 		pools = append(pools, p)
@@ -117,7 +118,7 @@ func (f *fixture) checkMigrated(pools []*legacyPool, before map[string]int) {
 // second run has nothing to do.
 func TestMigrateMayastorPools(t *testing.T) {
 	f := setup(t)
-	pools := f.legacyPools("mig")
+	pools := f.legacyPools("mig", 3)
 	before := f.destroyPoolCalls()
 
 	code, out := f.migrateCLI("--namespace="+f.ns, "--dry-run")
@@ -152,7 +153,7 @@ func TestMigrateMayastorPools(t *testing.T) {
 // MayastorPool, and no DestroyPool call on any agent throughout.
 func TestMigrateInterrupted(t *testing.T) {
 	f := setup(t)
-	pools := f.legacyPools("int")
+	pools := f.legacyPools("int", 3)
 	first := pools[0] // the run goes by name
 	before := f.destroyPoolCalls()
 	t.Cleanup(func() {
@@ -217,4 +218,63 @@ func TestMigrateInterrupted(t *testing.T) {
 		t.Fatalf("run 3: exit %d", code)
 	}
 	f.checkMigrated(pools, before)
+}
+
+// TestMigrateRollback gives a migrated pool back to a MayastorPool as
+// docs/migration.md says: a MayastorPool annotated to adopt from the
+// DiskPool takes the pool over (the DiskPool then reports the name taken),
+// and deleting the DiskPool destroys nothing. The pool keeps its uuid and
+// replicas throughout.
+func TestMigrateRollback(t *testing.T) {
+	f := setup(t)
+	p := f.legacyPools("back", 1)[0]
+	before := f.destroyPoolCalls()
+	if code, out := f.migrateCLI("--namespace="+f.ns, "--timeout=1m"); code != 0 {
+		t.Fatalf("migrate: exit %d\n%s", code, out)
+	}
+	d := f.waitCreated(p.name)
+
+	back, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Create(f.ctx, &v1alpha1.MayastorPool{
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: f.ns,
+			Annotations: map[string]string{v1beta3.AdoptPoolOwnerAnnotation: string(d.UID)}},
+		Spec: v1alpha1.MayastorPoolSpec{Node: p.node, Disks: []string{p.disk}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := f.waitMSPOnline(f.ns, p.name)
+	if m.Status.Reason != "" || m.Status.Used <= 0 {
+		t.Errorf("rolled-back MayastorPool: %s", describeMSP(m))
+	}
+	f.waitPool(p.name, "reporting the name taken", convergeTimeout, func(d *v1beta3.DiskPool) bool {
+		return readyReason(d) == "PoolNameTaken"
+	})
+	f.deletePool(p.name)
+	f.waitGone(p.name, convergeTimeout)
+
+	ap := f.agentPool(p.node, p.name)
+	if ap == nil || ap.GetUuid() != p.poolUUID || ap.GetOwnerUid() != string(back.UID) {
+		t.Errorf("agent pool after the rollback: %v; want uuid %s owned by %s", ap, p.poolUUID, back.UID)
+	}
+	if got := f.replicaUUIDs(p.node, p.name); !slices.Equal(got, p.replicas) {
+		t.Errorf("replicas %v, want %v", got, p.replicas)
+	}
+	if l := readLabel(t, p.disk).Label; l == nil || l.UUID != p.poolUUID || l.OwnerUID != string(back.UID) {
+		t.Errorf("label after the rollback: %+v", l)
+	}
+	if after := f.destroyPoolCalls(); !maps.Equal(before, after) {
+		t.Errorf("DestroyPool calls went from %v to %v", before, after)
+	}
+	// The pool is the MayastorPool's again, to keep or delete as usual
+	// (once its replica is gone).
+	if err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Delete(f.ctx, p.name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := f.callCtx()
+	defer cancel()
+	if _, err := f.agentClient(p.node).DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: p.name, Uuid: p.replicas[0]}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitMSPGone(f.ns, p.name, convergeTimeout)
+	assertErased(t, p.disk)
 }
