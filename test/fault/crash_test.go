@@ -1,10 +1,14 @@
 package fault
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 )
 
@@ -177,30 +181,59 @@ func TestCrashAfterDestroyBeforeFinalizer(t *testing.T) {
 }
 
 // TestCrashAfterTerminatingBeforeDestroy crashes the operator right after
-// it wrote Terminating, before DestroyPool: the fresh operator destroys the
-// pool and lets the object go.
+// it wrote Terminating, before the DestroyPool that follows. A delete
+// destroys first and writes Terminating only when the destroy cannot
+// complete, so pool 0 holds a replica: its destroy is refused (PoolInUse),
+// Terminating is written, and the operator crashes there. The replica is
+// then released and a fresh operator destroys the pool and lets the object
+// go; pool 1 is destroyed once, before the crash.
 func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 5, "crash after writing Terminating, before DestroyPool")
-	base := s.baseline(createAndDeleteAll)
+	workload := func(r *run, blocked func()) {
+		createAll(r)
+		replica := uuid.NewString()
+		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
+		defer cancel()
+		agent := agentClient(t, r.node(0))
+		if _, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: r.name(0), Uuid: replica, Size: 8 << 20}); err != nil {
+			t.Fatalf("CreateReplica: %v", err)
+		}
+		r.waitPool(r.name(0), "reporting its replica", convergeTimeout, func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
+		r.deleteN(crashPools)
+		blocked()
+		if _, err := agent.DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: r.name(0), Uuid: replica}); err != nil {
+			t.Fatalf("DestroyReplica: %v", err)
+		}
+	}
+	base := s.baseline(func(r *run) {
+		workload(r, func() {
+			r.waitPool(r.name(0), "Terminating", convergeTimeout, func(p *v1beta3.DiskPool) bool {
+				return p.Status.CRState == v1beta3.CRStateTerminating
+			})
+		})
+		r.waitEmpty(convergeTimeout)
+	})
 
 	r := s.newRun("fault")
 	first := r.startOperator(opConfig{})
-	createAll(r)
-	if err := first.p.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	// A fresh leader writes nothing for Created pools, so its first status
-	// write is a Terminating.
-	op := r.startOperator(opConfig{faults: "crash-after=update:diskpools/status:1"})
-	r.deleteN(crashPools)
-	op.waitCrash(t, convergeTimeout)
-	crashed := time.Now()
-	_, pools, terminating := r.atCrash()
-	s.note("at the crash: %d Terminating, %d pools", terminating, pools)
-	if terminating == 0 || pools != crashPools {
-		t.Errorf("the crash left %d objects Terminating and %d pools; want one Terminating and every pool", terminating, pools)
-	}
+	var crashed time.Time
+	workload(r, func() {
+		// A fresh leader writes nothing for Created pools, and pool 1's
+		// destroy writes nothing: its first status write is pool 0's
+		// Terminating.
+		if err := first.p.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		op := r.startOperator(opConfig{faults: "crash-after=update:diskpools/status:1"})
+		op.waitCrash(t, convergeTimeout)
+		crashed = time.Now()
+		p, err := r.get(r.name(0))
+		if err != nil || p.Status.CRState != v1beta3.CRStateTerminating || r.agentPools()[r.name(0)] == nil {
+			t.Fatalf("the crash left %s (%v); want Terminating with its pool", describe(p), err)
+		}
+		s.note("at the crash: pool 0 Terminating (%s) with its pool", readyReason(p))
+	})
 	r.startOperator(opConfig{noWait: true})
 	r.waitEmpty(convergeTimeout)
 	s.row.Converge = time.Since(crashed)

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -220,6 +221,7 @@ type run struct {
 	// before are the agents' gRPC counters when the run began.
 	before map[string]callCounts
 	ops    []*operator
+	mu     sync.Mutex // uids, when written concurrently
 }
 
 func (s *scenario) newRun(kind string) *run {
@@ -281,7 +283,7 @@ func (r *run) createOn(name, node, disk string) *v1beta3.DiskPool {
 	if err != nil {
 		r.t.Fatalf("create DiskPool %s/%s: %v", r.ns, name, err)
 	}
-	r.uids[name] = string(p.UID)
+	r.setUID(name, string(p.UID))
 	return p
 }
 
@@ -299,11 +301,21 @@ func (r *run) get(name string) (*v1beta3.DiskPool, error) {
 
 func (r *run) list() []v1beta3.DiskPool {
 	r.t.Helper()
-	l, err := r.s.pools.OpenebsV1beta3().DiskPools(r.ns).List(r.ctx, metav1.ListOptions{})
+	l, err := r.tryList()
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return l.Items
+	return l
+}
+
+// tryList lists the run's objects; waits use it, so an API server that is
+// briefly away (scenarios 14 and 15) is waited for, not a failure.
+func (r *run) tryList() ([]v1beta3.DiskPool, error) {
+	l, err := r.s.pools.OpenebsV1beta3().DiskPools(r.ns).List(r.ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return l.Items, nil
 }
 
 func (r *run) delete(name string) {
@@ -340,7 +352,11 @@ func (r *run) waitCreated(n int, timeout time.Duration) {
 	r.waitFor(fmt.Sprintf("%d pools of %s Created", n, r.ns), timeout, func() (bool, string) {
 		done := 0
 		var notYet []string
-		for _, p := range r.list() {
+		l, err := r.tryList()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, p := range l {
 			if isCreatedOnline(&p) {
 				done++
 			} else if len(notYet) < 3 {
@@ -355,7 +371,10 @@ func (r *run) waitCreated(n int, timeout time.Duration) {
 func (r *run) waitEmpty(timeout time.Duration) {
 	r.t.Helper()
 	r.waitFor("every pool object of "+r.ns+" gone", timeout, func() (bool, string) {
-		l := r.list()
+		l, err := r.tryList()
+		if err != nil {
+			return false, err.Error()
+		}
 		if len(l) == 0 {
 			return true, ""
 		}
@@ -408,6 +427,8 @@ func describe(p *v1beta3.DiskPool) string {
 type operator struct {
 	p                     *localcluster.Process
 	metricsURL, healthURL string
+	// restarts counts the restarts of opConfig.restart.
+	restarts atomic.Int32
 }
 
 // opConfig configures startOperator.
@@ -419,7 +440,13 @@ type opConfig struct {
 	// noWait skips waiting for /readyz (a standby is ready too; a faulted
 	// operator may crash before).
 	noWait bool
+	// restart starts the operator again whenever it exits, as a
+	// Deployment's restart policy would (at most maxRestarts times).
+	restart bool
 }
+
+// maxRestarts bounds opConfig.restart.
+const maxRestarts = 5
 
 // startOperator starts an operator for the run's namespace with the
 // operator ServiceAccount, the operator's mTLS identity and the suite's
@@ -448,14 +475,15 @@ func (r *run) startOperator(c opConfig) *operator {
 	if c.faults != "" {
 		procEnv = append(procEnv, "DISKPOOL_FAULTS="+c.faults)
 	}
-	p, err := localcluster.StartProcess(localcluster.ProcessConfig{
+	cfg := localcluster.ProcessConfig{
 		Name:        fmt.Sprintf("operator %s #%d", r.ns, len(r.ops)),
 		Path:        env.OperatorBinary(),
 		Args:        args,
 		Env:         procEnv,
 		LogPath:     filepath.Join(env.LogDir(), fmt.Sprintf("%s.operator-%d.log", r.ns, len(r.ops))),
 		StopTimeout: 15 * time.Second,
-	})
+	}
+	p, err := localcluster.StartProcess(cfg)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -465,10 +493,43 @@ func (r *run) startOperator(c opConfig) *operator {
 		// A stopped (SIGSTOP) process dies of SIGKILL too.
 		_ = p.Kill()
 	})
+	if c.restart {
+		r.supervise(o, cfg)
+	}
 	if !c.noWait {
 		o.waitReady(r.t)
 	}
 	return o
+}
+
+// supervise restarts o's process whenever it exits, until the test ends,
+// and kills the last one then. The restarts are counted in o.restarts.
+func (r *run) supervise(o *operator, cfg localcluster.ProcessConfig) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		cur := o.p
+		for range maxRestarts {
+			select {
+			case <-stop:
+				_ = cur.Kill()
+				return
+			case <-cur.Done():
+			}
+			p, err := localcluster.StartProcess(cfg)
+			if err != nil {
+				return
+			}
+			o.restarts.Add(1)
+			cur = p
+		}
+		<-stop
+		_ = cur.Kill()
+	}()
+	r.t.Cleanup(func() {
+		close(stop)
+		<-done
+	})
 }
 
 func freePorts(t *testing.T, n int) []string {
@@ -910,3 +971,11 @@ func ignoreNotFound(err error) error {
 	}
 	return err
 }
+
+func (r *run) setUID(name, uid string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.uids[name] = uid
+}
+
+func isAlreadyExists(err error) bool { return apierrors.IsAlreadyExists(err) }

@@ -75,7 +75,15 @@ func runSuite(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	keep := os.Getenv("DISKPOOL_E2E_KEEP") != ""
+	// A work directory of the suite's own name: it is removed below, and
+	// nothing that cleans up diskpool-localenv-* directories touches it.
+	workDir, err := os.MkdirTemp("", "diskpool-fault-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%v\n", err)
+		return 1
+	}
 	opts := localenv.Options{
+		WorkDir:            workDir,
 		UnsafeNoFsync:      true,
 		ControlPlane:       localcluster.Options{Binaries: &bins},
 		BuildTags:          []string{"faultinject"},
@@ -86,7 +94,6 @@ func runSuite(m *testing.M) int {
 		AgentLeaseDuration: agentLeaseDuration,
 		AgentRenewInterval: agentRenewInterval,
 		AgentArgs:          []string{"--disk-check-interval=" + diskCheckInterval.String()},
-		KeepWorkDir:        keep,
 	}
 	if testing.Verbose() {
 		opts.Progress = os.Stdout
@@ -115,6 +122,10 @@ func runSuite(m *testing.M) int {
 	if err := e.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "fault: %v\n", err)
 		code = 1
+	} else if !keep {
+		if err := os.RemoveAll(workDir); err != nil {
+			fmt.Fprintf(os.Stderr, "%v\n", err)
+		}
 	}
 	fmt.Printf("fault: suite took %s\n", time.Since(began).Round(10*time.Millisecond))
 	return code
