@@ -1,0 +1,257 @@
+package badinput
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/disk/signature/sigtest"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+)
+
+func getPool(name string) *agentv1.GetPoolRequest { return &agentv1.GetPoolRequest{Name: name} }
+
+// refusalCase is a disk the node must refuse: what the spec names, which
+// file must stay byte-for-byte the same, and the Ready reason and message.
+type refusalCase struct {
+	name string
+	// prepare returns the spec's disk path and the file to hash ("" for
+	// none: it does not exist or is not a regular file).
+	prepare func(t *testing.T, f *fixture) (disk, watch string)
+	node    string
+	reason  string
+	want    []string
+}
+
+// outsideFile creates a sparse disk outside every agent's allow-list.
+func outsideFile(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(env.WorkDir(), "outside")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	createSparse(t, p)
+	return p
+}
+
+// TestNodeRefusals asks for pools the node must refuse: each is reported in
+// the Ready condition (False, the reason, a message saying what is wrong
+// and what to do) and a Warning event, the object is not Created, no agent
+// has the pool, the disk is byte-for-byte unchanged, and deleting the
+// object needs no destroy.
+func TestNodeRefusals(t *testing.T) {
+	f := setup(t)
+	cases := []refusalCase{
+		{name: "outside the allow-list", reason: reconcile.ReasonDiskNotAllowed,
+			want: []string{"outside the allowed device directories", "--allowed-device-dir"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				p := outsideFile(t, uniqueName("outside"))
+				return p, p
+			}},
+		{name: "symlink escaping the allow-list", reason: reconcile.ReasonDiskNotAllowed,
+			want: []string{"resolves to", "outside the allowed device directories"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				target := outsideFile(t, uniqueName("target"))
+				link := filepath.Join(nodeDir("node-a"), uniqueName("escape"))
+				if err := os.Symlink(target, link); err != nil {
+					t.Fatal(err)
+				}
+				return link, target
+			}},
+		{name: "relative symlink escaping the allow-list", reason: reconcile.ReasonDiskNotAllowed,
+			want: []string{"resolves to"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				target := outsideFile(t, uniqueName("rtarget"))
+				link := filepath.Join(nodeDir("node-a"), uniqueName("rescape"))
+				rel, err := filepath.Rel(nodeDir("node-a"), target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(rel, link); err != nil {
+					t.Fatal(err)
+				}
+				return link, target
+			}},
+		{name: "a directory", reason: reconcile.ReasonInvalidSpec,
+			want: []string{"a directory", "a pool needs a block device"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				dir := filepath.Join(nodeDir("node-a"), uniqueName("dir"))
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				return dir, ""
+			}},
+		{name: "/dev/null through a symlink inside the allow-list", reason: reconcile.ReasonDiskNotAllowed,
+			want: []string{"resolves to /dev/null"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				link := filepath.Join(nodeDir("node-a"), uniqueName("null"))
+				if err := os.Symlink("/dev/null", link); err != nil {
+					t.Fatal(err)
+				}
+				return link, ""
+			}},
+		{name: "a character device inside the allow-list", reason: reconcile.ReasonInvalidSpec,
+			want: []string{"a character device", "a pool needs a block device"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				dev := filepath.Join(nodeDir("node-a"), uniqueName("chr"))
+				// The device numbers of /dev/null (1, 3); needs CAP_MKNOD.
+				if err := syscall.Mknod(dev, syscall.S_IFCHR|0o600, 1<<8|3); err != nil {
+					t.Skipf("Skipping: mknod: %v", err)
+				}
+				return dev, ""
+			}},
+		{name: "a disk that does not exist", reason: reconcile.ReasonDiskNotFound,
+			want: []string{"does not exist on this node"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				return filepath.Join(nodeDir("node-a"), uniqueName("missing")), ""
+			}},
+		{name: "a disk too small for a pool", reason: reconcile.ReasonInvalidSpec,
+			want: []string{"a pool needs at least"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				p := filepath.Join(nodeDir("node-a"), uniqueName("small"))
+				if err := os.WriteFile(p, make([]byte, 1<<20), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return p, p
+			}},
+		{name: "a node that does not exist", node: "no-such-node", reason: reconcile.ReasonNodeNotFound,
+			want: []string{"node no-such-node does not exist"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				p := f.newDisk("node-a")
+				return p, p
+			}},
+	}
+	for _, typ := range sigtest.Types() {
+		cases = append(cases, refusalCase{name: "signature " + typ, reason: reconcile.ReasonDiskInUse,
+			want: []string{"signature at offset", "nothing was written", "wipefs"},
+			prepare: func(t *testing.T, f *fixture) (string, string) {
+				p := f.newDisk("node-a")
+				fh, err := os.OpenFile(p, os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := sigtest.Apply(fh, typ, diskSize); err != nil {
+					t.Fatal(err)
+				}
+				if err := fh.Close(); err != nil {
+					t.Fatal(err)
+				}
+				return p, p
+			}})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := &fixture{t: t, ctx: t.Context(), kube: f.kube, pool: f.pool, ns: f.ns}
+			disk, watch := tc.prepare(t, f)
+			hash := ""
+			if watch != "" {
+				hash = fileHash(t, watch)
+			}
+			node := tc.node
+			if node == "" {
+				node = "node-a"
+			}
+			name := uniqueName("refuse")
+			f.mustCreate(f.object(name, node, disk))
+			msg := f.refused(f.ns, name, tc.reason, tc.want...)
+			t.Logf("%s: Ready=False %s: %s", tc.name, tc.reason, msg)
+			f.noPool(name)
+			f.delete(f.ns, name)
+			f.waitGone(f.ns, name)
+			if watch != "" && fileHash(t, watch) != hash {
+				t.Errorf("%s changed", watch)
+			}
+		})
+	}
+}
+
+// TestDiskClaimed asks for a second pool on a disk a Created pool uses,
+// from the same namespace and from another: both are refused with
+// DiskClaimed naming the pool that has it, the disk is unchanged, and the
+// first pool is untouched.
+func TestDiskClaimed(t *testing.T) {
+	f := setup(t)
+	disk := f.newDisk("node-b")
+	owner := uniqueName("owner")
+	f.mustCreate(f.object(owner, "node-b", disk))
+	first := f.waitCreated(f.ns, owner)
+	hash := fileHash(t, disk)
+
+	other := uniqueName("other-ns")
+	if _, err := f.kube.CoreV1().Namespaces().Create(f.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []string{f.ns, other} {
+		name := uniqueName("claim")
+		p := f.object(name, "node-b", disk)
+		p.Namespace = ns
+		f.mustCreate(p)
+		f.refused(ns, name, reconcile.ReasonDiskClaimed, owner)
+		f.noPool(name)
+		f.delete(ns, name)
+		f.waitGone(ns, name)
+	}
+	if fileHash(t, disk) != hash {
+		t.Errorf("claimed disk %s changed", disk)
+	}
+	if after := f.waitCreated(f.ns, owner); after.Status.PoolUUID != first.Status.PoolUUID {
+		t.Errorf("first pool's uuid %s, was %s", after.Status.PoolUUID, first.Status.PoolUUID)
+	}
+}
+
+// TestUnknownDeleteOption deletes a pool annotated with an unknown value of
+// openebs.io/delete-opts while its destroy is blocked by a replica: the
+// operator does not purge (the finalizer stays, the pool stays) and the
+// Ready message says the value is unknown and ignored; once the replica
+// goes, the pool is destroyed and the object goes.
+func TestUnknownDeleteOption(t *testing.T) {
+	f := setup(t)
+	disk := f.newDisk("node-b")
+	name := uniqueName("opts")
+	f.mustCreate(f.object(name, "node-b", disk))
+	f.waitCreated(f.ns, name)
+	agent := agentClient(t, "node-b")
+	replica := uuid.NewString()
+	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: name, Uuid: replica, Size: 8 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	patch := []byte(`{"metadata":{"annotations":{"` + v1beta3.DeleteOptsAnnotation + `":"Purge"}}}`)
+	if _, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Patch(f.ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitPool(f.ns, name, "reporting its replica", func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
+	f.delete(f.ns, name)
+	p := f.waitPool(f.ns, name, "blocked", func(p *v1beta3.DiskPool) bool {
+		c := ready(p)
+		return c != nil && c.Reason == reconcile.ReasonPoolInUse
+	})
+	msg := ready(p).Message
+	for _, w := range []string{`unknown value "Purge"`, "ignored", `"purge"`} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("Ready message %q does not say %q", msg, w)
+		}
+	}
+	if _, err := agent.GetPool(ctx, getPool(name)); err != nil {
+		t.Errorf("pool %s gone although the delete option was not purge: %v", name, err)
+	}
+	if _, err := agent.DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: name, Uuid: replica}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitGone(f.ns, name)
+	f.noPool(name)
+}
