@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/klog/v2"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
@@ -61,6 +62,8 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 	if err != nil {
 		return err
 	}
+	// createdHere is the pool this sync created, if any (see objectGone).
+	var createdHere *reconcile.CreateRequest
 	for step := range maxSteps {
 		plan := reconcile.Decide(obs)
 		logger.V(4).Info("Decided", "step", step, "action", plan.Action, "writeStatus", plan.Status != nil,
@@ -69,7 +72,7 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 		written := false
 		if plan.Status != nil {
 			if obj, written, err = c.updateStatus(ctx, k, adapter, obj, plan.Status); err != nil {
-				return ignoreNotFound(err)
+				return c.objectGone(ctx, createdHere, err)
 			}
 			obs.Object = obj.view
 			if written {
@@ -135,6 +138,9 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 				break
 			}
 			obs.Pool = reconcile.PoolView{Found: true, Pool: pool, FromCreate: true, AdoptedFrom: plan.Create.AdoptOwnerUID}
+			if plan.Create.AdoptOwnerUID == "" {
+				createdHere = plan.Create // an adopted pool was someone's before: never destroyed here
+			}
 			logger.V(2).Info("Created pool", "node", klog.KRef("", plan.Create.Node), "poolUUID", pool.UUID)
 
 		case reconcile.ActionDestroyPool:
@@ -250,6 +256,28 @@ func addFinalizer(finalizers []string) []string {
 
 func removeFinalizer(finalizers []string) []string {
 	return slices.DeleteFunc(slices.Clone(finalizers), func(f string) bool { return f == v1beta3.Finalizer })
+}
+
+// objectGone handles a failed status write. NotFound means the object is
+// gone: there is nothing left to write. If this very sync created a pool
+// for it, the object's delete raced the finalizer write and won (the API
+// server decided to delete at once from the object it had read, before our
+// finalizer, and our finalizer write did not stop it), so no one would ever
+// destroy that pool: destroy it now. The destroy carries the object's UID,
+// so it can only remove this object's pool.
+func (c *Controller) objectGone(ctx context.Context, created *reconcile.CreateRequest, err error) error {
+	if !apierrors.IsNotFound(err) || created == nil {
+		return ignoreNotFound(err)
+	}
+	klog.FromContext(ctx).Info("Object deleted while its pool was being created; destroying the pool",
+		"node", klog.KRef("", created.Node), "ownerUID", created.OwnerUID)
+	req := reconcile.DestroyRequest{Node: created.Node, Name: created.Name, OwnerUID: created.OwnerUID}
+	if derr := c.agents.DestroyPool(ctx, req); derr != nil {
+		// The object is gone, so no later sync would retry: say so loudly.
+		utilruntime.HandleErrorWithContext(ctx, derr, "Pool of a deleted object left on its node; destroy it by hand",
+			"node", klog.KRef("", created.Node), "pool", created.Name, "ownerUID", created.OwnerUID)
+	}
+	return nil
 }
 
 func ignoreNotFound(err error) error {

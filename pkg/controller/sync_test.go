@@ -452,3 +452,27 @@ func TestSpecEditNeverMovesThePool(t *testing.T) {
 	f.mustSync("pool-a")
 	equal(t, "agent calls", f.agents.takeCalls(), []string{"DestroyPool node-a/pool-a"})
 }
+
+// TestObjectDeletedDuringCreateDestroysItsPool: the API server may delete
+// an object whose finalizer write succeeded (the delete read the object
+// before the finalizer and removes it at once), so the status write after
+// CreatePool finds the object gone. The pool created for it must not be
+// left behind: the same sync destroys it, by the object's UID. (Found by
+// test/fault: create and delete at once with the operator running left an
+// orphan pool about one time in twenty.)
+func TestObjectDeletedDuringCreateDestroysItsPool(t *testing.T) {
+	f := newFixture(t, newDiskPool("pool-a"), newNode(testNode))
+	f.client.PrependReactor("update", "diskpools", func(a core.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "status" {
+			return true, nil, apierrors.NewNotFound(diskPoolsResource.GroupResource(), "pool-a")
+		}
+		return false, nil, nil
+	})
+	if err := f.sync("pool-a"); err != nil {
+		t.Fatalf("sync = %v, want nil (the object is gone)", err)
+	}
+	equal(t, "agent calls", f.agents.takeCalls(), []string{"CreatePool node-a/pool-a [/dev/sdb]", "DestroyPool node-a/pool-a"})
+	if p := f.agents.Pool(testNode, "pool-a"); p.Found {
+		t.Errorf("pool left on the node: %+v", p.Pool)
+	}
+}
