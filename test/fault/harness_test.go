@@ -57,7 +57,7 @@ const (
 var scenarioNodes = map[int][]string{
 	1: {"s01"}, 2: {"s02"}, 3: {"s03"}, 4: {"s04"}, 5: {"s05"}, 6: {"s06"}, 7: {"s07"}, 8: {"s08"},
 	9: {"s09"}, 10: {"s10a", "s10b"}, 11: {"s11"}, 12: {"s12"}, 13: {"s13a", "s13b"}, 14: {"s14"},
-	15: {"s15"}, 16: {"s16"},
+	15: {"s15"}, 16: {"s16"}, 17: {"s17"},
 }
 
 func allNodes() []string {
@@ -440,6 +440,8 @@ type opConfig struct {
 	// noWait skips waiting for /readyz (a standby is ready too; a faulted
 	// operator may crash before).
 	noWait bool
+	// args are extra flags.
+	args []string
 	// restart starts the operator again whenever it exits, as a
 	// Deployment's restart policy would (at most maxRestarts times).
 	restart bool
@@ -471,6 +473,7 @@ func (r *run) startOperator(c opConfig) *operator {
 		"--leader-elect=true",
 		"--leader-elect-id=" + c.leaderID,
 	}, operatorArgs...)
+	args = append(args, c.args...)
 	procEnv := []string{"POD_NAMESPACE=" + localenv.SystemNamespace}
 	if c.faults != "" {
 		procEnv = append(procEnv, "DISKPOOL_FAULTS="+c.faults)
