@@ -190,7 +190,7 @@ func TestCrashAfterDestroyBeforeFinalizer(t *testing.T) {
 func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 5, "crash after writing Terminating, before DestroyPool")
-	workload := func(r *run, blocked func()) {
+	workload := func(r *run, beforeDelete, blocked func()) {
 		createAll(r)
 		replica := uuid.NewString()
 		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
@@ -200,6 +200,7 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 			t.Fatalf("CreateReplica: %v", err)
 		}
 		r.waitPool(r.name(0), "reporting its replica", convergeTimeout, func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
+		beforeDelete()
 		r.deleteN(crashPools)
 		blocked()
 		if _, err := agent.DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: r.name(0), Uuid: replica}); err != nil {
@@ -207,7 +208,7 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 		}
 	}
 	base := s.baseline(func(r *run) {
-		workload(r, func() {
+		workload(r, func() {}, func() {
 			r.waitPool(r.name(0), "Terminating", convergeTimeout, func(p *v1beta3.DiskPool) bool {
 				return p.Status.CRState == v1beta3.CRStateTerminating
 			})
@@ -218,6 +219,7 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 	r := s.newRun("fault")
 	first := r.startOperator(opConfig{})
 	var crashed time.Time
+	var op *operator
 	workload(r, func() {
 		// A fresh leader writes nothing for Created pools, and pool 1's
 		// destroy writes nothing: its first status write is pool 0's
@@ -225,7 +227,8 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 		if err := first.p.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		op := r.startOperator(opConfig{faults: "crash-after=update:diskpools/status:1"})
+		op = r.startOperator(opConfig{faults: "crash-after=update:diskpools/status:1"})
+	}, func() {
 		op.waitCrash(t, convergeTimeout)
 		crashed = time.Now()
 		p, err := r.get(r.name(0))
