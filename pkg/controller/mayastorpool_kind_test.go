@@ -663,3 +663,45 @@ func TestMayastorPoolKindSeveralNamespaces(t *testing.T) {
 		t.Error("no informer accepted")
 	}
 }
+
+// TestNoHandOverPingPong: after the hand-over, annotating the (Created)
+// MayastorPool to adopt from the DiskPool does not take the pool back:
+// the DiskPool, itself annotated to adopt from the MayastorPool, would
+// take it back in turn, and the two would hand it back and forth. The
+// MayastorPool stays refused; rolling back goes through a new MayastorPool
+// (docs/migration.md).
+func TestNoHandOverPingPong(t *testing.T) {
+	agents := claimingAgents{newFakeAgents()}
+	msp := newMSP("moving")
+	f := newLegacyFixture(t, agents, msp, newNode(testNode),
+		newDiskPool("moving", func(d *v1beta3.DiskPool) {
+			d.Annotations = map[string]string{v1beta3.AdoptPoolOwnerAnnotation: string(msp.UID)}
+		}))
+	f.agents = agents.fakeAgents
+	f.agents.setAgent(testNode, reconcile.AgentReady, "")
+	f.createdMSP("moving")
+	uuid := f.agents.Pool(testNode, "moving").Pool.UUID
+	f.mustSync("moving")
+	d := f.refreshDSP("moving")
+	if err := f.syncMSP("moving"); err == nil {
+		t.Fatal("the MayastorPool still claims the handed-over pool")
+	}
+	f.refreshMSP("moving")
+	f.agents.takeCalls()
+
+	f.modifyMSP("moving", func(m *v1alpha1.MayastorPool) {
+		m.Annotations[v1beta3.AdoptPoolOwnerAnnotation] = string(d.UID)
+	})
+	for range 2 {
+		if err := f.syncMSP("moving"); err == nil {
+			t.Fatal("the Created MayastorPool took the pool back")
+		}
+		f.refreshMSP("moving")
+		f.mustSync("moving")
+	}
+	equal(t, "agent calls", f.agents.takeCalls(), nil)
+	checkMSP(t, f.refreshMSP("moving"), v1alpha1.StateOffline, "owned by DiskPool storage/moving")
+	if p := f.agents.Pool(testNode, "moving"); p.Pool.UUID != uuid || p.Pool.OwnerUID != string(d.UID) {
+		t.Errorf("pool: %+v, want it still the DiskPool's", p)
+	}
+}

@@ -118,10 +118,15 @@ func isPoolReason(reason string) bool {
 }
 
 // adopting reports whether the object asks to take over the pool the agent
-// reports under its name (MayastorPool migration).
+// reports under its name (MayastorPool migration, or its rollback).
+// Adoption is how an object is first created, never how it comes back: an
+// object that was Created and has since lost its pool to another object
+// does not take it back. Otherwise two objects annotated to adopt from
+// each other would hand the pool back and forth at every sync, rewriting
+// its label each time.
 func (d decider) adopting() bool {
 	owner := d.obj.Annotations[v1beta3.AdoptPoolOwnerAnnotation]
-	return owner != "" && owner == d.obs.Pool.Pool.OwnerUID
+	return owner != "" && owner == d.obs.Pool.Pool.OwnerUID && !d.wasCreated()
 }
 
 // kindName is how messages name the object kind; adapters share the

@@ -71,3 +71,23 @@ func TestAdoptionIsReportedAsAdopted(t *testing.T) {
 		t.Errorf("events = %+v", plan.Events)
 	}
 }
+
+// TestNoHandOverPingPong: an object that was Created and lost its pool to
+// another object does not take it back, even when annotated to adopt from
+// that object: two objects adopting from each other would otherwise hand
+// the pool back and forth at every sync.
+func TestNoHandOverPingPong(t *testing.T) {
+	obj := object(withFinalizer, created, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else"))
+	plan := Decide(Observation{Object: obj, Node: ready, Pool: foreign(), Now: now})
+	if plan.Action != ActionNone || plan.Create != nil || !plan.Retry {
+		t.Fatalf("plan %+v, want a PoolNameTaken refusal and no CreatePool", plan)
+	}
+	if c := meta.FindStatusCondition(plan.Status.Conditions, v1beta3.ConditionReady); c == nil || c.Reason != ReasonPoolNameTaken {
+		t.Errorf("Ready = %+v, want %s", c, ReasonPoolNameTaken)
+	}
+	// Not yet Created (a failed or interrupted adoption): it adopts.
+	obj = object(withFinalizer, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else"), crState(v1beta3.CRStateCreating))
+	if plan := Decide(Observation{Object: obj, Node: ready, Pool: foreign(), Now: now}); plan.Action != ActionCreatePool || plan.Create.AdoptOwnerUID != "someone-else" {
+		t.Errorf("plan %+v, want CreatePool adopting from someone-else", plan)
+	}
+}
