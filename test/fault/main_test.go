@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +99,14 @@ func runSuite(m *testing.M) int {
 	if testing.Verbose() {
 		opts.Progress = os.Stdout
 	}
+	// localenv picks free ports and releases them before its processes bind
+	// them; with 19 agents and other suites starting at once, one may be
+	// taken in between. That is worth one more try.
 	e, err := localenv.Start(ctx, opts)
+	if err != nil && strings.Contains(err.Error(), "address already in use") {
+		fmt.Fprintf(os.Stderr, "fault: a port was taken while the environment started; starting again: %v\n", err)
+		e, err = localenv.Start(ctx, opts)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "fault: %v\n", err)
 		return 1
