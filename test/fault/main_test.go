@@ -105,6 +105,11 @@ func runSuite(m *testing.M) int {
 	e, err := localenv.Start(ctx, opts)
 	if err != nil && strings.Contains(err.Error(), "address already in use") {
 		fmt.Fprintf(os.Stderr, "fault: a port was taken while the environment started; starting again: %v\n", err)
+		if opts.WorkDir, err = os.MkdirTemp("", "diskpool-fault-"); err != nil {
+			fmt.Fprintf(os.Stderr, "fault: %v\n", err)
+			return 1
+		}
+		workDir = opts.WorkDir
 		e, err = localenv.Start(ctx, opts)
 	}
 	if err != nil {
