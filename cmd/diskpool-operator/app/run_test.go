@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -206,15 +207,24 @@ func TestRunEndsWhenTheLeaseIsLost(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The reactor is installed before Run (the fake's reaction chain is not
+	// safe to change while in use) and switched on once leading.
+	var apiAway atomic.Bool
+	kube.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if !apiAway.Load() {
+			return false, nil, nil
+		}
+		return true, nil, errors.New("injected: the API server is away")
+	})
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, o, Deps{KubeClient: kube, PoolClient: pools, Registry: prometheus.NewRegistry()}) }()
+	go func() {
+		done <- Run(ctx, o, Deps{KubeClient: kube, PoolClient: pools, Registry: prometheus.NewRegistry()})
+	}()
 	waitFor(t, "leadership", func() bool {
 		l, err := kube.CoordinationV1().Leases("diskpool-system").Get(ctx, "diskpool-operator", metav1.GetOptions{})
 		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != ""
 	})
-	kube.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
-		return true, nil, errors.New("injected: the API server is away")
-	})
+	apiAway.Store(true)
 	select {
 	case err := <-done:
 		if !errors.Is(err, errLostLeadership) {
