@@ -466,6 +466,15 @@ func TestKindsConflictOnPoolName(t *testing.T) {
 		checkState(t, f.refreshDSP("shared"), v1beta3.CRStateCreated, v1beta3.PoolStatusOnline, metav1.ConditionTrue, reconcile.ReasonPoolOnline)
 		f.mustSync("shared")
 		equal(t, "DiskPool writes", f.writes(), nil)
+
+		// Once the DiskPool and its pool are gone, the refused
+		// MayastorPool is queued at once (not after its backoff) and
+		// gets the name.
+		f.modify("shared", deleting)
+		f.mustSync("shared")
+		equal(t, "queued by the destroy", drain(f.fixture), []string{"MayastorPool:storage/shared"})
+		f.mustSyncMSP("shared")
+		checkMSP(t, f.refreshMSP("shared"), v1alpha1.StateOnline, "")
 	})
 	t.Run("DiskPool after MayastorPool", func(t *testing.T) {
 		f := newLegacyFixture(t, nil, newDiskPool("shared"), newMSP("shared"), newNode(testNode))
@@ -569,6 +578,9 @@ func TestMigrationHandOver(t *testing.T) {
 	f.mustSync("moving")
 	equal(t, "agent calls", f.agents.takeCalls(), []string{"CreatePool node-a/moving adopt msp-uid-moving"})
 	equal(t, "events", f.events.take(), []string{"Normal " + reconcile.ReasonAdopted})
+	// The agent's stream may bring nothing new after the controller's own
+	// call: the previous owner is queued by the hand-over itself.
+	equal(t, "queued by the hand-over", drain(f.fixture), []string{"MayastorPool:storage/moving"})
 	d := f.refreshDSP("moving")
 	checkState(t, d, v1beta3.CRStateCreated, v1beta3.PoolStatusOnline, metav1.ConditionTrue, reconcile.ReasonPoolOnline)
 	if d.Status.PoolUUID != uuid {

@@ -99,3 +99,24 @@ func (c *Controller) nameHolder(obj object, req reconcile.CreateRequest, ae *rec
 	out.Message += "; " + note
 	return &out
 }
+
+// enqueueNamesakes queues the objects other than self that name a pool
+// called pool on node. A hand-over or a destroy by self's sync changes
+// what they observe, and the tracker records the result of the
+// controller's own calls without calling OnChange (the agent's stream
+// echo of the change may then bring nothing new): without this, a
+// MayastorPool whose pool was adopted would go on reporting it as its own
+// until the next resync.
+func (c *Controller) enqueueNamesakes(self key, node, pool string) {
+	for kind, adapter := range c.kinds {
+		names, err := adapter.KeysOnNode(node)
+		if err != nil {
+			continue
+		}
+		for _, n := range names {
+			if k := (key{Kind: kind, Namespace: n.Namespace, Name: n.Name}); n.Name == pool && k != self {
+				c.queue.Add(k)
+			}
+		}
+	}
+}

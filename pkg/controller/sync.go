@@ -140,6 +140,9 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 			obs.Pool = reconcile.PoolView{Found: true, Pool: pool, FromCreate: true, AdoptedFrom: plan.Create.AdoptOwnerUID}
 			if plan.Create.AdoptOwnerUID == "" {
 				createdHere = plan.Create // an adopted pool was someone's before: never destroyed here
+			} else {
+				// The previous owner must learn it lost the pool.
+				c.enqueueNamesakes(k, plan.Create.Node, plan.Create.Name)
 			}
 			logger.V(2).Info("Created pool", "node", klog.KRef("", plan.Create.Node), "poolUUID", pool.UUID)
 
@@ -155,6 +158,8 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 				break
 			}
 			obs.Pool = reconcile.PoolView{}
+			// An object refused for this name may have it now.
+			c.enqueueNamesakes(k, plan.Destroy.Node, plan.Destroy.Name)
 			logger.V(2).Info("Destroyed pool", "node", klog.KRef("", plan.Destroy.Node))
 
 		default:
