@@ -44,7 +44,29 @@ func FromEnv() (*Injector, error) {
 		return nil, err
 	}
 	fmt.Fprintf(os.Stderr, "faultinject: %s=%q active\n", EnvVar, os.Getenv(EnvVar))
-	return New(rules), nil
+	i := New(rules)
+	if f := os.Getenv(ResumeFileEnvVar); f != "" {
+		i.stop = func() { stopUntil(f) }
+	}
+	return i, nil
+}
+
+// ResumeFileEnvVar names a file whose existence lets a stopped process go
+// on: a stop-after or stop-before fault stops the process again after any
+// SIGCONT that came before the file (at most maxStops times), so only the
+// test that created the file resumes it.
+const ResumeFileEnvVar = "DISKPOOL_FAULTS_RESUME_FILE"
+
+const maxStops = 100
+
+func stopUntil(file string) {
+	for range maxStops {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+		if _, err := os.Stat(file); err == nil {
+			return
+		}
+		fmt.Fprintf(os.Stderr, "faultinject: continued before %s exists; stopping again\n", file)
+	}
 }
 
 // New returns an injector of rules that crashes with os.Exit and stops

@@ -429,6 +429,25 @@ type operator struct {
 	metricsURL, healthURL string
 	// restarts counts the restarts of opConfig.restart.
 	restarts atomic.Int32
+	// resumeFile lets a stop fault resume (DISKPOOL_FAULTS_RESUME_FILE).
+	resumeFile string
+}
+
+// resume lets a process stopped by a stop fault go on.
+func (o *operator) resume(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(o.resumeFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A SIGCONT that lands between the hook's check of the file and its
+	// next SIGSTOP is lost: send it until the process says it resumed.
+	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		_ = syscall.Kill(o.p.PID(), syscall.SIGCONT)
+		return o.logHas(": resumed"), nil
+	})
+	if err != nil {
+		t.Fatalf("%s did not resume: %v", o.p.Name(), err)
+	}
 }
 
 // opConfig configures startOperator.
@@ -475,8 +494,9 @@ func (r *run) startOperator(c opConfig) *operator {
 	}, operatorArgs...)
 	args = append(args, c.args...)
 	procEnv := []string{"POD_NAMESPACE=" + localenv.SystemNamespace}
+	resumeFile := filepath.Join(r.t.TempDir(), "resume")
 	if c.faults != "" {
-		procEnv = append(procEnv, "DISKPOOL_FAULTS="+c.faults)
+		procEnv = append(procEnv, "DISKPOOL_FAULTS="+c.faults, "DISKPOOL_FAULTS_RESUME_FILE="+resumeFile)
 	}
 	cfg := localcluster.ProcessConfig{
 		Name:        fmt.Sprintf("operator %s #%d", r.ns, len(r.ops)),
@@ -490,7 +510,7 @@ func (r *run) startOperator(c opConfig) *operator {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	o := &operator{p: p, metricsURL: "http://" + ports[0] + "/metrics", healthURL: "http://" + ports[1]}
+	o := &operator{p: p, metricsURL: "http://" + ports[0] + "/metrics", healthURL: "http://" + ports[1], resumeFile: resumeFile}
 	r.ops = append(r.ops, o)
 	r.t.Cleanup(func() {
 		// A stopped (SIGSTOP) process dies of SIGKILL too.

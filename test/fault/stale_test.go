@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,7 +69,7 @@ func TestRecreateWithStaleLeader(t *testing.T) {
 	beforeResume := r.sideEffects()
 
 	resumed := time.Now()
-	signal(t, a.p.PID(), syscall.SIGCONT)
+	a.resume(t)
 	code := a.waitExit(t, convergeTimeout)
 	s.row.Converge = time.Since(resumed)
 	s.note("resumed stale leader exited with %d after %s", code, s.row.Converge.Round(10*time.Millisecond))
