@@ -20,7 +20,7 @@ func TestCreateThenDeleteAtOnce(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 17, "create and delete at once, operator running (no fault injected)")
 	r := s.newRun("fault")
-	r.startOperator(opConfig{})
+	r.startOperator(opConfig{args: []string{"-v=4"}})
 	began := time.Now()
 	for i := range raceRounds {
 		r.create(i)
