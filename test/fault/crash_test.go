@@ -324,12 +324,3 @@ func TestDeletionMissedWhileDown(t *testing.T) {
 		t.Errorf("%d pools destroyed, want %d", s.row.Fault.PoolsDestroyed, crashPools)
 	}
 }
-
-// poolNames returns the names of the run's first n pools.
-func (r *run) poolNames(n int) []string {
-	var out []string
-	for i := range n {
-		out = append(out, r.name(i))
-	}
-	return out
-}

@@ -76,7 +76,7 @@ func (r *run) createRetrying(name, node, disk string) error {
 		return false, nil
 	})
 	if err != nil {
-		return fmt.Errorf("create %s: %w (last: %v)", name, err, last)
+		return fmt.Errorf("create %s: %w (last: %w)", name, err, last)
 	}
 	return nil
 }
