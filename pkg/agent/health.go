@@ -36,13 +36,21 @@ func (a *Agent) RunHealthMonitor(ctx context.Context) {
 //   - a disk that grew is recorded (labels rewritten, capacity reported
 //     grows); one that shrank makes the pool Faulted;
 //   - a disk that checks out again clears its fault.
+//
+// The pool lock is taken per pool, not for the whole sweep, so creates and
+// destroys wait for at most one pool's check (an agent with thousands of
+// pools spent most of its time in this sweep).
 func (a *Agent) CheckHealth(ctx context.Context) {
+	for _, listed := range a.all() {
+		a.checkPool(ctx, listed.label.Name)
+	}
+}
+
+// checkPool checks the pool named name, if it still exists.
+func (a *Agent) checkPool(ctx context.Context, name string) {
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
-	for _, p := range a.all() {
-		if p.corrupt {
-			continue
-		}
+	if p := a.get(name); p != nil && !p.corrupt {
 		c := p.clone()
 		grew, repair := false, false
 		for i, m := range c.members {
