@@ -31,6 +31,7 @@ type config struct {
 	jsonOut       string
 	skipFloor     bool
 	skipRestart   bool
+	samples       string
 }
 
 func main() {
@@ -44,6 +45,7 @@ func main() {
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the JSON result to this file")
 	flag.BoolVar(&cfg.skipFloor, "skip-floor", false, "skip the write-floor run")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "skip the restart measurement")
+	flag.StringVar(&cfg.samples, "samples", "", "scrape the operator's and agents' metrics every second into this JSON-lines file (test/dashpreview draws it)")
 	klog.InitFlags(nil)
 	flag.Parse()
 	if cfg.pools < 1 || cfg.nodes < 1 {

@@ -125,6 +125,13 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 	}()
 	res.EnvStart = time.Since(began).Seconds()
+	if cfg.samples != "" {
+		stopSampler, err := startSampler(ctx, env, cfg.samples, sampleMeta{Pools: cfg.pools, OperatorFlags: res.Flags})
+		if err != nil {
+			return res, err
+		}
+		defer stopSampler()
+	}
 
 	rc := env.RESTConfig()
 	rc.QPS, rc.Burst = 2000, 4000 // the burst client must not be the bottleneck
