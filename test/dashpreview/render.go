@@ -443,7 +443,7 @@ func (r *renderer) timeseries(p panel, sp spec, body image.Rectangle) {
 	legendW := 22 + nameW + 16 + lastW + 16 + maxW
 	plot := body
 	var legend image.Rectangle
-	cols, perCol := 1, len(entries)
+	cols, perCol := 1, 0
 	if right := body.Dx() >= 1000; right {
 		legendW = min(legendW, body.Dx()*2/5)
 		legend = image.Rect(body.Max.X-legendW, body.Min.Y, body.Max.X, body.Max.Y)
