@@ -33,6 +33,7 @@ type Controller struct {
 	clock       clock.WithTicker
 	metrics     Metrics
 	echoes      echoes
+	gone        goneObjects
 	// logger is NewController's, for informer callbacks that have no
 	// context of their own.
 	logger klog.Logger
@@ -111,7 +112,10 @@ func (c *Controller) addPoolHandler(kind string, inf cache.SharedIndexInformer) 
 	reg, err := inf.AddEventHandlerWithOptions(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { c.enqueueObject(kind, obj) },
 		UpdateFunc: func(_, obj any) { c.enqueueUpdate(kind, obj) },
-		DeleteFunc: func(obj any) { c.enqueueObject(kind, obj) },
+		DeleteFunc: func(obj any) {
+			c.rememberDeleted(kind, obj)
+			c.enqueueObject(kind, obj)
+		},
 	}, cache.HandlerOptions{Logger: &c.logger})
 	if err != nil {
 		return fmt.Errorf("adding the %s event handler: %w", kind, err)

@@ -46,7 +46,7 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 	if !exists {
 		logger.V(4).Info("Object is gone")
 		c.echoes.forget(k)
-		return nil
+		return c.syncGone(ctx, k)
 	}
 
 	if c.echoes.deferIfPending(k, obj.view.ResourceVersion, c.clock.Now()) {
