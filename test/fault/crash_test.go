@@ -2,9 +2,7 @@ package fault
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -261,13 +259,7 @@ func TestCreatedAndDeletedWhileDown(t *testing.T) {
 		// With the operator running, a delete can win the race with the
 		// finalizer write; the pool created for it is destroyed just after
 		// its object is gone (TestCreateThenDeleteAtOnce), so wait for that.
-		r.waitFor("no pool left on the node", convergeTimeout, func() (bool, string) {
-			var left []string
-			for name := range r.agentPools() {
-				left = append(left, name)
-			}
-			return len(left) == 0, fmt.Sprintf("pools left: %s", strings.Join(left, ", "))
-		})
+		r.waitNoPools(convergeTimeout)
 	})
 
 	r := s.newRun("fault")

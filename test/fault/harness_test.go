@@ -368,6 +368,18 @@ func (r *run) waitCreated(n int, timeout time.Duration) {
 }
 
 // waitEmpty waits until the run's namespace holds no pool object.
+// waitNoPools waits until the run's agents report no pool at all.
+func (r *run) waitNoPools(timeout time.Duration) {
+	r.t.Helper()
+	r.waitFor("no pool left on the node", timeout, func() (bool, string) {
+		var left []string
+		for name := range r.agentPools() {
+			left = append(left, name)
+		}
+		return len(left) == 0, fmt.Sprintf("pools left: %s", strings.Join(left, ", "))
+	})
+}
+
 func (r *run) waitEmpty(timeout time.Duration) {
 	r.t.Helper()
 	r.waitFor("every pool object of "+r.ns+" gone", timeout, func() (bool, string) {

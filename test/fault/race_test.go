@@ -1,8 +1,6 @@
 package fault
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 )
@@ -27,13 +25,7 @@ func TestCreateThenDeleteAtOnce(t *testing.T) {
 		r.delete(r.name(i))
 	}
 	r.waitEmpty(convergeTimeout)
-	r.waitFor("no pool left on the node", convergeTimeout, func() (bool, string) {
-		var left []string
-		for name := range r.agentPools() {
-			left = append(left, name)
-		}
-		return len(left) == 0, fmt.Sprintf("pools left: %s", strings.Join(left, ", "))
-	})
+	r.waitNoPools(convergeTimeout)
 	s.row.Converge = time.Since(began)
 	s.row.Fault = r.sideEffects()
 	s.note("%d objects; %d pools created before their object was seen deleted, all destroyed", raceRounds, s.row.Fault.PoolsCreated)
