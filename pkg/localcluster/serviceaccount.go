@@ -33,13 +33,8 @@ func (c *Cluster) ServiceAccountKubeconfig(ctx context.Context, namespace, name,
 // and caPEM are written to the kubeconfig.
 func WriteServiceAccountKubeconfig(ctx context.Context, cs kubernetes.Interface, server string, caPEM []byte, namespace, name, path string) error {
 	ref := namespace + "/" + name
-	if err := ensureNamespace(ctx, cs, namespace); err != nil {
-		return fmt.Errorf("service account %s: %w", ref, err)
-	}
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
-	_, err := cs.CoreV1().ServiceAccounts(namespace).Create(ctx, sa, metav1.CreateOptions{FieldManager: FieldManager})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("create service account %s: %w", ref, err)
+	if err := ensureServiceAccount(ctx, cs, namespace, name); err != nil {
+		return err
 	}
 	ttl := ServiceAccountTokenTTL
 	tr, err := cs.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name, &authenticationv1.TokenRequest{
@@ -58,4 +53,77 @@ func ensureNamespace(ctx context.Context, cs kubernetes.Interface, name string) 
 		return fmt.Errorf("create namespace %s: %w", name, err)
 	}
 	return nil
+}
+
+// PodBoundKubeconfig is WritePodBoundKubeconfig as the admin user.
+func (c *Cluster) PodBoundKubeconfig(ctx context.Context, namespace, name, pod, node, path string) error {
+	cs, err := kubernetes.NewForConfig(c.RESTConfig())
+	if err != nil {
+		return fmt.Errorf("pod-bound kubeconfig: %w", err)
+	}
+	return WritePodBoundKubeconfig(ctx, cs, c.APIServerURL(), c.CACertPEM(), namespace, name, pod, node, path)
+}
+
+// WritePodBoundKubeconfig writes to path a kubeconfig whose token is bound to
+// a Pod object named pod on node, running as the ServiceAccount
+// namespace/name (created, with its namespace, if missing). No kubelet runs
+// the Pod: it exists so the token is pod-bound, which makes the API server
+// add the node's name to the token's user (the
+// authentication.kubernetes.io/node-name extra), as for a process in a real
+// pod on that node. The token stops working when the Pod is deleted.
+func WritePodBoundKubeconfig(ctx context.Context, cs kubernetes.Interface, server string, caPEM []byte, namespace, name, pod, node, path string) error {
+	ref := namespace + "/" + name
+	if err := ensureServiceAccount(ctx, cs, namespace, name); err != nil {
+		return err
+	}
+	p, err := ensureNodePod(ctx, cs, namespace, pod, name, node)
+	if err != nil {
+		return fmt.Errorf("pod-bound token for %s: %w", ref, err)
+	}
+	ttl := ServiceAccountTokenTTL
+	tr, err := cs.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{
+			ExpirationSeconds: &ttl,
+			BoundObjectRef:    &authenticationv1.BoundObjectReference{APIVersion: "v1", Kind: "Pod", Name: p.Name, UID: p.UID},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("request token for service account %s bound to pod %s: %w", ref, pod, err)
+	}
+	return writeKubeconfig(path, server, caPEM, &clientcmdapi.AuthInfo{Token: tr.Status.Token}, namespace)
+}
+
+func ensureServiceAccount(ctx context.Context, cs kubernetes.Interface, namespace, name string) error {
+	ref := namespace + "/" + name
+	if err := ensureNamespace(ctx, cs, namespace); err != nil {
+		return fmt.Errorf("service account %s: %w", ref, err)
+	}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+	_, err := cs.CoreV1().ServiceAccounts(namespace).Create(ctx, sa, metav1.CreateOptions{FieldManager: FieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create service account %s: %w", ref, err)
+	}
+	return nil
+}
+
+// ensureNodePod returns the Pod namespace/name, creating it assigned to node
+// (spec.nodeName set, so no scheduler is involved) if it does not exist.
+func ensureNodePod(ctx context.Context, cs kubernetes.Interface, namespace, name, serviceAccount, node string) (*corev1.Pod, error) {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec: corev1.PodSpec{
+			ServiceAccountName: serviceAccount,
+			NodeName:           node,
+			// Never pulled: no kubelet runs here.
+			Containers: []corev1.Container{{Name: "main", Image: "localcluster.invalid/none"}},
+		},
+	}
+	created, err := cs.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: FieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		return cs.CoreV1().Pods(namespace).Get(ctx, name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create pod %s/%s on node %s: %w", namespace, name, node, err)
+	}
+	return created, nil
 }

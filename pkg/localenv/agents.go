@@ -37,7 +37,7 @@ func (e *Env) newAgent(node string) (*agentProc, error) {
 	args := []string{
 		"--node=" + node,
 		"--namespace=" + SystemNamespace,
-		"--kubeconfig=" + e.agentKubeconfig,
+		"--kubeconfig=" + e.AgentKubeconfig(node),
 		"--listen-address=" + a.endpoint(),
 		"--advertise-address=" + a.endpoint(),
 		"--metrics-address=" + hostPort(a.metricsPort),

@@ -29,9 +29,9 @@ type Env struct {
 	disks   *diskSet
 	pki     *agentPKI
 
-	agentBinary, operatorBinary         string
-	agentKubeconfig, operatorKubeconfig string
-	operatorTLS, clientTLS              TLSFiles
+	agentBinary, operatorBinary string
+	operatorKubeconfig          string
+	operatorTLS, clientTLS      TLSFiles
 
 	mu       sync.Mutex
 	agents   map[string]*agentProc
@@ -168,11 +168,15 @@ func (e *Env) prepare(ctx context.Context) error {
 	if err := e.cluster.CreateNodes(ctx, e.opts.Nodes...); err != nil {
 		return err
 	}
-	e.agentKubeconfig = filepath.Join(e.workDir, "diskpool-agent.kubeconfig")
-	e.operatorKubeconfig = filepath.Join(e.workDir, "diskpool-operator.kubeconfig")
-	if err := e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, AgentServiceAccount, e.agentKubeconfig); err != nil {
-		return err
+	// One token per agent, bound to a Pod object on its node, as a DaemonSet
+	// pod's would be: manifests/base lets an agent write only the Lease of
+	// the node its token names.
+	for _, n := range e.opts.Nodes {
+		if err := e.cluster.PodBoundKubeconfig(ctx, SystemNamespace, AgentServiceAccount, agentPodName(n), n, e.AgentKubeconfig(n)); err != nil {
+			return err
+		}
 	}
+	e.operatorKubeconfig = filepath.Join(e.workDir, "diskpool-operator.kubeconfig")
 	if err := e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, OperatorServiceAccount, e.operatorKubeconfig); err != nil {
 		return err
 	}

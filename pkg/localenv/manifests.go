@@ -19,7 +19,7 @@ const (
 )
 
 // baseKinds are the kinds of manifests/base that apply without a kubelet:
-// the namespace, identities and RBAC. The operator Deployment and the agent
+// the namespace, identities, RBAC and admission policy. The operator Deployment and the agent
 // DaemonSet (and their Services and PodDisruptionBudget) need images and
 // nodes that run pods; here the same binaries run as local processes.
 var baseKinds = map[schema.GroupKind]bool{
@@ -30,6 +30,10 @@ var baseKinds = map[schema.GroupKind]bool{
 	{Group: "rbac.authorization.k8s.io", Kind: "Role"}:               true,
 	{Group: "rbac.authorization.k8s.io", Kind: "RoleBinding"}:        true,
 	{Group: "scheduling.k8s.io", Kind: "PriorityClass"}:              true,
+	// The agents' own-Lease policy: without it an agent could write any
+	// agent's Lease here, unlike in a cluster.
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicy"}:        true,
+	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: true,
 }
 
 // BaseObjects reads manifests/base under root and returns the objects

@@ -30,6 +30,8 @@ func TestBaseObjects(t *testing.T) {
 		"ServiceAccount/" + AgentServiceAccount,
 		"ClusterRole/diskpool-operator",
 		"ClusterRoleBinding/diskpool-operator",
+		"ValidatingAdmissionPolicy/diskpool-agent-own-lease",
+		"ValidatingAdmissionPolicyBinding/diskpool-agent-own-lease",
 	} {
 		if !got[want] {
 			t.Errorf("manifests/base lacks %s (have %v)", want, got)

@@ -144,6 +144,18 @@ func (e *Env) OperatorHealthURL() string {
 }
 
 // OperatorKubeconfig returns the kubeconfig of the diskpool-operator
-// ServiceAccount, and AgentKubeconfig that of diskpool-agent.
+// ServiceAccount.
 func (e *Env) OperatorKubeconfig() string { return e.operatorKubeconfig }
-func (e *Env) AgentKubeconfig() string    { return e.agentKubeconfig }
+
+// AgentKubeconfig returns the kubeconfig node's agent runs with: the
+// diskpool-agent ServiceAccount, with a token bound to the Pod object
+// AgentPod(node) on node.
+func (e *Env) AgentKubeconfig(node string) string {
+	return filepath.Join(e.workDir, "diskpool-agent-"+node+".kubeconfig")
+}
+
+// AgentPod returns the name of the Pod object (in SystemNamespace, on node,
+// never run) that node's agent token is bound to.
+func (e *Env) AgentPod(node string) string { return agentPodName(node) }
+
+func agentPodName(node string) string { return AgentServiceAccount + "-" + node }

@@ -37,11 +37,11 @@ func TestServiceAccountIdentities(t *testing.T) {
 		procs["agent "+n] = env.Agent(n)
 	}
 	kubeconfigs := map[string]string{"operator": env.OperatorKubeconfig()}
+	for _, n := range env.Nodes() {
+		kubeconfigs["agent "+n] = env.AgentKubeconfig(n)
+	}
 	for name, p := range procs {
-		kc := kubeconfigs["operator"]
-		if strings.HasPrefix(name, "agent") {
-			kc = env.AgentKubeconfig()
-		}
+		kc := kubeconfigs[name]
 		cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(p.PID()) + "/cmdline")
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +66,7 @@ func TestServiceAccountIdentities(t *testing.T) {
 				{Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Namespace: "default"},
 				{Verb: "delete", Group: "coordination.k8s.io", Resource: "leases", Namespace: localenv.SystemNamespace},
 			}},
-		{"agent", env.AgentKubeconfig(), "system:serviceaccount:" + localenv.SystemNamespace + ":" + localenv.AgentServiceAccount,
+		{"agent", env.AgentKubeconfig(env.Nodes()[0]), "system:serviceaccount:" + localenv.SystemNamespace + ":" + localenv.AgentServiceAccount,
 			[]authorizationv1.ResourceAttributes{
 				{Verb: "list", Group: "openebs.io", Resource: "diskpools"},
 				{Verb: "get", Resource: "nodes"},
