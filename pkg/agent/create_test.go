@@ -64,7 +64,7 @@ func TestCreateRefusesSignatures(t *testing.T) {
 			if md := poolerr.Metadata(err); md[poolerr.MetaSignature] != typ || md[poolerr.MetaDisk] != d {
 				t.Errorf("metadata = %v, want signature %s disk %s", md, typ, d)
 			}
-			if !strings.Contains(err.Error(), "wipefs -a "+d) || !strings.Contains(err.Error(), "nothing was written") {
+			if !strings.Contains(err.Error(), "dd if=/dev/zero of="+d+" ") || !strings.Contains(err.Error(), "nothing was written") {
 				t.Errorf("message does not say what to do: %v", err)
 			}
 			if after := fileHash(t, d); after != before {

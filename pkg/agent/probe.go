@@ -89,13 +89,13 @@ func (p *probe) refusal() error {
 	name := p.disk.Disk
 	switch p.content {
 	case contentSignature:
-		return errSignature(name, p.sig)
+		return errSignature(name, p.size, p.sig)
 	case contentOverwritten:
-		return errOverwritten(name, p.found.Label, p.sig)
+		return errOverwritten(name, p.size, p.found.Label, p.sig)
 	case contentCorruptLabel:
-		return errCorruptLabel(name, p.found.Err())
+		return errCorruptLabel(name, p.size, p.found.Err())
 	case contentUnrecognised:
-		return errUnrecognised(name, p.nonZero)
+		return errUnrecognised(name, p.size, p.nonZero)
 	case contentTooSmall:
 		return errTooSmall(name, p.size)
 	}

@@ -57,14 +57,14 @@ func errIO(pool, diskName string, err error) error {
 	return status.Errorf(codes.Internal, "pool %s: disk I/O failed on %s: %v; check the disk (dmesg) and retry", pool, diskName, err)
 }
 
-func errSignature(diskName string, sig signature.Signature) error {
+func errSignature(diskName string, size int64, sig signature.Signature) error {
 	what := sig.Type
 	if desc, ok := signatureNames[sig.Type]; ok {
 		what = desc
 	}
 	return poolerr.New(codes.FailedPrecondition, poolerr.ReasonDiskInUse, fmt.Sprintf(
-		"disk %s has %s signature at offset %d; nothing was written. If the data is not needed, erase it with `wipefs -a %s` and the pool will be created on the next retry",
-		diskName, what, sig.Offset, diskPathOf(diskName)),
+		"disk %s has %s signature at offset %d; nothing was written. If the data is not needed, %s",
+		diskName, what, sig.Offset, wipeAdvice(diskName, size)),
 		map[string]string{poolerr.MetaDisk: diskName, poolerr.MetaSignature: sig.Type, poolerr.MetaOffset: strconv.FormatInt(sig.Offset, 10)})
 }
 
@@ -89,28 +89,27 @@ var signatureNames = map[string]string{
 	"bcache":            "a bcache superblock",
 }
 
-func errUnrecognised(diskName string, off int64) error {
+func errUnrecognised(diskName string, size, off int64) error {
 	return poolerr.New(codes.FailedPrecondition, poolerr.ReasonDiskInUse, fmt.Sprintf(
 		"disk %s holds unrecognised data (first non-zero byte at offset %d) and no known signature; nothing was written. "+
-			"A pool is only created on an empty disk: if the data is not needed, zero the first and last MiB "+
-			"(`wipefs -a %s` clears known signatures; `blkdiscard %s` clears everything) and the pool will be created on the next retry",
-		diskName, off, diskPathOf(diskName), diskPathOf(diskName)),
+			"A pool is only created on an empty disk: if the data is not needed, %s",
+		diskName, off, wipeAdvice(diskName, size)),
 		map[string]string{poolerr.MetaDisk: diskName, poolerr.MetaSignature: "unrecognised", poolerr.MetaOffset: strconv.FormatInt(off, 10)})
 }
 
-func errOverwritten(diskName string, l *label.Label, sig signature.Signature) error {
+func errOverwritten(diskName string, size int64, l *label.Label, sig signature.Signature) error {
 	return poolerr.New(codes.FailedPrecondition, poolerr.ReasonDiskInUse, fmt.Sprintf(
 		"disk %s carries the label of pool %s but also %s signature at offset %d: it was overwritten outside the agent; nothing was written. "+
-			"If neither is needed, zero the first and last MiB of the disk",
-		diskName, l.Name, signatureNames[sig.Type], sig.Offset),
+			"If neither is needed, %s",
+		diskName, l.Name, signatureNames[sig.Type], sig.Offset, wipeAdvice(diskName, size)),
 		map[string]string{poolerr.MetaDisk: diskName, poolerr.MetaSignature: sig.Type, poolerr.MetaFoundPool: l.Name, poolerr.MetaOffset: strconv.FormatInt(sig.Offset, 10)})
 }
 
-func errCorruptLabel(diskName string, err error) error {
+func errCorruptLabel(diskName string, size int64, err error) error {
 	return poolerr.New(codes.FailedPrecondition, poolerr.ReasonDiskInUse, fmt.Sprintf(
 		"disk %s carries a damaged diskpool label (%v); nothing was written and the pool is never re-initialised over it. "+
-			"If the pool on it is not needed, zero the first and last MiB of the disk",
-		diskName, err),
+			"If the pool on it is not needed, %s",
+		diskName, err, wipeAdvice(diskName, size)),
 		map[string]string{poolerr.MetaDisk: diskName, poolerr.MetaSignature: "diskpool_label"})
 }
 

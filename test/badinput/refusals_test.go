@@ -135,7 +135,7 @@ func TestNodeRefusals(t *testing.T) {
 	}
 	for _, typ := range sigtest.Types() {
 		cases = append(cases, refusalCase{name: "signature " + typ, reason: reconcile.ReasonDiskInUse,
-			want: []string{"signature at offset", "nothing was written", "wipefs"},
+			want: []string{"signature at offset", "nothing was written", "dd if=/dev/zero of="},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
 				p := f.newDisk("node-a")
 				fh, err := os.OpenFile(p, os.O_WRONLY, 0)
