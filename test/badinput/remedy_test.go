@@ -1,0 +1,70 @@
+package badinput
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"testing"
+
+	"github.com/diskpool/diskpool-operator/pkg/disk/label"
+	"github.com/diskpool/diskpool-operator/pkg/disk/signature/sigtest"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+)
+
+var remedyCommand = regexp.MustCompile("`([^`]+)`")
+
+func writeAt(t *testing.T, path string, b []byte, off int64) {
+	t.Helper()
+	fh, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = fh.Close() }()
+	if _, err := fh.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDiskInUseRemediesWork: for every DiskInUse refusal that gives a
+// command (each known signature, unrecognised data, a damaged pool label),
+// running that command verbatim in a shell on the node's disk gets the
+// pool Created on a later retry, with no other change to the object.
+func TestDiskInUseRemediesWork(t *testing.T) {
+	f := setup(t)
+	type damage func(t *testing.T, path string)
+	cases := map[string]damage{
+		"unrecognised data": func(t *testing.T, p string) { writeAt(t, p, []byte("not a known signature"), 4096) },
+		"damaged label":     func(t *testing.T, p string) { writeAt(t, p, []byte(label.Magic+"garbage"), label.PrimaryOffset) },
+	}
+	for _, typ := range sigtest.Types() {
+		cases["signature "+typ] = func(t *testing.T, p string) {
+			fh, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = fh.Close() }()
+			if err := sigtest.Apply(fh, typ, diskSize); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name, apply := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := &fixture{t: t, ctx: t.Context(), kube: f.kube, pool: f.pool, ns: f.ns}
+			disk := f.newDisk("node-a")
+			apply(t, disk)
+			obj := uniqueName("remedy")
+			f.mustCreate(f.object(obj, "node-a", disk))
+			msg := f.refused(f.ns, obj, reconcile.ReasonDiskInUse, "nothing was written")
+			cmds := remedyCommand.FindAllStringSubmatch(msg, -1)
+			if len(cmds) != 1 {
+				t.Fatalf("message %q gives %d commands, want 1", msg, len(cmds))
+			}
+			if out, err := exec.CommandContext(f.ctx, "sh", "-c", cmds[0][1]).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", cmds[0][1], err, out)
+			}
+			f.waitCreated(f.ns, obj)
+		})
+	}
+}
