@@ -103,6 +103,54 @@ func (f *family) labelList() string {
 	return strings.Join(ls, ", ")
 }
 
+// docRow is what a docs/metrics.md table row says of a metric.
+type docRow struct {
+	typ    string
+	labels string // as labelList writes them
+}
+
+var tableRow = regexp.MustCompile("(?m)^\\| `(diskpool_[a-z0-9_]+)` \\| ([a-z]+) \\| ([^|]*) \\|")
+
+// docRows returns the metric table rows of docs/metrics.md by name.
+func docRows(doc string) map[string]docRow {
+	out := map[string]docRow{}
+	for _, m := range tableRow.FindAllStringSubmatch(doc, -1) {
+		var ls []string
+		for _, l := range strings.Split(m[3], ",") {
+			if l = strings.TrimSpace(l); l != "" && l != "—" && l != "-" {
+				ls = append(ls, l)
+			}
+		}
+		sort.Strings(ls)
+		out[m[1]] = docRow{typ: m[2], labels: strings.Join(ls, ", ")}
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// TestDocRows: the table parser reads the rows of docs/metrics.md, types
+// and labels included, so the checks against scrapes below compare
+// something.
+func TestDocRows(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(manifests.Root(t), "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := docRows(string(doc))
+	if len(rows) < 20 {
+		t.Fatalf("parsed %d metric rows from docs/metrics.md, want at least 20: %v", len(rows), rows)
+	}
+	if got, want := rows["diskpool_reconcile_total"], (docRow{"counter", "`kind`, `result`"}); got != want {
+		t.Errorf("diskpool_reconcile_total row = %+v, want %+v", got, want)
+	}
+}
+
 func TestScrapedMetricsLint(t *testing.T) {
 	localclustertest.Binaries(t) // skips in -short, or when the control plane is not built
 	manifests.Promtool(t)        // build it before the clock starts
@@ -145,6 +193,7 @@ func TestScrapedMetricsLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	documented := docRows(string(doc))
 	targets := map[string][]byte{"operator": operator}
 	for _, n := range env.Nodes() {
 		targets["agent "+n] = scrape(t, ctx, env.AgentMetricsURL(n))
@@ -164,9 +213,18 @@ func TestScrapedMetricsLint(t *testing.T) {
 				if *rows {
 					t.Logf("| `%s` | %s | %s | %s |", fam, f.typ, f.labelList(), f.help)
 				}
-				if !strings.Contains(string(doc), "`"+fam+"`") {
+				row, ok := documented[fam]
+				if !ok {
 					t.Errorf("%s exports %s, which docs/metrics.md does not list; its row would be:\n| `%s` | %s | %s | %s |",
 						name, fam, fam, f.typ, f.labelList(), f.help)
+					continue
+				}
+				if row.typ != f.typ {
+					t.Errorf("%s exports %s as a %s; docs/metrics.md says %s", name, fam, f.typ, row.typ)
+				}
+				// A family with no series yet shows no labels.
+				if len(f.labels) > 0 && f.labelList() != row.labels {
+					t.Errorf("%s exports %s with labels %s; docs/metrics.md says %s", name, fam, orNone(f.labelList()), orNone(row.labels))
 				}
 			}
 			sort.Strings(ours)
