@@ -1,13 +1,9 @@
 package manifests
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -54,56 +50,6 @@ func TestRunbooks(t *testing.T) {
 			if !anchors(readDoc(t, file))[anchor] {
 				t.Errorf("%s: %s has no heading for #%s", r.Alert, file, anchor)
 			}
-		}
-	}
-}
-
-// conditionReasons returns the Ready condition reasons of pkg/reconcile
-// (the constants of reasons.go before the "Event-only reasons" group).
-func conditionReasons(t *testing.T) []string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(Root(t), "pkg", "reconcile", "reasons.go"), nil, parser.ParseComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, d := range f.Decls {
-		gd, ok := d.(*ast.GenDecl)
-		if !ok || gd.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range gd.Specs {
-			vs := spec.(*ast.ValueSpec)
-			if vs.Doc != nil && strings.Contains(vs.Doc.Text(), "Event-only") {
-				return out
-			}
-			for i, name := range vs.Names {
-				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(name.Name, "Reason") {
-					v, _ := strconv.Unquote(lit.Value)
-					out = append(out, v)
-				}
-			}
-		}
-	}
-	t.Fatal("pkg/reconcile/reasons.go: no Event-only group; update conditionReasons")
-	return nil
-}
-
-// TestConditionReasonsDocumented: every Ready condition reason the state
-// machine can write has a row in docs/operations.md saying what to do.
-func TestConditionReasonsDocumented(t *testing.T) {
-	doc := readDoc(t, "docs/operations.md")
-	reasons := conditionReasons(t)
-	if len(reasons) < 14 {
-		t.Fatalf("found only %d reasons: %v", len(reasons), reasons)
-	}
-	// Also the ones the issue names, in case reasons.go is reorganised.
-	reasons = append(reasons, "NodeNotFound", "AgentUnavailable", "DiskNotFound", "DiskInUse", "ForeignPool",
-		"DiskClaimed", "PoolNameTaken", "DiskNotAllowed", "InvalidSpec", "PoolInUse", "PoolMissing",
-		"Terminating", "CreateFailed", "DestroyFailed")
-	for _, r := range reasons {
-		if !strings.Contains(doc, "\n| `"+r+"` |") {
-			t.Errorf("docs/operations.md: no table row for reason %s", r)
 		}
 	}
 }
