@@ -109,7 +109,7 @@ type docRow struct {
 	labels string // as labelList writes them
 }
 
-var tableRow = regexp.MustCompile("(?m)^\\| `(diskpool_[a-z0-9_]+)` \\| ([a-z]+) \\| ([^|]*) \\|")
+var tableRow = regexp.MustCompile("(?m)^\\| `(diskpool_[a-z0-9_]+)` \\| ([a-z]+) \\|([^|]*)\\|")
 
 // docRows returns the metric table rows of docs/metrics.md by name.
 func docRows(doc string) map[string]docRow {
@@ -125,6 +125,46 @@ func docRows(doc string) map[string]docRow {
 		out[m[1]] = docRow{typ: m[2], labels: strings.Join(ls, ", ")}
 	}
 	return out
+}
+
+// goStringLiterals returns the string literals of the non-test Go files
+// under pkg/ and cmd/.
+func goStringLiterals(t *testing.T) map[string]bool {
+	t.Helper()
+	lit := regexp.MustCompile(`"([a-z0-9_]+)"`)
+	out := map[string]bool{}
+	for _, dir := range []string{"pkg", "cmd"} {
+		err := filepath.WalkDir(filepath.Join(manifests.Root(t), dir), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, m := range lit.FindAllSubmatch(b, -1) {
+				out[string(m[1])] = true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// literalWithSuffix reports whether fam is diskpool_<subsystem>_<name>
+// with <name> a literal ending in last (metrics built from Namespace,
+// Subsystem and Name options).
+func literalWithSuffix(literals map[string]bool, fam, last string) bool {
+	rest := strings.TrimPrefix(fam, "diskpool_")
+	for i, c := range rest {
+		if c == '_' && literals[rest[i+1:]] && strings.HasSuffix(rest[i+1:], last) {
+			return true
+		}
+	}
+	return false
 }
 
 func orNone(s string) string {
@@ -198,6 +238,26 @@ func TestScrapedMetricsLint(t *testing.T) {
 	for _, n := range env.Nodes() {
 		targets["agent "+n] = scrape(t, ctx, env.AgentMetricsURL(n))
 	}
+	scraped := map[string]bool{}
+	for _, body := range targets {
+		for fam := range families(body) {
+			scraped[fam] = true
+		}
+	}
+	t.Run("every row exported", func(t *testing.T) {
+		literals := goStringLiterals(t)
+		for fam := range documented {
+			if scraped[fam] {
+				continue
+			}
+			// A vector with no series yet is not in a scrape: then the
+			// code must at least name it.
+			last := fam[strings.LastIndex(fam, "_")+1:]
+			if !literals[fam] && !literalWithSuffix(literals, fam, last) {
+				t.Errorf("docs/metrics.md lists %s, which neither the scrapes nor the Go source (pkg/, cmd/) contain", fam)
+			}
+		}
+	})
 	for name, body := range targets {
 		t.Run(name, func(t *testing.T) {
 			out := manifests.RunPromtool(t, "", body, "check", "metrics")
