@@ -111,6 +111,8 @@ func TestOverlayObjects(t *testing.T) {
 		"ServiceAccount/diskpool-system/diskpool-agent",
 		"Role/diskpool-system/diskpool-agent",
 		"RoleBinding/diskpool-system/diskpool-agent",
+		"ValidatingAdmissionPolicy//diskpool-agent-own-lease",
+		"ValidatingAdmissionPolicyBinding//diskpool-agent-own-lease",
 		"Deployment/diskpool-system/diskpool-operator",
 		"PodDisruptionBudget/diskpool-system/diskpool-operator",
 		"Service/diskpool-system/diskpool-operator-metrics",
@@ -600,6 +602,7 @@ func TestNamespaced(t *testing.T) {
 	clusterScoped := map[string]bool{
 		"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true,
 		"ClusterRoleBinding": true, "PriorityClass": true,
+		"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
 	}
 	forEachOverlay(t, func(t *testing.T, objs []*unstructured.Unstructured) {
 		for _, o := range objs {
