@@ -68,3 +68,16 @@ func TestDiskInUseRemediesWork(t *testing.T) {
 		})
 	}
 }
+
+// TestDiskNotFoundRemedyWorks follows the DiskNotFound advice ("attach the
+// disk"): once a disk appears at the path, the pool is Created on a later
+// retry with no change to the object.
+func TestDiskNotFoundRemedyWorks(t *testing.T) {
+	f := setup(t)
+	path := nodeDir("node-a") + "/" + uniqueName("attached-later")
+	name := uniqueName("notfound")
+	f.mustCreate(f.object(name, "node-a", path))
+	f.refused(f.ns, name, reconcile.ReasonDiskNotFound, "does not exist on this node", "attach the disk")
+	createSparse(t, path)
+	f.waitCreated(f.ns, name)
+}
