@@ -199,3 +199,21 @@ func sizeName(size int64) string {
 	}
 	return "aligned"
 }
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"/dev/sdb":                         "/dev/sdb",
+		"/dev/disk/by-id/nvme-X_1:2,3@4+5": "/dev/disk/by-id/nvme-X_1:2,3@4+5",
+		"/var/disks/a disk":                "'/var/disks/a disk'",
+		"/var/disks/it's":                  `'/var/disks/it'\''s'`,
+		"/var/disks/$(rm -rf x)":           "'/var/disks/$(rm -rf x)'",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+		out, err := exec.CommandContext(t.Context(), "sh", "-c", "printf %s "+shellQuote(in)).Output()
+		if err != nil || string(out) != in {
+			t.Errorf("sh -c 'printf %%s %s' = %q, %v; want %q", shellQuote(in), out, err, in)
+		}
+	}
+}
