@@ -175,6 +175,11 @@ func (o *Options) Validate() error {
 		if msgs := validation.IsDNS1123Subdomain(o.LeaderElectID); len(msgs) > 0 {
 			errs = append(errs, fmt.Errorf("--leader-elect-id %q: %s", o.LeaderElectID, strings.Join(msgs, "; ")))
 		}
+		// The agents' admission policy lets each write the Lease of its
+		// node, named with this prefix: the leader Lease must be no such name.
+		if strings.HasPrefix(o.LeaderElectID, agentlease.NamePrefix) {
+			errs = append(errs, fmt.Errorf("--leader-elect-id %q: names starting with %q are agent Leases", o.LeaderElectID, agentlease.NamePrefix))
+		}
 	}
 	if o.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout must be positive"))
