@@ -60,6 +60,7 @@ func TestCluster(t *testing.T) {
 	t.Run("Version", func(t *testing.T) { testVersion(t, c) })
 	t.Run("KubectlVersion", func(t *testing.T) { testKubectlVersion(ctx, t, c) })
 	t.Run("RBAC", func(t *testing.T) { testRBAC(ctx, t, c) })
+	t.Run("PodBoundToken", func(t *testing.T) { testPodBoundToken(ctx, t, c) })
 	t.Run("CreateNodes", func(t *testing.T) { testCreateNodes(ctx, t, c) })
 	t.Run("ApplySurvivesRestarts", func(t *testing.T) { testApplySurvivesRestarts(ctx, t, c) })
 }
