@@ -86,7 +86,7 @@ func TestLayout(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if l.Generation != 1 || l.DiskSize != gib {
@@ -130,7 +130,7 @@ func TestReadDamage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newDisk(t, gib)
-			if err := Write(d, sample()); err != nil {
+			if err := Write(d, sample(), d.Size()); err != nil {
 				t.Fatal(err)
 			}
 			if tt.damage != nil {
@@ -169,7 +169,7 @@ func TestGenerations(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
 	for i := 0; i < 3; i++ {
-		if err := Write(d, l); err != nil {
+		if err := Write(d, l, d.Size()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,7 +179,7 @@ func TestGenerations(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Replicas = nil
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.WriteAt(old, gib-1<<20); err != nil {
@@ -197,7 +197,7 @@ func TestGenerations(t *testing.T) {
 func TestGrowth(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Truncate(2 * gib); err != nil {
@@ -212,7 +212,7 @@ func TestGrowth(t *testing.T) {
 	if err != nil || f.Label == nil || f.BackupErr != nil {
 		t.Fatalf("after growth: %v %+v", err, f)
 	}
-	if err := Write(d, f.Label); err != nil {
+	if err := Write(d, f.Label, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	// The old backup is cleared, the new one is at the new end.
@@ -232,13 +232,13 @@ func TestGrowth(t *testing.T) {
 func TestErase(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Truncate(gib + 64<<20); err != nil { // grown, backup at the old end
 		t.Fatal(err)
 	}
-	if err := Erase(d, l.DiskSize); err != nil {
+	if err := Erase(d, l.UUID, l.DiskSize); err != nil {
 		t.Fatal(err)
 	}
 	for _, off := range []int64{PrimaryOffset, gib - 1<<20} {

@@ -11,13 +11,19 @@ import (
 	"io"
 )
 
-// WindowSize is how much of the head and of the tail of a disk is read. Every
-// signature this package knows lies within it, and a disk is only called
-// empty when both windows are zero.
-const WindowSize = 1 << 20
+// WindowSize is how much of the head of a disk is read, and TailSize how
+// much of its tail. Every signature this package knows lies within them, and
+// so does every byte a diskpool label is written to (the backup area ends
+// 1 MiB - 128 KiB before the disk size aligned down to 256 KiB, so it starts
+// less than 1.25 MiB from the end). A disk is only called empty when both
+// windows are zero.
+const (
+	WindowSize = 1 << 20
+	TailSize   = WindowSize + 256<<10
+)
 
-// Window is the first and last WindowSize bytes of a disk (overlapping, or
-// the same bytes, on a disk smaller than two windows).
+// Window is the first WindowSize and last TailSize bytes of a disk
+// (overlapping, or the same bytes, on a small disk).
 type Window struct {
 	Size       int64
 	Head       []byte
@@ -35,14 +41,15 @@ func ReadWindow(r io.ReaderAt, size int64) (*Window, error) {
 	if _, err := r.ReadAt(w.Head, 0); err != nil && (!errors.Is(err, io.EOF) || headLen != 0) {
 		return nil, fmt.Errorf("read first %d bytes: %w", headLen, err)
 	}
-	w.TailOffset = size - headLen
-	if w.TailOffset == 0 {
+	tailLen := min(size, TailSize)
+	w.TailOffset = size - tailLen
+	if tailLen == headLen {
 		w.Tail = w.Head
 		return w, nil
 	}
-	w.Tail = make([]byte, headLen)
+	w.Tail = make([]byte, tailLen)
 	if _, err := r.ReadAt(w.Tail, w.TailOffset); err != nil {
-		return nil, fmt.Errorf("read last %d bytes at offset %d: %w", headLen, w.TailOffset, err)
+		return nil, fmt.Errorf("read last %d bytes at offset %d: %w", tailLen, w.TailOffset, err)
 	}
 	return w, nil
 }
