@@ -180,7 +180,7 @@ func TestPlanOwnAndForeignLabels(t *testing.T) {
 	if err := p.Commit(); !errors.Is(err, ErrCommitted) {
 		t.Fatalf("second Commit = %v, want ErrCommitted", err)
 	}
-	if f, _ := Read(d, gib); f.Err() != ErrNoLabel {
+	if f, _ := Read(d, gib); !errors.Is(f.Err(), ErrNoLabel) {
 		t.Fatalf("after erase: %v", f.Err())
 	}
 }

@@ -237,10 +237,13 @@ type Pool struct {
 	Disks  []string          `protobuf:"bytes,5,rep,name=disks,proto3" json:"disks,omitempty"`
 	Labels map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	State  PoolState         `protobuf:"varint,7,opt,name=state,proto3,enum=diskpool.agent.v1.PoolState" json:"state,omitempty"`
-	// Bytes.
-	Capacity    uint64 `protobuf:"varint,8,opt,name=capacity,proto3" json:"capacity,omitempty"`
-	Used        uint64 `protobuf:"varint,9,opt,name=used,proto3" json:"used,omitempty"`
-	Committed   uint64 `protobuf:"varint,10,opt,name=committed,proto3" json:"committed,omitempty"`
+	// Bytes. capacity is recorded in the label: the data regions of the disks
+	// at creation, or what the last ExpandPool gave; a disk that grew does
+	// not change it (see disk_capacity_bytes).
+	Capacity  uint64 `protobuf:"varint,8,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	Used      uint64 `protobuf:"varint,9,opt,name=used,proto3" json:"used,omitempty"`
+	Committed uint64 `protobuf:"varint,10,opt,name=committed,proto3" json:"committed,omitempty"`
+	// cluster_size is the allocation unit in bytes (replica sizes round up to it).
 	ClusterSize uint64 `protobuf:"varint,11,opt,name=cluster_size,json=clusterSize,proto3" json:"cluster_size,omitempty"`
 	// reason is human-readable and set whenever state is not ONLINE.
 	Reason       string `protobuf:"bytes,12,opt,name=reason,proto3" json:"reason,omitempty"`
