@@ -172,8 +172,20 @@ func TestOddSizeDisk(t *testing.T) {
 		w.refusesPoke(t, size, r, r.Len-1, 0x42)
 		w.refusesPoke(t, size, r, 4096, 0x42)
 	}
-	// A clean one is created, and reads back from both copies.
+	// The probe alone (before the write path's own check) sees a byte at the
+	// start of the backup area, 1,269,760 bytes before the end.
 	d := w.disk(t, size)
+	pokeByte(t, d, backup, 0x42)
+	r, err := w.r.Resolve(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := w.agent(t).probeDisk(r)
+	if err != nil || pr.content != contentUnrecognised || pr.nonZero != backup {
+		t.Fatalf("probe of the odd-size disk with a byte at %d: %+v, %v", backup, pr, err)
+	}
+	// A clean one is created, and reads back from both copies.
+	d = w.disk(t, size)
 	p, err := w.agent(t).CreatePool(quietCtx, &agentv1.CreatePoolRequest{Name: "pool-a", OwnerUid: ownerA, Disks: []string{d}})
 	if err != nil || p.GetCapacity() != label.Capacity(size, label.DefaultClusterSize) {
 		t.Fatalf("CreatePool = %v, %v", p, err)

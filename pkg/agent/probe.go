@@ -12,8 +12,9 @@ import (
 type content int
 
 const (
-	// contentEmpty: the head and tail windows, which hold every byte a new
-	// pool's label is written to, are zero: a pool may be created.
+	// contentEmpty: the first MiB and the tail up to the backup area
+	// (label.TailWindow), which hold every byte a new pool's label is
+	// written to, are zero: a pool may be created.
 	contentEmpty content = iota
 	// contentLabel: a valid diskpool label and nothing foreign.
 	contentLabel
@@ -55,7 +56,7 @@ func (a *Agent) probeDisk(d *disk.Resolved, recorded ...int64) (*probe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("disk %s: %w", d.Disk, err)
 	}
-	w, err := signature.ReadWindow(dev, size)
+	w, err := signature.ReadWindowTail(dev, size, label.TailWindow(size))
 	if err != nil {
 		return nil, fmt.Errorf("disk %s: %w", d.Disk, err)
 	}

@@ -77,6 +77,17 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
+	// The probe's tail covers the backup area whatever the size, and is the
+	// last MiB when the size is a multiple of 256 KiB.
+	for _, size := range []int64{gib, gib + 100, 1_000_204_886_016, MinDiskSize, MinDiskSize + 256<<10 - 1} {
+		tail := TailWindow(size)
+		if b := BackupOffset(size); size-tail > b || tail > 1<<20+256<<10 {
+			t.Errorf("TailWindow(%d) = %d does not cover the backup area at %d", size, tail, b)
+		}
+		if size%(256<<10) == 0 && tail != 1<<20 {
+			t.Errorf("TailWindow(%d) = %d, want 1 MiB", size, tail)
+		}
+	}
 	// The primary area never overlaps signature offsets in the reserved head.
 	if PrimaryOffset < 65600+8 || PrimaryOffset < 256<<10+256<<10 {
 		t.Error("primary area overlaps btrfs or ZFS L1")

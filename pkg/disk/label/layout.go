@@ -76,6 +76,17 @@ func BackupOffset(size int64) int64 {
 	return off
 }
 
+// TailWindow returns how much of the end of a disk of the given size a
+// probe must read to see every byte a label laid out for that size is
+// written to: the last MiB (signature.WindowSize), or, on a disk whose size
+// is not a multiple of 256 KiB, from the backup area on (up to 1.25 MiB).
+func TailWindow(size int64) int64 {
+	if b := BackupOffset(size); b >= 0 {
+		return max(signature.WindowSize, size-b)
+	}
+	return signature.WindowSize
+}
+
 // Capacity returns the data capacity of a disk of the given size in whole
 // clusters, or 0 when it is too small.
 func Capacity(size int64, clusterSize uint64) uint64 {

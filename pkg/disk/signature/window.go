@@ -11,19 +11,14 @@ import (
 	"io"
 )
 
-// WindowSize is how much of the head of a disk is read, and TailSize how
-// much of its tail. Every signature this package knows lies within them, and
-// so does every byte a diskpool label is written to (the backup area ends
-// 1 MiB - 128 KiB before the disk size aligned down to 256 KiB, so it starts
-// less than 1.25 MiB from the end). A disk is only called empty when both
-// windows are zero.
-const (
-	WindowSize = 1 << 20
-	TailSize   = WindowSize + 256<<10
-)
+// WindowSize is how much of the head and, at least, of the tail of a disk is
+// read. Every signature this package knows lies within it, and a disk is only
+// called empty when both windows are zero. A caller that will write further
+// from the end reads a longer tail (ReadWindowTail).
+const WindowSize = 1 << 20
 
-// Window is the first WindowSize and last TailSize bytes of a disk
-// (overlapping, or the same bytes, on a small disk).
+// Window is the first WindowSize bytes and a tail of at least WindowSize
+// bytes of a disk (overlapping, or the same bytes, on a small disk).
 type Window struct {
 	Size       int64
 	Head       []byte
@@ -33,6 +28,12 @@ type Window struct {
 
 // ReadWindow reads the head and tail windows of a disk of the given size.
 func ReadWindow(r io.ReaderAt, size int64) (*Window, error) {
+	return ReadWindowTail(r, size, WindowSize)
+}
+
+// ReadWindowTail is ReadWindow with a tail of tail bytes (at least
+// WindowSize).
+func ReadWindowTail(r io.ReaderAt, size, tail int64) (*Window, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("negative disk size %d", size)
 	}
@@ -41,9 +42,9 @@ func ReadWindow(r io.ReaderAt, size int64) (*Window, error) {
 	if _, err := r.ReadAt(w.Head, 0); err != nil && (!errors.Is(err, io.EOF) || headLen != 0) {
 		return nil, fmt.Errorf("read first %d bytes: %w", headLen, err)
 	}
-	tailLen := min(size, TailSize)
+	tailLen := min(size, max(tail, WindowSize))
 	w.TailOffset = size - tailLen
-	if tailLen == headLen {
+	if w.TailOffset == 0 && tailLen == headLen {
 		w.Tail = w.Head
 		return w, nil
 	}
