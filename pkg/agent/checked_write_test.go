@@ -215,3 +215,49 @@ func FuzzCreatePoolChecksEveryByte(f *testing.F) {
 		w.refusesPoke(t, size, r, int64(uint64(pos)%uint64(r.Len)), v)
 	})
 }
+
+// TestExpandRefusesEveryWrittenByte: for random sizes and growths, a byte
+// anywhere in the range ExpandPool writes over zero (the new backup area)
+// makes it refuse, writing nothing.
+func TestExpandRefusesEveryWrittenByte(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	w := newWriteChecker(t)
+	expand := func(size, grown int64, poke func(path string)) (string, error) {
+		d := w.disk(t, size)
+		a := w.agent(t)
+		if _, err := a.CreatePool(quietCtx, &agentv1.CreatePoolRequest{Name: "pool-a", OwnerUid: ownerA, Disks: []string{d}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(d, grown); err != nil {
+			t.Fatal(err)
+		}
+		poke(d)
+		n := len(w.opener.written(d))
+		_, err := a.ExpandPool(quietCtx, &agentv1.ExpandPoolRequest{Name: "pool-a", OwnerUid: ownerA})
+		if err != nil && len(w.opener.written(d)) != n {
+			t.Fatalf("ExpandPool from %d to %d refused (%v) but wrote %v", size, grown, err, w.opener.written(d)[n:])
+		}
+		return d, err
+	}
+	for i := 0; i < 15; i++ {
+		size := randomSize(rng)
+		grown := size + 1<<20 + rng.Int64N(1<<40)
+		d, err := expand(size, grown, func(string) {})
+		if err != nil {
+			t.Fatalf("ExpandPool from %d to %d: %v", size, grown, err)
+		}
+		written := w.opener.written(d)
+		newBackup := written[2] // after the two creation writes: the new backup first
+		if newBackup.Off != label.BackupOffset(grown) {
+			t.Fatalf("ExpandPool wrote %v first, want the new backup area", newBackup)
+		}
+		for _, pos := range []int64{0, rng.Int64N(newBackup.Len), newBackup.Len - 1} {
+			_, err := expand(size, grown, func(p string) { pokeByte(t, p, newBackup.Off+pos, byte(rng.IntN(256))) })
+			if poolerr.Reason(err) != poolerr.ReasonDiskInUse {
+				t.Fatalf("ExpandPool from %d to %d with a byte at %d = %v, want DiskInUse", size, grown, newBackup.Off+pos, err)
+			}
+		}
+	}
+}
