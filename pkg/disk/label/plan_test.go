@@ -205,6 +205,23 @@ func TestVersion1Migrates(t *testing.T) {
 	}
 	got := f.Label
 	got.OwnerKind, got.OwnerNamespace, got.OwnerName = "DiskPool", "ns", "pool-a"
+	// A crash after the primary: version 2 primary, version 1 backup, the
+	// newer generation read.
+	torn := newMemDisk(gib)
+	for k, v := range d.pages {
+		torn.pages[k] = append([]byte(nil), v...)
+	}
+	p, err := PrepareWrite(torn, got.Clone(), gib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.writes = p.writes[:1]
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Read(torn, gib); err != nil || f.Label == nil || f.Label.OwnerName != "pool-a" || !f.NeedsRepair() {
+		t.Fatalf("crash in the migration: %v %+v", err, f)
+	}
 	if err := Write(d, got, gib); err != nil {
 		t.Fatal(err)
 	}
