@@ -186,8 +186,8 @@ func TestBlockDevice4KSectors(t *testing.T) {
 	}
 }
 
-// TestSignaturesAgreeWithBlkid makes real filesystems, partition tables,
-// an LVM physical volume and a swap area on loop devices with their own
+// TestSignaturesAgreeWithBlkid makes real filesystems (ext4, xfs, vfat,
+// btrfs), partition tables (GPT, MBR), an LVM physical volume and a swap area on loop devices with their own
 // tools and checks the agent names what `blkid -p` names, and refuses it.
 func TestSignaturesAgreeWithBlkid(t *testing.T) {
 	if _, err := exec.LookPath("blkid"); err != nil {
@@ -203,6 +203,8 @@ func TestSignaturesAgreeWithBlkid(t *testing.T) {
 		{"gpt", "sfdisk", "fdisk", nil},
 		{"dos", "sfdisk", "fdisk", nil},
 		{"LVM2_member", "pvcreate", "lvm2", []string{"-ff", "-y", "--config", "devices { use_devicesfile=0 }"}},
+		{"vfat", "mkfs.vfat", "dosfstools", nil},
+		{"btrfs", "mkfs.btrfs", "btrfs-progs", []string{"-q", "-f"}},
 	}
 	h := blockHarness(t)
 	for _, tt := range tests {
