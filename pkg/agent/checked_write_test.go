@@ -134,7 +134,7 @@ func TestCreateRefusesEveryWrittenByte(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	w := newWriteChecker(t)
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 25; i++ {
 		size := randomSize(rng)
 		ranges := w.createRanges(t, size)
 		if len(ranges) != 2 {

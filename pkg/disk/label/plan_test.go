@@ -134,7 +134,7 @@ func TestPlanChecksEveryByte(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
-	for i := 0; i < 120; i++ {
+	for i := 0; i < 60; i++ {
 		s := randomScenario(rng)
 		ranges := s.zeroRanges(t)
 		if s.grown == 0 && len(ranges) != 2 {
