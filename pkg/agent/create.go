@@ -87,22 +87,29 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 	needWrite := false
 	action := "Imported pool"
 	if found == nil {
+		cluster := req.GetClusterSizeBytes()
+		if cluster == 0 {
+			cluster = a.cfg.ClusterSize
+		}
 		p.label = &label.Label{
 			Name:        req.GetName(),
 			UUID:        uuid.NewString(),
 			OwnerUID:    req.GetOwnerUid(),
 			Labels:      req.GetLabels(),
 			Disks:       append([]string(nil), req.GetDisks()...),
-			ClusterSize: a.cfg.ClusterSize,
+			ClusterSize: cluster,
 			CreatedAt:   a.cfg.Clock.Now().UTC().Truncate(time.Second),
 		}
+		setOwnerIdentity(p.label, req)
 		needWrite, action = true, "Created pool"
 	} else {
 		p.label = found.Clone()
 		if p.label.OwnerUID != req.GetOwnerUid() {
 			p.label.OwnerUID = req.GetOwnerUid()
+			p.label.OwnerKind, p.label.OwnerNamespace, p.label.OwnerName = "", "", ""
 			needWrite, action = true, "Adopted pool"
 		}
+		needWrite = setOwnerIdentity(p.label, req) || needWrite
 	}
 	for i, pr := range probes {
 		m := &member{disk: resolved[i], size: pr.size}
@@ -138,19 +145,48 @@ func (a *Agent) createExisting(ctx context.Context, p *pool, req *agentv1.Create
 		return nil, errNameTaken(name, req.GetOwnerUid(), p.label.OwnerUID)
 	case !a.sameDisks(p, req.GetDisks()):
 		return nil, errDisksMismatch(name, p.label.Disks, req.GetDisks())
-	case !adopt:
+	case !adopt && !needsIdentity(p.label, req):
 		return p.proto(a.cfg.Node), nil
 	case p.state == agentv1.PoolState_POOL_STATE_FAULTED:
+		if !adopt {
+			return p.proto(a.cfg.Node), nil // the identity waits for a healthy pool
+		}
 		return nil, errFaulted(name, p.reason)
 	}
 	c := p.clone()
-	c.label.OwnerUID = req.GetOwnerUid()
+	if adopt {
+		c.label.OwnerUID = req.GetOwnerUid()
+		c.label.OwnerKind, c.label.OwnerNamespace, c.label.OwnerName = "", "", ""
+	}
+	setOwnerIdentity(c.label, req)
 	if err := a.writeLabels(c); err != nil {
 		return nil, errWrite(name, err)
 	}
 	out := a.commit(c)
-	klog.FromContext(ctx).Info("Adopted pool", "pool", name, "uuid", out.GetUuid(), "from", req.GetAdoptOwnerUid(), "owner", out.GetOwnerUid())
+	if adopt {
+		klog.FromContext(ctx).Info("Adopted pool", "pool", name, "uuid", out.GetUuid(), "from", req.GetAdoptOwnerUid(), "owner", out.GetOwnerUid())
+	} else {
+		klog.FromContext(ctx).Info("Recorded the pool owner's identity", "pool", name, "kind", out.GetOwnerKind(),
+			"namespace", out.GetOwnerNamespace(), "name", out.GetOwnerName())
+	}
 	return out, nil
+}
+
+// needsIdentity reports whether the request names the owner and the label
+// of the same owner does not yet (a pool created before labels recorded it).
+func needsIdentity(l *label.Label, req *agentv1.CreatePoolRequest) bool {
+	named := req.GetOwnerKind() != "" || req.GetOwnerNamespace() != "" || req.GetOwnerName() != ""
+	return named && l.OwnerUID == req.GetOwnerUid() && l.OwnerKind == "" && l.OwnerNamespace == "" && l.OwnerName == ""
+}
+
+// setOwnerIdentity records the owner's kind, namespace and name from req in
+// l when l names none, and reports whether it did.
+func setOwnerIdentity(l *label.Label, req *agentv1.CreatePoolRequest) bool {
+	if !needsIdentity(l, req) {
+		return false
+	}
+	l.OwnerKind, l.OwnerNamespace, l.OwnerName = req.GetOwnerKind(), req.GetOwnerNamespace(), req.GetOwnerName()
+	return true
 }
 
 // sameDisks reports whether disks name the disks of p, in order: the same
@@ -191,6 +227,12 @@ func validateCreate(req *agentv1.CreatePoolRequest) error {
 		return errInvalid("adopt_owner_uid equals owner_uid")
 	}
 	if err := validateLabels(req.GetLabels()); err != nil {
+		return err
+	}
+	if err := validateOwnerIdentity(req.GetOwnerKind(), req.GetOwnerNamespace(), req.GetOwnerName()); err != nil {
+		return err
+	}
+	if err := validateClusterSize(req.GetClusterSizeBytes()); err != nil {
 		return err
 	}
 	return validateDiskList(req.GetDisks())

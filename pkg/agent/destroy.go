@@ -61,7 +61,7 @@ func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
 		logger.Info("Disk is missing; its label, if it comes back, will read as a foreign pool")
 		return nil
 	}
-	pr, err := a.probeDisk(m.disk)
+	pr, err := a.probeDisk(m.disk, m.recorded)
 	if errors.Is(err, disk.ErrNotFound) || errors.Is(err, disk.ErrChanged) {
 		logger.Info("Disk is gone; its label, if it comes back, will read as a foreign pool", "err", err)
 		return nil
@@ -88,7 +88,11 @@ func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
 	if pr.found.Label != nil {
 		recorded = pr.found.Label.DiskSize
 	}
-	err = label.Erase(dev, max(recorded, m.recorded))
+	uuid := p.label.UUID
+	if p.corrupt {
+		uuid = "" // unknown: erase the damaged diskpool label areas
+	}
+	err = label.Erase(dev, uuid, max(recorded, m.recorded))
 	if cerr := dev.Close(); err == nil {
 		err = cerr
 	}

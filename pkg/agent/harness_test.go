@@ -22,6 +22,7 @@ import (
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/disk"
+	"github.com/diskpool/diskpool-operator/pkg/disk/signature"
 	"github.com/diskpool/diskpool-operator/pkg/poolerr"
 )
 
@@ -212,10 +213,28 @@ func fileHash(t *testing.T, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// faultyOpener wraps disk.OSOpener and can fail reads of chosen paths.
+// faultyOpener wraps disk.OSOpener, can fail reads of chosen paths and
+// records every write.
 type faultyOpener struct {
 	mu       sync.Mutex
 	failRead map[string]error
+	writes   map[string][]signature.Range
+}
+
+// written returns the ranges written to path so far.
+func (o *faultyOpener) written(path string) []signature.Range {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]signature.Range(nil), o.writes[path]...)
+}
+
+func (o *faultyOpener) recordWrite(path string, off int64, n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.writes == nil {
+		o.writes = map[string][]signature.Range{}
+	}
+	o.writes[path] = append(o.writes[path], signature.Range{Off: off, Len: int64(n)})
 }
 
 func (o *faultyOpener) setReadError(path string, err error) {
@@ -241,7 +260,18 @@ func (o *faultyOpener) Open(d *disk.Resolved, write bool) (disk.Device, error) {
 	if err := o.failRead[d.Path]; err != nil {
 		return &failingDevice{Device: dev, err: err}, nil
 	}
-	return dev, nil
+	return &recordingDevice{Device: dev, o: o, path: d.Path}, nil
+}
+
+type recordingDevice struct {
+	disk.Device
+	o    *faultyOpener
+	path string
+}
+
+func (d *recordingDevice) WriteAt(b []byte, off int64) (int, error) {
+	d.o.recordWrite(d.path, off, len(b))
+	return d.Device.WriteAt(b, off)
 }
 
 type failingDevice struct {

@@ -33,8 +33,8 @@ func (a *Agent) RunHealthMonitor(ctx context.Context) {
 //     makes its pool Faulted;
 //   - a read error makes it Degraded, and FaultThreshold consecutive ones
 //     Faulted;
-//   - a disk that grew is recorded (labels rewritten, capacity reported
-//     grows); one that shrank makes the pool Faulted;
+//   - a disk that grew is recorded (disk_capacity_bytes grows; the pool
+//     only grows by ExpandPool); one that shrank makes the pool Faulted;
 //   - a disk that checks out again clears its fault.
 //
 // The pool lock is taken per pool, not for the whole sweep, so creates and
@@ -52,18 +52,19 @@ func (a *Agent) checkPool(ctx context.Context, name string) {
 	defer a.opMu.Unlock()
 	if p := a.get(name); p != nil && !p.corrupt {
 		c := p.clone()
-		grew, repair := false, false
+		repair := false
 		for i, m := range c.members {
-			g, r := a.checkMember(ctx, c, i, m)
-			grew, repair = grew || g, repair || r
+			repair = a.checkMember(ctx, c, i, m) || repair
 		}
 		c.refreshState()
-		if (grew || repair) && c.state != agentv1.PoolState_POOL_STATE_FAULTED {
+		if repair && c.state != agentv1.PoolState_POOL_STATE_FAULTED {
 			if err := a.writeLabels(c); err != nil {
-				klog.FromContext(ctx).Error(err, "Cannot rewrite pool labels", "pool", c.label.Name)
-			} else if grew {
-				klog.FromContext(ctx).Info("Disk grew; pool capacity updated", "pool", c.label.Name, "capacity", c.capacity())
+				klog.FromContext(ctx).Error(err, "Cannot repair pool labels", "pool", c.label.Name)
 			}
+		}
+		if c.diskCapacity() > p.diskCapacity() {
+			klog.FromContext(ctx).Info("Disk grew; ExpandPool can grow the pool", "pool", c.label.Name,
+				"diskCapacity", c.diskCapacity(), "capacity", c.capacity())
 		}
 		before := p.state
 		out := a.commit(c)
@@ -74,20 +75,19 @@ func (a *Agent) checkPool(ctx context.Context, name string) {
 }
 
 // checkMember checks disk i of p and updates m in place. It reports whether
-// the disk grew past the size recorded in its label and whether its label
-// needs repair.
-func (a *Agent) checkMember(ctx context.Context, p *pool, i int, m *member) (grew, repair bool) {
+// its label needs repair.
+func (a *Agent) checkMember(ctx context.Context, p *pool, i int, m *member) (repair bool) {
 	found, size, err := a.readMember(m)
 	switch {
 	case errors.Is(err, disk.ErrNotFound):
 		m.readErrors, m.degraded = 0, ""
 		m.fault = fmt.Sprintf("disk %s is gone", m.disk.Disk)
-		return false, false
+		return false
 	case errors.Is(err, disk.ErrNotAllowed), errors.Is(err, disk.ErrInvalid):
 		// The path now leads somewhere the agent must not go.
 		m.readErrors, m.degraded = 0, ""
 		m.fault = err.Error()
-		return false, false
+		return false
 	case err != nil:
 		m.readErrors++
 		if m.readErrors >= a.cfg.FaultThreshold {
@@ -96,24 +96,24 @@ func (a *Agent) checkMember(ctx context.Context, p *pool, i int, m *member) (gre
 			m.degraded = fmt.Sprintf("read error on disk %s (%d of %d before the pool is Faulted): %v", m.disk.Disk, m.readErrors, a.cfg.FaultThreshold, err)
 		}
 		klog.FromContext(ctx).V(2).Info("Disk read error", "pool", p.label.Name, "disk", m.disk.Disk, "count", m.readErrors, "err", err)
-		return false, false
+		return false
 	}
 	m.readErrors, m.degraded = 0, ""
 	l := found.Label
 	switch {
 	case l == nil:
 		m.fault = fmt.Sprintf("the label on disk %s is gone or damaged (%v); the pool is not re-initialised", m.disk.Disk, found.Err())
-		return false, false
+		return false
 	case l.UUID != p.label.UUID || l.DiskIndex != i:
 		m.fault = fmt.Sprintf("disk %s now carries pool %s (uuid %s, disk %d), not this pool", m.disk.Disk, l.Name, l.UUID, l.DiskIndex)
-		return false, false
+		return false
 	case size < l.DiskSize:
 		m.fault = fmt.Sprintf("disk %s shrank from %d to %d bytes; the end of the pool is gone", m.disk.Disk, l.DiskSize, size)
-		return false, false
+		return false
 	}
 	m.fault = ""
 	m.size, m.gen, m.recorded = size, l.Generation, l.DiskSize
-	return label.BackupOffset(size) != label.BackupOffset(l.DiskSize), found.NeedsRepair()
+	return found.NeedsRepair()
 }
 
 // readMember reads the labels of m's disk. A disk that is gone or was
@@ -132,7 +132,7 @@ func (a *Agent) readMember(m *member) (*label.Found, int64, error) {
 		return nil, 0, err
 	}
 	defer func() { _ = dev.Close() }() // read-only
-	found, err := label.Read(dev, dev.Size())
+	found, err := label.Read(dev, dev.Size(), m.recorded)
 	return found, dev.Size(), err
 }
 

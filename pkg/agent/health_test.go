@@ -94,26 +94,28 @@ func TestHealthGrowAndShrink(t *testing.T) {
 	if err := os.Truncate(d, 2*gib); err != nil {
 		t.Fatal(err)
 	}
+	before := fileHash(t, d)
 	h.agent.CheckHealth(h.ctx)
+	// The growth is noticed and reported; the pool only grows by ExpandPool,
+	// so nothing is written.
 	p := h.wantState("pool-a", online, "")
-	if want := label.Capacity(2*gib, label.DefaultClusterSize); p.GetCapacity() != want {
-		t.Fatalf("capacity after growth = %d, want %d", p.GetCapacity(), want)
+	if want := label.Capacity(gib, label.DefaultClusterSize); p.GetCapacity() != want || p.GetDiskCapacityBytes() != 2*gib {
+		t.Fatalf("after growth: capacity %d (want %d), disk capacity %d (want %d)", p.GetCapacity(), want, p.GetDiskCapacityBytes(), 2*gib)
 	}
-	// The growth is recorded on disk: a restart sees it, replicas intact.
+	if fileHash(t, d) != before {
+		t.Fatal("the health check wrote to a disk that grew")
+	}
 	h.restart()
 	p = h.wantState("pool-a", online, "")
-	if p.GetCapacity() != label.Capacity(2*gib, label.DefaultClusterSize) || p.GetReplicaCount() != 1 {
+	if p.GetCapacity() != label.Capacity(gib, label.DefaultClusterSize) || p.GetDiskCapacityBytes() != 2*gib || p.GetReplicaCount() != 1 {
 		t.Fatalf("after restart = %v", p)
 	}
-	if h.content(d) != contentLabel {
-		t.Fatal("labels not valid after growth")
-	}
 
-	if err := os.Truncate(d, gib); err != nil {
+	if err := os.Truncate(d, gib-1<<20); err != nil {
 		t.Fatal(err)
 	}
 	h.agent.CheckHealth(h.ctx)
-	h.wantState("pool-a", faulted, "")
+	h.wantState("pool-a", faulted, "shrank")
 }
 
 func TestHealthLabelErased(t *testing.T) {

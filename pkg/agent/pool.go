@@ -30,6 +30,9 @@ type member struct {
 	recorded int64
 	// size is the disk size last seen.
 	size int64
+	// grow, when set, is the disk size the next label write lays the disk
+	// out for (ExpandPool); otherwise the layout stays at recorded.
+	grow int64
 	// readErrors counts consecutive failed health checks.
 	readErrors int
 	// fault, when set, is why this disk makes the pool Faulted; degraded
@@ -48,11 +51,42 @@ func (p *pool) clone() *pool {
 	return &c
 }
 
-// capacity is the data capacity of all members at their current size.
+// layout is the disk size m's label is (or, for a new member, will be)
+// laid out for.
+func (m *member) layout() int64 {
+	switch {
+	case m.grow > 0:
+		return m.grow
+	case m.recorded > 0:
+		return m.recorded
+	}
+	return m.size
+}
+
+// capacity is the pool's data capacity: as recorded in the label, or, for a
+// version 1 label, the data regions of all members at their recorded sizes.
+// A disk that grew adds nothing until ExpandPool.
 func (p *pool) capacity() uint64 {
+	if p.label.Capacity > 0 {
+		return p.label.Capacity
+	}
+	return p.layoutCapacity()
+}
+
+// layoutCapacity is the data capacity of all members at their layout size.
+func (p *pool) layoutCapacity() uint64 {
 	var n uint64
 	for _, m := range p.members {
-		n += label.Capacity(m.size, p.label.ClusterSize)
+		n += label.Capacity(m.layout(), p.label.ClusterSize)
+	}
+	return n
+}
+
+// diskCapacity is the sum of the members' current sizes.
+func (p *pool) diskCapacity() uint64 {
+	var n uint64
+	for _, m := range p.members {
+		n += uint64(max(m.size, 0))
 	}
 	return n
 }
@@ -91,6 +125,11 @@ func (p *pool) proto(node string) *agentv1.Pool {
 		ClusterSize:  l.ClusterSize,
 		Reason:       p.reason,
 		ReplicaCount: uint32(len(l.Replicas)),
+
+		OwnerKind:         l.OwnerKind,
+		OwnerNamespace:    l.OwnerNamespace,
+		OwnerName:         l.OwnerName,
+		DiskCapacityBytes: p.diskCapacity(),
 	}
 	if len(l.Labels) > 0 {
 		out.Labels = make(map[string]string, len(l.Labels))

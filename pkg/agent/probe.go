@@ -12,7 +12,9 @@ import (
 type content int
 
 const (
-	// contentEmpty: first and last MiB are zero: a pool may be created.
+	// contentEmpty: the first MiB and the tail up to the backup area
+	// (label.TailWindow), which hold every byte a new pool's label is
+	// written to, are zero: a pool may be created.
 	contentEmpty content = iota
 	// contentLabel: a valid diskpool label and nothing foreign.
 	contentLabel
@@ -40,29 +42,29 @@ type probe struct {
 }
 
 // probeDisk reads the labels, head and tail of d and classifies them.
-// Errors are from opening or reading the disk.
-func (a *Agent) probeDisk(d *disk.Resolved) (*probe, error) {
+// Errors are from opening or reading the disk. It only classifies: the
+// write path checks again, through the handle it writes with, every byte it
+// will write (label.PrepareWrite).
+func (a *Agent) probeDisk(d *disk.Resolved, recorded ...int64) (*probe, error) {
 	dev, err := a.cfg.Opener.Open(d, false)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = dev.Close() }() // read-only
 	size := dev.Size()
-	found, err := label.Read(dev, size)
+	found, err := label.Read(dev, size, recorded...)
 	if err != nil {
 		return nil, fmt.Errorf("disk %s: %w", d.Disk, err)
 	}
-	w, err := signature.ReadWindow(dev, size)
+	w, err := signature.ReadWindowTail(dev, size, label.TailWindow(size))
 	if err != nil {
 		return nil, fmt.Errorf("disk %s: %w", d.Disk, err)
 	}
 	p := &probe{disk: d, size: size, found: found}
 	sigs := signature.Detect(w)
-	var recorded int64
-	if found.Label != nil {
-		recorded = found.Label.DiskSize
-	}
-	off, nonZero := signature.FirstNonZero(w, label.Areas(size, recorded))
+	// Without a valid label nothing is skipped: bytes in the label areas
+	// that are not a label are data like any other.
+	off, nonZero := signature.FirstNonZero(w, nil)
 	hasMagic := label.HasMagic(found.Primary) || label.HasMagic(found.Backup)
 	switch {
 	case found.Label != nil && len(sigs) > 0:

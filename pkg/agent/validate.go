@@ -82,3 +82,24 @@ func validateReplicaUUID(u string) error {
 	}
 	return nil
 }
+
+// validateOwnerIdentity checks the optional kind, namespace and name of the
+// owning object as Kubernetes spells them.
+func validateOwnerIdentity(kind, namespace, name string) error {
+	if kind != "" {
+		if errs := validation.IsDNS1035Label(strings.ToLower(kind)); len(errs) > 0 {
+			return errInvalid("owner_kind %q is invalid: %s", kind, strings.Join(errs, "; "))
+		}
+	}
+	if namespace != "" {
+		if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
+			return errInvalid("owner_namespace %q is invalid: %s", namespace, strings.Join(errs, "; "))
+		}
+	}
+	if name != "" {
+		if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+			return errInvalid("owner_name %q is invalid: %s", name, strings.Join(errs, "; "))
+		}
+	}
+	return nil
+}

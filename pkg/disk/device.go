@@ -31,9 +31,10 @@ var _ Opener = OSOpener{}
 
 // Open opens d read-only or read-write. The file is opened inside an os.Root
 // of d.Root (no path can escape it) and must still be the file Resolve saw
-// (same FileID), or ErrChanged is returned. A block device opened for
-// writing is opened O_EXCL: the kernel refuses it with EBUSY while it is
-// mounted or held by LVM, MD or another exclusive user.
+// (same FileID), or ErrChanged is returned. A block device is opened
+// O_DIRECT (see blockDevice) and sized by ioctl; opened for writing it is
+// also opened O_EXCL: the kernel refuses it with EBUSY while it is mounted
+// or held by LVM, MD or another exclusive user.
 func (OSOpener) Open(d *Resolved, write bool) (Device, error) {
 	root, err := os.OpenRoot(d.Root)
 	if err != nil {
@@ -46,6 +47,9 @@ func (OSOpener) Open(d *Resolved, write bool) (Device, error) {
 		if d.Kind == BlockDevice {
 			flag |= syscall.O_EXCL
 		}
+	}
+	if d.Kind == BlockDevice {
+		flag |= syscall.O_DIRECT
 	}
 	f, err := root.OpenFile(d.Rel, flag|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -68,6 +72,14 @@ func (OSOpener) Open(d *Resolved, write bool) (Device, error) {
 		_ = f.Close()
 		return nil, &Error{Disk: d.Disk, Path: d.Path, Err: ErrChanged, Msg: fmt.Sprintf(
 			"disk %s (%s) was replaced by another file while it was being opened; nothing was written", d.Disk, d.Path)}
+	}
+	if kind == BlockDevice {
+		size, lbs, err := blockGeometry(f)
+		if err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("size of disk %s (%s): %w", d.Disk, d.Path, err)
+		}
+		return &blockDevice{File: f, size: size, lbs: lbs}, nil
 	}
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil {

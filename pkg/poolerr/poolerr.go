@@ -33,6 +33,8 @@ const (
 	ReasonPoolNotFound      = "PoolNotFound"
 	ReasonPoolFaulted       = "PoolFaulted"
 	ReasonNoSpace           = "NoSpace"
+	ReasonDiskNotGrown      = "DiskNotGrown"
+	ReasonExpansionLimit    = "ExpansionLimit"
 )
 
 // Metadata keys used in ErrorInfo.metadata.

@@ -80,7 +80,7 @@ func Parse(area []byte) (*Label, error) {
 	if got, want := le.Uint32(area[60:]), crc32.Checksum(area[:60], castagnoli); got != want {
 		return nil, corrupt(version, "header checksum mismatch (stored %08x, computed %08x)", got, want)
 	}
-	if version != Version {
+	if version != Version && version != 1 {
 		if version > Version {
 			return nil, corrupt(version, "label format version %d is newer than this agent supports (%d); upgrade the agent", version, Version)
 		}
@@ -103,6 +103,9 @@ func Parse(area []byte) (*Label, error) {
 	l, err := decodePayload(payload)
 	if err != nil {
 		return nil, corrupt(version, "%v", err)
+	}
+	if version == 1 && (l.Capacity != 0 || l.OwnerKind != "" || l.OwnerNamespace != "" || l.OwnerName != "") {
+		return nil, corrupt(version, "version 1 payload has version 2 fields")
 	}
 	l.Generation = le.Uint64(area[16:])
 	l.DiskSize = int64(le.Uint64(area[24:]))

@@ -17,7 +17,8 @@ func FuzzParseLabel(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:HeaderSize+40])
 	f.Add([]byte(Magic))
-	f.Add(resealVersion(good, 2))
+	f.Add(resealVersion(good, 1))
+	f.Add(resealVersion(good, 3))
 	f.Add(resealPayload(good, []byte(`{"name":"x"}`)))
 	f.Add(resealPayload(good, []byte(`{"name":"a","uuid":"0f2b7c1e-8a4d-4b0e-9a57-3c1d2e4f5a6b","ownerUID":"o","disks":["/dev/x"],"clusterSize":4096,"replicas":[{"uuid":"r","size":1,"allocated":2}]}`)))
 	f.Fuzz(func(t *testing.T, area []byte) {

@@ -1,6 +1,7 @@
 package label
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -58,8 +59,10 @@ func (f *Found) Salvage() (name, owner string) {
 }
 
 // Read reads both label areas of d. Its error is only for I/O; what was
-// found, valid or not, is in Found.
-func Read(d io.ReaderAt, size int64) (*Found, error) {
+// found, valid or not, is in Found. recorded are disk sizes the caller knows
+// the label was written for (a disk that grew since): their backup areas
+// are read too.
+func Read(d io.ReaderAt, size int64, recorded ...int64) (*Found, error) {
 	f := &Found{PrimaryErr: ErrNoLabel, BackupErr: ErrNoLabel}
 	if size < PrimaryOffset+AreaSize {
 		return f, nil
@@ -77,6 +80,18 @@ func Read(d io.ReaderAt, size int64) (*Found, error) {
 		// The disk was resized since the last write: the backup is still
 		// where the recorded size put it.
 		offsets = append(offsets, BackupOffset(p.DiskSize))
+	}
+	if p == nil && HasMagic(primary) {
+		// A torn or damaged primary: its header's disk size, though not
+		// trusted, is where to look for the backup of a disk that grew.
+		if raw := int64(binary.LittleEndian.Uint64(primary[24:])); raw >= MinDiskSize && raw < size {
+			offsets = append(offsets, BackupOffset(raw))
+		}
+	}
+	for _, r := range recorded {
+		if r > 0 && r != size {
+			offsets = append(offsets, BackupOffset(r))
+		}
 	}
 	var b *Label
 	for _, off := range offsets {
@@ -123,78 +138,25 @@ func readArea(d io.ReaderAt, off int64) ([]byte, error) {
 	return area, nil
 }
 
-// Write writes l to both areas of d with the next generation and d's
-// current size, primary first, syncing after each (once, at the end, when
-// the disk carried no label before). When l.DiskSize records
-// a different (smaller) disk size, the backup area left at the old end is
-// zeroed after the new backup is written. On success l.Generation and
-// l.DiskSize are updated.
-func Write(d Disk, l *Label) error {
-	size := d.Size()
-	b := BackupOffset(size)
-	if b < 0 || size < MinDiskSize {
-		return fmt.Errorf("disk of %d bytes is too small for a pool (at least %d)", size, MinDiskSize)
-	}
-	next := l.Clone()
-	next.Generation = l.Generation + 1
-	next.DiskSize = size
-	area, err := Encode(next)
+// Write writes l to d laid out for size bytes: PrepareWrite, then Commit.
+func Write(d Disk, l *Label, size int64) error {
+	p, err := PrepareWrite(d, l, size)
 	if err != nil {
 		return err
 	}
-	if l.Generation == 0 {
-		// No valid label was on the disk: there is no copy to protect, so
-		// both are written and synced once (a crash leaves the disk
-		// label-less or with one or two copies, all recoverable).
-		for _, off := range []int64{PrimaryOffset, b} {
-			if _, err := d.WriteAt(area, off); err != nil {
-				return fmt.Errorf("write label area at offset %d: %w", off, err)
-			}
-		}
-		if err := d.Sync(); err != nil {
-			return fmt.Errorf("sync after writing the label: %w", err)
-		}
-	} else {
-		// Primary, sync, then backup: one intact copy exists at every
-		// moment, the old generation or the new one.
-		for _, off := range []int64{PrimaryOffset, b} {
-			if err := writeSync(d, area, off); err != nil {
-				return err
-			}
-		}
-	}
-	if old := BackupOffset(l.DiskSize); l.DiskSize != 0 && old >= DataOffset && old != b &&
-		old+AreaSize <= size && (old+AreaSize <= b || old >= b+AreaSize) {
-		if err := writeSync(d, make([]byte, AreaSize), old); err != nil {
-			return fmt.Errorf("clear old backup label: %w", err)
-		}
-	}
-	l.Generation, l.DiskSize = next.Generation, next.DiskSize
-	return nil
+	return p.Commit()
 }
 
-// Erase zeroes every label area of d, including a backup left where a disk
-// of size recorded put it, so the disk reads as empty again.
-func Erase(d Disk, recorded int64) error {
-	zero := make([]byte, AreaSize)
-	size := d.Size()
-	for _, r := range Areas(size, recorded) {
-		if r.Off+r.Len > size {
-			continue
-		}
-		if err := writeSync(d, zero, r.Off); err != nil {
-			return fmt.Errorf("erase label: %w", err)
-		}
+// Erase zeroes every label area of d that holds the label of pool uuid
+// (see PrepareErase), including a backup left where a disk of size recorded
+// put it, so the disk reads as empty again.
+func Erase(d Disk, uuid string, recorded int64) error {
+	p, err := PrepareErase(d, uuid, recorded)
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-func writeSync(d Disk, b []byte, off int64) error {
-	if _, err := d.WriteAt(b, off); err != nil {
-		return fmt.Errorf("write label area at offset %d: %w", off, err)
-	}
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync after writing label area at offset %d: %w", off, err)
+	if err := p.Commit(); err != nil {
+		return fmt.Errorf("erase label: %w", err)
 	}
 	return nil
 }

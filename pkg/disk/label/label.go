@@ -15,16 +15,25 @@ type Label struct {
 	Generation uint64 `json:"-"`
 	DiskSize   int64  `json:"-"`
 
-	Name     string            `json:"name"`
-	UUID     string            `json:"uuid"`
-	OwnerUID string            `json:"ownerUID"`
-	Labels   map[string]string `json:"labels,omitempty"`
+	Name     string `json:"name"`
+	UUID     string `json:"uuid"`
+	OwnerUID string `json:"ownerUID"`
+	// OwnerKind, OwnerNamespace and OwnerName say whose the pool is even
+	// when no object of that UID is left (version 2; empty in version 1).
+	OwnerKind      string            `json:"ownerKind,omitempty"`
+	OwnerNamespace string            `json:"ownerNamespace,omitempty"`
+	OwnerName      string            `json:"ownerName,omitempty"`
+	Labels         map[string]string `json:"labels,omitempty"`
 	// Disks are the disks as given at creation; DiskIndex is this disk's.
 	Disks       []string  `json:"disks"`
 	DiskIndex   int       `json:"diskIndex"`
 	ClusterSize uint64    `json:"clusterSize"`
 	CreatedAt   time.Time `json:"createdAt"`
 	Replicas    []Replica `json:"replicas,omitempty"`
+	// Capacity is the pool's data capacity in bytes over all its disks, a
+	// whole number of clusters (version 2). 0, as in every version 1
+	// label, means the data regions of the disks at their recorded sizes.
+	Capacity uint64 `json:"capacity,omitempty"`
 }
 
 // Replica is one allocation on the pool.
@@ -71,6 +80,9 @@ func (l *Label) Validate() error {
 	}
 	if l.ClusterSize < 4096 || l.ClusterSize&(l.ClusterSize-1) != 0 {
 		errs = append(errs, fmt.Errorf("cluster size %d is not a power of two of at least 4096", l.ClusterSize))
+	}
+	if l.ClusterSize != 0 && l.Capacity%l.ClusterSize != 0 {
+		errs = append(errs, fmt.Errorf("capacity %d is not a whole number of %d-byte clusters", l.Capacity, l.ClusterSize))
 	}
 	seen := make(map[string]bool, len(l.Replicas))
 	for _, r := range l.Replicas {

@@ -77,6 +77,17 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
+	// The probe's tail covers the backup area whatever the size, and is the
+	// last MiB when the size is a multiple of 256 KiB.
+	for _, size := range []int64{gib, gib + 100, 1_000_204_886_016, MinDiskSize, MinDiskSize + 256<<10 - 1} {
+		tail := TailWindow(size)
+		if b := BackupOffset(size); size-tail > b || tail > 1<<20+256<<10 {
+			t.Errorf("TailWindow(%d) = %d does not cover the backup area at %d", size, tail, b)
+		}
+		if size%(256<<10) == 0 && tail != 1<<20 {
+			t.Errorf("TailWindow(%d) = %d, want 1 MiB", size, tail)
+		}
+	}
 	// The primary area never overlaps signature offsets in the reserved head.
 	if PrimaryOffset < 65600+8 || PrimaryOffset < 256<<10+256<<10 {
 		t.Error("primary area overlaps btrfs or ZFS L1")
@@ -86,7 +97,7 @@ func TestLayout(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if l.Generation != 1 || l.DiskSize != gib {
@@ -130,7 +141,7 @@ func TestReadDamage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newDisk(t, gib)
-			if err := Write(d, sample()); err != nil {
+			if err := Write(d, sample(), d.Size()); err != nil {
 				t.Fatal(err)
 			}
 			if tt.damage != nil {
@@ -169,7 +180,7 @@ func TestGenerations(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
 	for i := 0; i < 3; i++ {
-		if err := Write(d, l); err != nil {
+		if err := Write(d, l, d.Size()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,7 +190,7 @@ func TestGenerations(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Replicas = nil
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := d.WriteAt(old, gib-1<<20); err != nil {
@@ -197,7 +208,7 @@ func TestGenerations(t *testing.T) {
 func TestGrowth(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Truncate(2 * gib); err != nil {
@@ -212,7 +223,7 @@ func TestGrowth(t *testing.T) {
 	if err != nil || f.Label == nil || f.BackupErr != nil {
 		t.Fatalf("after growth: %v %+v", err, f)
 	}
-	if err := Write(d, f.Label); err != nil {
+	if err := Write(d, f.Label, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	// The old backup is cleared, the new one is at the new end.
@@ -232,13 +243,13 @@ func TestGrowth(t *testing.T) {
 func TestErase(t *testing.T) {
 	d := newDisk(t, gib)
 	l := sample()
-	if err := Write(d, l); err != nil {
+	if err := Write(d, l, d.Size()); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Truncate(gib + 64<<20); err != nil { // grown, backup at the old end
 		t.Fatal(err)
 	}
-	if err := Erase(d, l.DiskSize); err != nil {
+	if err := Erase(d, l.UUID, l.DiskSize); err != nil {
 		t.Fatal(err)
 	}
 	for _, off := range []int64{PrimaryOffset, gib - 1<<20} {

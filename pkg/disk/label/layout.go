@@ -10,7 +10,7 @@
 //	                           ext, btrfs and ZFS L0/L1 live here, so a disk
 //	                           that gets any of them is seen as overwritten)
 //	[512 KiB, 640 KiB)         primary label area
-//	[1 MiB, B)                 data region (cluster-aligned capacity)
+//	[1 MiB, B)                 data region (capacity: whole clusters)
 //	[B, B+128 KiB)             backup label area, B = end - 1 MiB, with end
 //	                           the disk size aligned down to 256 KiB
 //	[B+128 KiB, size)          reserved, never written (GPT backup, md 0.90
@@ -20,11 +20,13 @@
 // payload (a Label), zero-padded to the end of the area:
 //
 //	0   [8]byte magic "DISKPOOL"
-//	8   uint32  format version (Version)
+//	8   uint32  format version (Version; 1 is still read)
 //	12  uint32  header size (64)
 //	16  uint64  generation: +1 on every write; the valid copy with the
 //	            highest generation wins
-//	24  uint64  disk size when written (finds the backup after a disk grew)
+//	24  uint64  disk size the label is laid out for: B is computed from it,
+//	            so the backup is found after a disk grew; it changes only
+//	            when the pool is created or expanded
 //	32  uint32  payload length
 //	36  uint32  CRC-32C of the payload
 //	40  [20]byte reserved, zero
@@ -38,8 +40,10 @@ import (
 const (
 	// Magic starts every label area.
 	Magic = "DISKPOOL"
-	// Version is the label format version this package writes and reads.
-	Version = 1
+	// Version is the label format version this package writes. It reads it
+	// and version 1 (no owner identity, no capacity field); a version 1
+	// label is rewritten as Version on its pool's next write.
+	Version = 2
 	// HeaderSize is the size of the binary header.
 	HeaderSize = 64
 	// AreaSize is the size of one label area.
@@ -70,6 +74,17 @@ func BackupOffset(size int64) int64 {
 		return -1
 	}
 	return off
+}
+
+// TailWindow returns how much of the end of a disk of the given size a
+// probe must read to see every byte a label laid out for that size is
+// written to: the last MiB (signature.WindowSize), or, on a disk whose size
+// is not a multiple of 256 KiB, from the backup area on (up to 1.25 MiB).
+func TailWindow(size int64) int64 {
+	if b := BackupOffset(size); b >= 0 {
+		return max(signature.WindowSize, size-b)
+	}
+	return signature.WindowSize
 }
 
 // Capacity returns the data capacity of a disk of the given size in whole

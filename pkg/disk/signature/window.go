@@ -11,13 +11,14 @@ import (
 	"io"
 )
 
-// WindowSize is how much of the head and of the tail of a disk is read. Every
-// signature this package knows lies within it, and a disk is only called
-// empty when both windows are zero.
+// WindowSize is how much of the head and, at least, of the tail of a disk is
+// read. Every signature this package knows lies within it, and a disk is only
+// called empty when both windows are zero. A caller that will write further
+// from the end reads a longer tail (ReadWindowTail).
 const WindowSize = 1 << 20
 
-// Window is the first and last WindowSize bytes of a disk (overlapping, or
-// the same bytes, on a disk smaller than two windows).
+// Window is the first WindowSize bytes and a tail of at least WindowSize
+// bytes of a disk (overlapping, or the same bytes, on a small disk).
 type Window struct {
 	Size       int64
 	Head       []byte
@@ -27,6 +28,12 @@ type Window struct {
 
 // ReadWindow reads the head and tail windows of a disk of the given size.
 func ReadWindow(r io.ReaderAt, size int64) (*Window, error) {
+	return ReadWindowTail(r, size, WindowSize)
+}
+
+// ReadWindowTail is ReadWindow with a tail of tail bytes (at least
+// WindowSize).
+func ReadWindowTail(r io.ReaderAt, size, tail int64) (*Window, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("negative disk size %d", size)
 	}
@@ -35,14 +42,15 @@ func ReadWindow(r io.ReaderAt, size int64) (*Window, error) {
 	if _, err := r.ReadAt(w.Head, 0); err != nil && (!errors.Is(err, io.EOF) || headLen != 0) {
 		return nil, fmt.Errorf("read first %d bytes: %w", headLen, err)
 	}
-	w.TailOffset = size - headLen
-	if w.TailOffset == 0 {
+	tailLen := min(size, max(tail, WindowSize))
+	w.TailOffset = size - tailLen
+	if w.TailOffset == 0 && tailLen == headLen {
 		w.Tail = w.Head
 		return w, nil
 	}
-	w.Tail = make([]byte, headLen)
+	w.Tail = make([]byte, tailLen)
 	if _, err := r.ReadAt(w.Tail, w.TailOffset); err != nil {
-		return nil, fmt.Errorf("read last %d bytes at offset %d: %w", headLen, w.TailOffset, err)
+		return nil, fmt.Errorf("read last %d bytes at offset %d: %w", tailLen, w.TailOffset, err)
 	}
 	return w, nil
 }

@@ -47,6 +47,8 @@ const (
 	ErrorReason_PoolNotFound             ErrorReason = 11
 	ErrorReason_PoolFaulted              ErrorReason = 12
 	ErrorReason_NoSpace                  ErrorReason = 13
+	ErrorReason_DiskNotGrown             ErrorReason = 14
+	ErrorReason_ExpansionLimit           ErrorReason = 15
 )
 
 // Enum value maps for ErrorReason.
@@ -66,6 +68,8 @@ var (
 		11: "PoolNotFound",
 		12: "PoolFaulted",
 		13: "NoSpace",
+		14: "DiskNotGrown",
+		15: "ExpansionLimit",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -82,6 +86,8 @@ var (
 		"PoolNotFound":             11,
 		"PoolFaulted":              12,
 		"NoSpace":                  13,
+		"DiskNotGrown":             14,
+		"ExpansionLimit":           15,
 	}
 )
 
@@ -216,7 +222,7 @@ func (x WatchPoolsResponse_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WatchPoolsResponse_Type.Descriptor instead.
 func (WatchPoolsResponse_Type) EnumDescriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{8, 0}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{9, 0}
 }
 
 type Pool struct {
@@ -231,16 +237,28 @@ type Pool struct {
 	Disks  []string          `protobuf:"bytes,5,rep,name=disks,proto3" json:"disks,omitempty"`
 	Labels map[string]string `protobuf:"bytes,6,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	State  PoolState         `protobuf:"varint,7,opt,name=state,proto3,enum=diskpool.agent.v1.PoolState" json:"state,omitempty"`
-	// Bytes.
-	Capacity    uint64 `protobuf:"varint,8,opt,name=capacity,proto3" json:"capacity,omitempty"`
-	Used        uint64 `protobuf:"varint,9,opt,name=used,proto3" json:"used,omitempty"`
-	Committed   uint64 `protobuf:"varint,10,opt,name=committed,proto3" json:"committed,omitempty"`
+	// Bytes. capacity is recorded in the label: the data regions of the disks
+	// at creation, or what the last ExpandPool gave; a disk that grew does
+	// not change it (see disk_capacity_bytes).
+	Capacity  uint64 `protobuf:"varint,8,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	Used      uint64 `protobuf:"varint,9,opt,name=used,proto3" json:"used,omitempty"`
+	Committed uint64 `protobuf:"varint,10,opt,name=committed,proto3" json:"committed,omitempty"`
+	// cluster_size is the allocation unit in bytes (replica sizes round up to it).
 	ClusterSize uint64 `protobuf:"varint,11,opt,name=cluster_size,json=clusterSize,proto3" json:"cluster_size,omitempty"`
 	// reason is human-readable and set whenever state is not ONLINE.
-	Reason        string `protobuf:"bytes,12,opt,name=reason,proto3" json:"reason,omitempty"`
-	ReplicaCount  uint32 `protobuf:"varint,13,opt,name=replica_count,json=replicaCount,proto3" json:"replica_count,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reason       string `protobuf:"bytes,12,opt,name=reason,proto3" json:"reason,omitempty"`
+	ReplicaCount uint32 `protobuf:"varint,13,opt,name=replica_count,json=replicaCount,proto3" json:"replica_count,omitempty"`
+	// owner_kind, owner_namespace and owner_name identify the owning object
+	// (recorded in the label; empty for pools created before they were).
+	OwnerKind      string `protobuf:"bytes,14,opt,name=owner_kind,json=ownerKind,proto3" json:"owner_kind,omitempty"`
+	OwnerNamespace string `protobuf:"bytes,15,opt,name=owner_namespace,json=ownerNamespace,proto3" json:"owner_namespace,omitempty"`
+	OwnerName      string `protobuf:"bytes,16,opt,name=owner_name,json=ownerName,proto3" json:"owner_name,omitempty"`
+	// disk_capacity_bytes is the sum of the current sizes of the pool's
+	// disks, seen at the last health check or call; when it grows past what
+	// capacity uses, ExpandPool can grow the pool.
+	DiskCapacityBytes uint64 `protobuf:"varint,17,opt,name=disk_capacity_bytes,json=diskCapacityBytes,proto3" json:"disk_capacity_bytes,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Pool) Reset() {
@@ -364,6 +382,34 @@ func (x *Pool) GetReplicaCount() uint32 {
 	return 0
 }
 
+func (x *Pool) GetOwnerKind() string {
+	if x != nil {
+		return x.OwnerKind
+	}
+	return ""
+}
+
+func (x *Pool) GetOwnerNamespace() string {
+	if x != nil {
+		return x.OwnerNamespace
+	}
+	return ""
+}
+
+func (x *Pool) GetOwnerName() string {
+	if x != nil {
+		return x.OwnerName
+	}
+	return ""
+}
+
+func (x *Pool) GetDiskCapacityBytes() uint64 {
+	if x != nil {
+		return x.DiskCapacityBytes
+	}
+	return 0
+}
+
 type CreatePoolRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -375,8 +421,18 @@ type CreatePoolRequest struct {
 	// of the label is rewritten (uuid, replicas and data are kept). Used by the
 	// MayastorPool to DiskPool migration.
 	AdoptOwnerUid string `protobuf:"bytes,5,opt,name=adopt_owner_uid,json=adoptOwnerUid,proto3" json:"adopt_owner_uid,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// owner_kind (DiskPool, MayastorPool), owner_namespace and owner_name are
+	// recorded in the label with owner_uid; optional.
+	OwnerKind      string `protobuf:"bytes,6,opt,name=owner_kind,json=ownerKind,proto3" json:"owner_kind,omitempty"`
+	OwnerNamespace string `protobuf:"bytes,7,opt,name=owner_namespace,json=ownerNamespace,proto3" json:"owner_namespace,omitempty"`
+	OwnerName      string `protobuf:"bytes,8,opt,name=owner_name,json=ownerName,proto3" json:"owner_name,omitempty"`
+	// cluster_size_bytes is the pool's allocation unit (replica sizes round up
+	// to it): 0 for the agent's default (4 MiB), else a power of two from
+	// 1 MiB to 64 MiB. Only used when the pool is created; an imported pool
+	// keeps its own.
+	ClusterSizeBytes uint64 `protobuf:"varint,9,opt,name=cluster_size_bytes,json=clusterSizeBytes,proto3" json:"cluster_size_bytes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreatePoolRequest) Reset() {
@@ -442,6 +498,34 @@ func (x *CreatePoolRequest) GetAdoptOwnerUid() string {
 		return x.AdoptOwnerUid
 	}
 	return ""
+}
+
+func (x *CreatePoolRequest) GetOwnerKind() string {
+	if x != nil {
+		return x.OwnerKind
+	}
+	return ""
+}
+
+func (x *CreatePoolRequest) GetOwnerNamespace() string {
+	if x != nil {
+		return x.OwnerNamespace
+	}
+	return ""
+}
+
+func (x *CreatePoolRequest) GetOwnerName() string {
+	if x != nil {
+		return x.OwnerName
+	}
+	return ""
+}
+
+func (x *CreatePoolRequest) GetClusterSizeBytes() uint64 {
+	if x != nil {
+		return x.ClusterSizeBytes
+	}
+	return 0
 }
 
 type DestroyPoolRequest struct {
@@ -532,6 +616,68 @@ func (*DestroyPoolResponse) Descriptor() ([]byte, []int) {
 	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{3}
 }
 
+type ExpandPoolRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	OwnerUid string                 `protobuf:"bytes,2,opt,name=owner_uid,json=ownerUid,proto3" json:"owner_uid,omitempty"`
+	// max_capacity_bytes caps the pool's capacity after expansion (rounded
+	// down to a cluster); 0 means no cap (the whole disk).
+	MaxCapacityBytes uint64 `protobuf:"varint,3,opt,name=max_capacity_bytes,json=maxCapacityBytes,proto3" json:"max_capacity_bytes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ExpandPoolRequest) Reset() {
+	*x = ExpandPoolRequest{}
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpandPoolRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpandPoolRequest) ProtoMessage() {}
+
+func (x *ExpandPoolRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpandPoolRequest.ProtoReflect.Descriptor instead.
+func (*ExpandPoolRequest) Descriptor() ([]byte, []int) {
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ExpandPoolRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ExpandPoolRequest) GetOwnerUid() string {
+	if x != nil {
+		return x.OwnerUid
+	}
+	return ""
+}
+
+func (x *ExpandPoolRequest) GetMaxCapacityBytes() uint64 {
+	if x != nil {
+		return x.MaxCapacityBytes
+	}
+	return 0
+}
+
 type GetPoolRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -541,7 +687,7 @@ type GetPoolRequest struct {
 
 func (x *GetPoolRequest) Reset() {
 	*x = GetPoolRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[4]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -553,7 +699,7 @@ func (x *GetPoolRequest) String() string {
 func (*GetPoolRequest) ProtoMessage() {}
 
 func (x *GetPoolRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[4]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -566,7 +712,7 @@ func (x *GetPoolRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoolRequest.ProtoReflect.Descriptor instead.
 func (*GetPoolRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{4}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetPoolRequest) GetName() string {
@@ -584,7 +730,7 @@ type ListPoolsRequest struct {
 
 func (x *ListPoolsRequest) Reset() {
 	*x = ListPoolsRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +742,7 @@ func (x *ListPoolsRequest) String() string {
 func (*ListPoolsRequest) ProtoMessage() {}
 
 func (x *ListPoolsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +755,7 @@ func (x *ListPoolsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPoolsRequest.ProtoReflect.Descriptor instead.
 func (*ListPoolsRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{6}
 }
 
 type ListPoolsResponse struct {
@@ -621,7 +767,7 @@ type ListPoolsResponse struct {
 
 func (x *ListPoolsResponse) Reset() {
 	*x = ListPoolsResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +779,7 @@ func (x *ListPoolsResponse) String() string {
 func (*ListPoolsResponse) ProtoMessage() {}
 
 func (x *ListPoolsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +792,7 @@ func (x *ListPoolsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPoolsResponse.ProtoReflect.Descriptor instead.
 func (*ListPoolsResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListPoolsResponse) GetPools() []*Pool {
@@ -664,7 +810,7 @@ type WatchPoolsRequest struct {
 
 func (x *WatchPoolsRequest) Reset() {
 	*x = WatchPoolsRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +822,7 @@ func (x *WatchPoolsRequest) String() string {
 func (*WatchPoolsRequest) ProtoMessage() {}
 
 func (x *WatchPoolsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +835,7 @@ func (x *WatchPoolsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPoolsRequest.ProtoReflect.Descriptor instead.
 func (*WatchPoolsRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{8}
 }
 
 type WatchPoolsResponse struct {
@@ -704,7 +850,7 @@ type WatchPoolsResponse struct {
 
 func (x *WatchPoolsResponse) Reset() {
 	*x = WatchPoolsResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +862,7 @@ func (x *WatchPoolsResponse) String() string {
 func (*WatchPoolsResponse) ProtoMessage() {}
 
 func (x *WatchPoolsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +875,7 @@ func (x *WatchPoolsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPoolsResponse.ProtoReflect.Descriptor instead.
 func (*WatchPoolsResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *WatchPoolsResponse) GetType() WatchPoolsResponse_Type {
@@ -767,7 +913,7 @@ type Replica struct {
 
 func (x *Replica) Reset() {
 	*x = Replica{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +925,7 @@ func (x *Replica) String() string {
 func (*Replica) ProtoMessage() {}
 
 func (x *Replica) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +938,7 @@ func (x *Replica) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Replica.ProtoReflect.Descriptor instead.
 func (*Replica) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Replica) GetUuid() string {
@@ -842,7 +988,7 @@ type CreateReplicaRequest struct {
 
 func (x *CreateReplicaRequest) Reset() {
 	*x = CreateReplicaRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +1000,7 @@ func (x *CreateReplicaRequest) String() string {
 func (*CreateReplicaRequest) ProtoMessage() {}
 
 func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +1013,7 @@ func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaRequest.ProtoReflect.Descriptor instead.
 func (*CreateReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateReplicaRequest) GetPool() string {
@@ -908,7 +1054,7 @@ type DestroyReplicaRequest struct {
 
 func (x *DestroyReplicaRequest) Reset() {
 	*x = DestroyReplicaRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1066,7 @@ func (x *DestroyReplicaRequest) String() string {
 func (*DestroyReplicaRequest) ProtoMessage() {}
 
 func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1079,7 @@ func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaRequest.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DestroyReplicaRequest) GetPool() string {
@@ -958,7 +1104,7 @@ type DestroyReplicaResponse struct {
 
 func (x *DestroyReplicaResponse) Reset() {
 	*x = DestroyReplicaResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1116,7 @@ func (x *DestroyReplicaResponse) String() string {
 func (*DestroyReplicaResponse) ProtoMessage() {}
 
 func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1129,7 @@ func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaResponse.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 type ListReplicasRequest struct {
@@ -996,7 +1142,7 @@ type ListReplicasRequest struct {
 
 func (x *ListReplicasRequest) Reset() {
 	*x = ListReplicasRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1008,7 +1154,7 @@ func (x *ListReplicasRequest) String() string {
 func (*ListReplicasRequest) ProtoMessage() {}
 
 func (x *ListReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1021,7 +1167,7 @@ func (x *ListReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ListReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListReplicasRequest) GetPool() string {
@@ -1040,7 +1186,7 @@ type ListReplicasResponse struct {
 
 func (x *ListReplicasResponse) Reset() {
 	*x = ListReplicasResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1198,7 @@ func (x *ListReplicasResponse) String() string {
 func (*ListReplicasResponse) ProtoMessage() {}
 
 func (x *ListReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1211,7 @@ func (x *ListReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ListReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListReplicasResponse) GetReplicas() []*Replica {
@@ -1079,7 +1225,7 @@ var File_diskpool_agent_v1_agent_proto protoreflect.FileDescriptor
 
 const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x1ddiskpool/agent/v1/agent.proto\x12\x11diskpool.agent.v1\"\xcf\x03\n" +
+	"\x1ddiskpool/agent/v1/agent.proto\x12\x11diskpool.agent.v1\"\xe6\x04\n" +
 	"\x04Pool\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x1b\n" +
@@ -1094,23 +1240,39 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	" \x01(\x04R\tcommitted\x12!\n" +
 	"\fcluster_size\x18\v \x01(\x04R\vclusterSize\x12\x16\n" +
 	"\x06reason\x18\f \x01(\tR\x06reason\x12#\n" +
-	"\rreplica_count\x18\r \x01(\rR\freplicaCount\x1a9\n" +
+	"\rreplica_count\x18\r \x01(\rR\freplicaCount\x12\x1d\n" +
+	"\n" +
+	"owner_kind\x18\x0e \x01(\tR\townerKind\x12'\n" +
+	"\x0fowner_namespace\x18\x0f \x01(\tR\x0eownerNamespace\x12\x1d\n" +
+	"\n" +
+	"owner_name\x18\x10 \x01(\tR\townerName\x12.\n" +
+	"\x13disk_capacity_bytes\x18\x11 \x01(\x04R\x11diskCapacityBytes\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x87\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x03\n" +
 	"\x11CreatePoolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\towner_uid\x18\x02 \x01(\tR\bownerUid\x12\x14\n" +
 	"\x05disks\x18\x03 \x03(\tR\x05disks\x12H\n" +
 	"\x06labels\x18\x04 \x03(\v20.diskpool.agent.v1.CreatePoolRequest.LabelsEntryR\x06labels\x12&\n" +
-	"\x0fadopt_owner_uid\x18\x05 \x01(\tR\radoptOwnerUid\x1a9\n" +
+	"\x0fadopt_owner_uid\x18\x05 \x01(\tR\radoptOwnerUid\x12\x1d\n" +
+	"\n" +
+	"owner_kind\x18\x06 \x01(\tR\townerKind\x12'\n" +
+	"\x0fowner_namespace\x18\a \x01(\tR\x0eownerNamespace\x12\x1d\n" +
+	"\n" +
+	"owner_name\x18\b \x01(\tR\townerName\x12,\n" +
+	"\x12cluster_size_bytes\x18\t \x01(\x04R\x10clusterSizeBytes\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"E\n" +
 	"\x12DestroyPoolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\towner_uid\x18\x02 \x01(\tR\bownerUid\"\x15\n" +
-	"\x13DestroyPoolResponse\"$\n" +
+	"\x13DestroyPoolResponse\"r\n" +
+	"\x11ExpandPoolRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
+	"\towner_uid\x18\x02 \x01(\tR\bownerUid\x12,\n" +
+	"\x12max_capacity_bytes\x18\x03 \x01(\x04R\x10maxCapacityBytes\"$\n" +
 	"\x0eGetPoolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x12\n" +
 	"\x10ListPoolsRequest\"B\n" +
@@ -1146,7 +1308,7 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x13ListReplicasRequest\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\"N\n" +
 	"\x14ListReplicasResponse\x126\n" +
-	"\breplicas\x18\x01 \x03(\v2\x1a.diskpool.agent.v1.ReplicaR\breplicas*\x93\x02\n" +
+	"\breplicas\x18\x01 \x03(\v2\x1a.diskpool.agent.v1.ReplicaR\breplicas*\xb9\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fInvalidArgument\x10\x01\x12\x10\n" +
@@ -1162,12 +1324,14 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x12\x10\n" +
 	"\fPoolNotFound\x10\v\x12\x0f\n" +
 	"\vPoolFaulted\x10\f\x12\v\n" +
-	"\aNoSpace\x10\r*o\n" +
+	"\aNoSpace\x10\r\x12\x10\n" +
+	"\fDiskNotGrown\x10\x0e\x12\x12\n" +
+	"\x0eExpansionLimit\x10\x0f*o\n" +
 	"\tPoolState\x12\x1a\n" +
 	"\x16POOL_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11POOL_STATE_ONLINE\x10\x01\x12\x17\n" +
 	"\x13POOL_STATE_DEGRADED\x10\x02\x12\x16\n" +
-	"\x12POOL_STATE_FAULTED\x10\x032\xd2\x05\n" +
+	"\x12POOL_STATE_FAULTED\x10\x032\x9f\x06\n" +
 	"\vPoolService\x12K\n" +
 	"\n" +
 	"CreatePool\x12$.diskpool.agent.v1.CreatePoolRequest\x1a\x17.diskpool.agent.v1.Pool\x12\\\n" +
@@ -1175,7 +1339,9 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\aGetPool\x12!.diskpool.agent.v1.GetPoolRequest\x1a\x17.diskpool.agent.v1.Pool\x12V\n" +
 	"\tListPools\x12#.diskpool.agent.v1.ListPoolsRequest\x1a$.diskpool.agent.v1.ListPoolsResponse\x12[\n" +
 	"\n" +
-	"WatchPools\x12$.diskpool.agent.v1.WatchPoolsRequest\x1a%.diskpool.agent.v1.WatchPoolsResponse0\x01\x12T\n" +
+	"WatchPools\x12$.diskpool.agent.v1.WatchPoolsRequest\x1a%.diskpool.agent.v1.WatchPoolsResponse0\x01\x12K\n" +
+	"\n" +
+	"ExpandPool\x12$.diskpool.agent.v1.ExpandPoolRequest\x1a\x17.diskpool.agent.v1.Pool\x12T\n" +
 	"\rCreateReplica\x12'.diskpool.agent.v1.CreateReplicaRequest\x1a\x1a.diskpool.agent.v1.Replica\x12e\n" +
 	"\x0eDestroyReplica\x12(.diskpool.agent.v1.DestroyReplicaRequest\x1a).diskpool.agent.v1.DestroyReplicaResponse\x12_\n" +
 	"\fListReplicas\x12&.diskpool.agent.v1.ListReplicasRequest\x1a'.diskpool.agent.v1.ListReplicasResponseBQZOgithub.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1;agentv1b\x06proto3"
@@ -1193,7 +1359,7 @@ func file_diskpool_agent_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_diskpool_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_diskpool_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_diskpool_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_diskpool_agent_v1_agent_proto_goTypes = []any{
 	(ErrorReason)(0),               // 0: diskpool.agent.v1.ErrorReason
 	(PoolState)(0),                 // 1: diskpool.agent.v1.PoolState
@@ -1202,46 +1368,49 @@ var file_diskpool_agent_v1_agent_proto_goTypes = []any{
 	(*CreatePoolRequest)(nil),      // 4: diskpool.agent.v1.CreatePoolRequest
 	(*DestroyPoolRequest)(nil),     // 5: diskpool.agent.v1.DestroyPoolRequest
 	(*DestroyPoolResponse)(nil),    // 6: diskpool.agent.v1.DestroyPoolResponse
-	(*GetPoolRequest)(nil),         // 7: diskpool.agent.v1.GetPoolRequest
-	(*ListPoolsRequest)(nil),       // 8: diskpool.agent.v1.ListPoolsRequest
-	(*ListPoolsResponse)(nil),      // 9: diskpool.agent.v1.ListPoolsResponse
-	(*WatchPoolsRequest)(nil),      // 10: diskpool.agent.v1.WatchPoolsRequest
-	(*WatchPoolsResponse)(nil),     // 11: diskpool.agent.v1.WatchPoolsResponse
-	(*Replica)(nil),                // 12: diskpool.agent.v1.Replica
-	(*CreateReplicaRequest)(nil),   // 13: diskpool.agent.v1.CreateReplicaRequest
-	(*DestroyReplicaRequest)(nil),  // 14: diskpool.agent.v1.DestroyReplicaRequest
-	(*DestroyReplicaResponse)(nil), // 15: diskpool.agent.v1.DestroyReplicaResponse
-	(*ListReplicasRequest)(nil),    // 16: diskpool.agent.v1.ListReplicasRequest
-	(*ListReplicasResponse)(nil),   // 17: diskpool.agent.v1.ListReplicasResponse
-	nil,                            // 18: diskpool.agent.v1.Pool.LabelsEntry
-	nil,                            // 19: diskpool.agent.v1.CreatePoolRequest.LabelsEntry
+	(*ExpandPoolRequest)(nil),      // 7: diskpool.agent.v1.ExpandPoolRequest
+	(*GetPoolRequest)(nil),         // 8: diskpool.agent.v1.GetPoolRequest
+	(*ListPoolsRequest)(nil),       // 9: diskpool.agent.v1.ListPoolsRequest
+	(*ListPoolsResponse)(nil),      // 10: diskpool.agent.v1.ListPoolsResponse
+	(*WatchPoolsRequest)(nil),      // 11: diskpool.agent.v1.WatchPoolsRequest
+	(*WatchPoolsResponse)(nil),     // 12: diskpool.agent.v1.WatchPoolsResponse
+	(*Replica)(nil),                // 13: diskpool.agent.v1.Replica
+	(*CreateReplicaRequest)(nil),   // 14: diskpool.agent.v1.CreateReplicaRequest
+	(*DestroyReplicaRequest)(nil),  // 15: diskpool.agent.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil), // 16: diskpool.agent.v1.DestroyReplicaResponse
+	(*ListReplicasRequest)(nil),    // 17: diskpool.agent.v1.ListReplicasRequest
+	(*ListReplicasResponse)(nil),   // 18: diskpool.agent.v1.ListReplicasResponse
+	nil,                            // 19: diskpool.agent.v1.Pool.LabelsEntry
+	nil,                            // 20: diskpool.agent.v1.CreatePoolRequest.LabelsEntry
 }
 var file_diskpool_agent_v1_agent_proto_depIdxs = []int32{
-	18, // 0: diskpool.agent.v1.Pool.labels:type_name -> diskpool.agent.v1.Pool.LabelsEntry
+	19, // 0: diskpool.agent.v1.Pool.labels:type_name -> diskpool.agent.v1.Pool.LabelsEntry
 	1,  // 1: diskpool.agent.v1.Pool.state:type_name -> diskpool.agent.v1.PoolState
-	19, // 2: diskpool.agent.v1.CreatePoolRequest.labels:type_name -> diskpool.agent.v1.CreatePoolRequest.LabelsEntry
+	20, // 2: diskpool.agent.v1.CreatePoolRequest.labels:type_name -> diskpool.agent.v1.CreatePoolRequest.LabelsEntry
 	3,  // 3: diskpool.agent.v1.ListPoolsResponse.pools:type_name -> diskpool.agent.v1.Pool
 	2,  // 4: diskpool.agent.v1.WatchPoolsResponse.type:type_name -> diskpool.agent.v1.WatchPoolsResponse.Type
 	3,  // 5: diskpool.agent.v1.WatchPoolsResponse.pools:type_name -> diskpool.agent.v1.Pool
-	12, // 6: diskpool.agent.v1.ListReplicasResponse.replicas:type_name -> diskpool.agent.v1.Replica
+	13, // 6: diskpool.agent.v1.ListReplicasResponse.replicas:type_name -> diskpool.agent.v1.Replica
 	4,  // 7: diskpool.agent.v1.PoolService.CreatePool:input_type -> diskpool.agent.v1.CreatePoolRequest
 	5,  // 8: diskpool.agent.v1.PoolService.DestroyPool:input_type -> diskpool.agent.v1.DestroyPoolRequest
-	7,  // 9: diskpool.agent.v1.PoolService.GetPool:input_type -> diskpool.agent.v1.GetPoolRequest
-	8,  // 10: diskpool.agent.v1.PoolService.ListPools:input_type -> diskpool.agent.v1.ListPoolsRequest
-	10, // 11: diskpool.agent.v1.PoolService.WatchPools:input_type -> diskpool.agent.v1.WatchPoolsRequest
-	13, // 12: diskpool.agent.v1.PoolService.CreateReplica:input_type -> diskpool.agent.v1.CreateReplicaRequest
-	14, // 13: diskpool.agent.v1.PoolService.DestroyReplica:input_type -> diskpool.agent.v1.DestroyReplicaRequest
-	16, // 14: diskpool.agent.v1.PoolService.ListReplicas:input_type -> diskpool.agent.v1.ListReplicasRequest
-	3,  // 15: diskpool.agent.v1.PoolService.CreatePool:output_type -> diskpool.agent.v1.Pool
-	6,  // 16: diskpool.agent.v1.PoolService.DestroyPool:output_type -> diskpool.agent.v1.DestroyPoolResponse
-	3,  // 17: diskpool.agent.v1.PoolService.GetPool:output_type -> diskpool.agent.v1.Pool
-	9,  // 18: diskpool.agent.v1.PoolService.ListPools:output_type -> diskpool.agent.v1.ListPoolsResponse
-	11, // 19: diskpool.agent.v1.PoolService.WatchPools:output_type -> diskpool.agent.v1.WatchPoolsResponse
-	12, // 20: diskpool.agent.v1.PoolService.CreateReplica:output_type -> diskpool.agent.v1.Replica
-	15, // 21: diskpool.agent.v1.PoolService.DestroyReplica:output_type -> diskpool.agent.v1.DestroyReplicaResponse
-	17, // 22: diskpool.agent.v1.PoolService.ListReplicas:output_type -> diskpool.agent.v1.ListReplicasResponse
-	15, // [15:23] is the sub-list for method output_type
-	7,  // [7:15] is the sub-list for method input_type
+	8,  // 9: diskpool.agent.v1.PoolService.GetPool:input_type -> diskpool.agent.v1.GetPoolRequest
+	9,  // 10: diskpool.agent.v1.PoolService.ListPools:input_type -> diskpool.agent.v1.ListPoolsRequest
+	11, // 11: diskpool.agent.v1.PoolService.WatchPools:input_type -> diskpool.agent.v1.WatchPoolsRequest
+	7,  // 12: diskpool.agent.v1.PoolService.ExpandPool:input_type -> diskpool.agent.v1.ExpandPoolRequest
+	14, // 13: diskpool.agent.v1.PoolService.CreateReplica:input_type -> diskpool.agent.v1.CreateReplicaRequest
+	15, // 14: diskpool.agent.v1.PoolService.DestroyReplica:input_type -> diskpool.agent.v1.DestroyReplicaRequest
+	17, // 15: diskpool.agent.v1.PoolService.ListReplicas:input_type -> diskpool.agent.v1.ListReplicasRequest
+	3,  // 16: diskpool.agent.v1.PoolService.CreatePool:output_type -> diskpool.agent.v1.Pool
+	6,  // 17: diskpool.agent.v1.PoolService.DestroyPool:output_type -> diskpool.agent.v1.DestroyPoolResponse
+	3,  // 18: diskpool.agent.v1.PoolService.GetPool:output_type -> diskpool.agent.v1.Pool
+	10, // 19: diskpool.agent.v1.PoolService.ListPools:output_type -> diskpool.agent.v1.ListPoolsResponse
+	12, // 20: diskpool.agent.v1.PoolService.WatchPools:output_type -> diskpool.agent.v1.WatchPoolsResponse
+	3,  // 21: diskpool.agent.v1.PoolService.ExpandPool:output_type -> diskpool.agent.v1.Pool
+	13, // 22: diskpool.agent.v1.PoolService.CreateReplica:output_type -> diskpool.agent.v1.Replica
+	16, // 23: diskpool.agent.v1.PoolService.DestroyReplica:output_type -> diskpool.agent.v1.DestroyReplicaResponse
+	18, // 24: diskpool.agent.v1.PoolService.ListReplicas:output_type -> diskpool.agent.v1.ListReplicasResponse
+	16, // [16:25] is the sub-list for method output_type
+	7,  // [7:16] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -1258,7 +1427,7 @@ func file_diskpool_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_diskpool_agent_v1_agent_proto_rawDesc), len(file_diskpool_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

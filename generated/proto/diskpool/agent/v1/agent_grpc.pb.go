@@ -31,6 +31,7 @@ const (
 	PoolService_GetPool_FullMethodName        = "/diskpool.agent.v1.PoolService/GetPool"
 	PoolService_ListPools_FullMethodName      = "/diskpool.agent.v1.PoolService/ListPools"
 	PoolService_WatchPools_FullMethodName     = "/diskpool.agent.v1.PoolService/WatchPools"
+	PoolService_ExpandPool_FullMethodName     = "/diskpool.agent.v1.PoolService/ExpandPool"
 	PoolService_CreateReplica_FullMethodName  = "/diskpool.agent.v1.PoolService/CreateReplica"
 	PoolService_DestroyReplica_FullMethodName = "/diskpool.agent.v1.PoolService/DestroyReplica"
 	PoolService_ListReplicas_FullMethodName   = "/diskpool.agent.v1.PoolService/ListReplicas"
@@ -54,6 +55,7 @@ type PoolServiceClient interface {
 	//	FAILED_PRECONDITION PoolNameTaken    a pool of this name exists with another owner
 	//	FAILED_PRECONDITION PoolDisksMismatch a pool of this name and owner exists on other disks
 	//	PERMISSION_DENIED   DiskNotAllowed   the path resolves outside the allowed device dirs
+	//	INVALID_ARGUMENT    InvalidArgument  cluster_size_bytes not a power of two in [1 MiB, 64 MiB]
 	CreatePool(ctx context.Context, in *CreatePoolRequest, opts ...grpc.CallOption) (*Pool, error)
 	// DestroyPool destroys a pool and erases its label. A missing pool is
 	// success. Refused with FAILED_PRECONDITION PoolInUse while the pool holds
@@ -67,6 +69,18 @@ type PoolServiceClient interface {
 	// DELETE per change (state, capacity, used, committed, reason), so clients
 	// never poll.
 	WatchPools(ctx context.Context, in *WatchPoolsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchPoolsResponse], error)
+	// ExpandPool grows a pool into the space its disks gained since the pool
+	// was created or last expanded, up to max_capacity_bytes. Both label copies
+	// record the new size (the backup moves to the new end of the disk, whose
+	// bytes must be zero). Refusals write nothing:
+	//
+	//	NOT_FOUND           PoolNotFound     no such pool
+	//	FAILED_PRECONDITION OwnerMismatch    owner_uid is not the pool's owner
+	//	FAILED_PRECONDITION PoolFaulted      the pool is Faulted
+	//	FAILED_PRECONDITION DiskNotGrown     the disks give no more capacity than the pool has
+	//	FAILED_PRECONDITION ExpansionLimit   the pool already has max_capacity_bytes or more
+	//	FAILED_PRECONDITION DiskInUse        the new backup area at the disk's end is not zero
+	ExpandPool(ctx context.Context, in *ExpandPoolRequest, opts ...grpc.CallOption) (*Pool, error)
 	// CreateReplica allocates space on a pool. Idempotent on uuid.
 	CreateReplica(ctx context.Context, in *CreateReplicaRequest, opts ...grpc.CallOption) (*Replica, error)
 	// DestroyReplica frees a replica. A missing replica is success.
@@ -142,6 +156,16 @@ func (c *poolServiceClient) WatchPools(ctx context.Context, in *WatchPoolsReques
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PoolService_WatchPoolsClient = grpc.ServerStreamingClient[WatchPoolsResponse]
 
+func (c *poolServiceClient) ExpandPool(ctx context.Context, in *ExpandPoolRequest, opts ...grpc.CallOption) (*Pool, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Pool)
+	err := c.cc.Invoke(ctx, PoolService_ExpandPool_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *poolServiceClient) CreateReplica(ctx context.Context, in *CreateReplicaRequest, opts ...grpc.CallOption) (*Replica, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Replica)
@@ -190,6 +214,7 @@ type PoolServiceServer interface {
 	//	FAILED_PRECONDITION PoolNameTaken    a pool of this name exists with another owner
 	//	FAILED_PRECONDITION PoolDisksMismatch a pool of this name and owner exists on other disks
 	//	PERMISSION_DENIED   DiskNotAllowed   the path resolves outside the allowed device dirs
+	//	INVALID_ARGUMENT    InvalidArgument  cluster_size_bytes not a power of two in [1 MiB, 64 MiB]
 	CreatePool(context.Context, *CreatePoolRequest) (*Pool, error)
 	// DestroyPool destroys a pool and erases its label. A missing pool is
 	// success. Refused with FAILED_PRECONDITION PoolInUse while the pool holds
@@ -203,6 +228,18 @@ type PoolServiceServer interface {
 	// DELETE per change (state, capacity, used, committed, reason), so clients
 	// never poll.
 	WatchPools(*WatchPoolsRequest, grpc.ServerStreamingServer[WatchPoolsResponse]) error
+	// ExpandPool grows a pool into the space its disks gained since the pool
+	// was created or last expanded, up to max_capacity_bytes. Both label copies
+	// record the new size (the backup moves to the new end of the disk, whose
+	// bytes must be zero). Refusals write nothing:
+	//
+	//	NOT_FOUND           PoolNotFound     no such pool
+	//	FAILED_PRECONDITION OwnerMismatch    owner_uid is not the pool's owner
+	//	FAILED_PRECONDITION PoolFaulted      the pool is Faulted
+	//	FAILED_PRECONDITION DiskNotGrown     the disks give no more capacity than the pool has
+	//	FAILED_PRECONDITION ExpansionLimit   the pool already has max_capacity_bytes or more
+	//	FAILED_PRECONDITION DiskInUse        the new backup area at the disk's end is not zero
+	ExpandPool(context.Context, *ExpandPoolRequest) (*Pool, error)
 	// CreateReplica allocates space on a pool. Idempotent on uuid.
 	CreateReplica(context.Context, *CreateReplicaRequest) (*Replica, error)
 	// DestroyReplica frees a replica. A missing replica is success.
@@ -233,6 +270,9 @@ func (UnimplementedPoolServiceServer) ListPools(context.Context, *ListPoolsReque
 }
 func (UnimplementedPoolServiceServer) WatchPools(*WatchPoolsRequest, grpc.ServerStreamingServer[WatchPoolsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchPools not implemented")
+}
+func (UnimplementedPoolServiceServer) ExpandPool(context.Context, *ExpandPoolRequest) (*Pool, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExpandPool not implemented")
 }
 func (UnimplementedPoolServiceServer) CreateReplica(context.Context, *CreateReplicaRequest) (*Replica, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateReplica not implemented")
@@ -347,6 +387,24 @@ func _PoolService_WatchPools_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PoolService_WatchPoolsServer = grpc.ServerStreamingServer[WatchPoolsResponse]
 
+func _PoolService_ExpandPool_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExpandPoolRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PoolServiceServer).ExpandPool(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PoolService_ExpandPool_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PoolServiceServer).ExpandPool(ctx, req.(*ExpandPoolRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PoolService_CreateReplica_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateReplicaRequest)
 	if err := dec(in); err != nil {
@@ -423,6 +481,10 @@ var PoolService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListPools",
 			Handler:    _PoolService_ListPools_Handler,
+		},
+		{
+			MethodName: "ExpandPool",
+			Handler:    _PoolService_ExpandPool_Handler,
 		},
 		{
 			MethodName: "CreateReplica",
