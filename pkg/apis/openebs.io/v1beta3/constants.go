@@ -6,9 +6,10 @@ const (
 
 	// DeleteOptsAnnotation, set to DeleteOptsPurge, lets a deleted DiskPool
 	// go without contacting its node (Mayastor's name). The pool on disk
-	// is then an orphan: reported, never destroyed automatically.
+	// is then an orphan: reported, never destroyed automatically. Its value
+	// is parsed by pkg/deleteopts (Mayastor's key[=value] list).
 	DeleteOptsAnnotation = "openebs.io/delete-opts"
-	// DeleteOptsPurge is the only value DeleteOptsAnnotation accepts.
+	// DeleteOptsPurge is the simplest value DeleteOptsAnnotation accepts.
 	DeleteOptsPurge = "purge"
 
 	// AdoptPoolOwnerAnnotation names the UID of the object that owns the
@@ -19,4 +20,12 @@ const (
 
 	// ConditionReady is True when the pool exists and serves I/O.
 	ConditionReady = "Ready"
+	// ConditionPoolReady mirrors ConditionReady under Mayastor's name, so
+	// `kubectl wait --for=condition=PoolReady` works.
+	ConditionPoolReady = "PoolReady"
+
+	// ExpandAnnotation, set to "true", asks the operator to grow the pool
+	// to its disk's current size, within status.maxExpandableSize. The
+	// operator removes it when done or refused.
+	ExpandAnnotation = "openebs.io/expand"
 )

@@ -18,12 +18,15 @@ import (
 // +kubebuilder:printcolumn:name="NODE",type=string,JSONPath=`.spec.node`,description="Node the pool lives on"
 // +kubebuilder:printcolumn:name="STATE",type=string,JSONPath=`.status.cr_state`,description="Lifecycle state of the object"
 // +kubebuilder:printcolumn:name="POOL_STATUS",type=string,JSONPath=`.status.pool_status`,description="Health of the pool as its node reports it"
-// +kubebuilder:printcolumn:name="CAPACITY",type=integer,format=int64,JSONPath=`.status.capacity`,description="Pool capacity in bytes"
-// +kubebuilder:printcolumn:name="USED",type=integer,format=int64,JSONPath=`.status.used`,description="Bytes allocated to replicas"
-// +kubebuilder:printcolumn:name="AVAILABLE",type=integer,format=int64,JSONPath=`.status.available`,description="Bytes free for new replicas"
+// +kubebuilder:printcolumn:name="CAPACITY",type=string,JSONPath=`.status.capacity_q`,description="Pool capacity (status.capacity in bytes)"
+// +kubebuilder:printcolumn:name="USED",type=string,JSONPath=`.status.used_q`,description="Allocated to replicas (status.used in bytes)"
+// +kubebuilder:printcolumn:name="AVAILABLE",type=string,JSONPath=`.status.available_q`,description="Free for new replicas (status.available in bytes)"
 // +kubebuilder:printcolumn:name="AGE",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="DISKS",type=string,JSONPath=`.spec.disks`,priority=1,description="Disks the pool is made of"
 // +kubebuilder:printcolumn:name="READY",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1,description="Reason of the Ready condition"
+// +kubebuilder:printcolumn:name="ENCRYPTED",type=boolean,JSONPath=`.status.encrypted`,priority=1,description="Whether the pool is encrypted (never: this pool service cannot encrypt)"
+// +kubebuilder:printcolumn:name="DISK_CAPACITY",type=string,JSONPath=`.status.diskCapacity`,priority=1,description="Size of the pool's disk"
+// +kubebuilder:printcolumn:name="MAX_EXPANDABLE_SIZE",type=string,JSONPath=`.status.maxExpandableSize`,priority=1,description="Largest disk size the pool may grow to"
 type DiskPool struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -39,6 +42,11 @@ type DiskPool struct {
 }
 
 // DiskPoolSpec is the desired pool.
+//
+// +kubebuilder:validation:XValidation:rule="!(has(self.clusterSize) && has(self.cluster_size))",message="give spec.clusterSize or spec.cluster_size, not both: they are two spellings of the same setting"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.clusterSize) == has(self.clusterSize) && has(oldSelf.cluster_size) == has(self.cluster_size)",message="the cluster size cannot be added or removed once the DiskPool exists: delete this DiskPool and create a new one"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.maxExpansion) == has(self.maxExpansion)",message="spec.maxExpansion cannot be added or removed once the DiskPool exists: delete this DiskPool and create a new one"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.encryptionConfig) == has(self.encryptionConfig)",message="spec.encryptionConfig cannot be added or removed once the DiskPool exists: delete this DiskPool and create a new one"
 type DiskPoolSpec struct {
 	// Node is the name of the Kubernetes node whose diskpool-agent creates
 	// the pool. Immutable.
@@ -66,6 +74,69 @@ type DiskPoolSpec struct {
 	// of volumes.
 	// +optional
 	Topology *PoolTopology `json:"topology,omitempty"`
+
+	// EncryptionConfig asks for an encrypted pool (Mayastor's field). This
+	// pool service keeps no replica data and cannot encrypt anything: a pool
+	// object with it is refused (reason EncryptionSecretError when the
+	// Secret does not exist in the object's namespace, EncryptionUnsupported
+	// otherwise) and nothing is written to its disk. Immutable once set.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.encryptionConfig is immutable once set: delete this DiskPool and create a new one"
+	EncryptionConfig *EncryptionConfig `json:"encryptionConfig,omitempty"`
+
+	// ClusterSize is the pool's allocation unit (replica sizes round up to
+	// it): a power of two from 1MiB to 1GiB, written as a quantity such as
+	// 4MiB, 4Mi, 4096KiB or 4194304. Unset: the agent's default (4MiB).
+	// Immutable once set. Mayastor has spelled it clusterSize and
+	// cluster_size; give at most one of the two.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^((1|2|4|8|16|32|64|128|256|512|1024)(MiB|Mi)|1(GiB|Gi)|(1024|2048|4096|8192|16384|32768|65536|131072|262144|524288|1048576)(KiB|Ki)|(1048576|2097152|4194304|8388608|16777216|33554432|67108864|134217728|268435456|536870912|1073741824)B?)$')",message="spec.clusterSize must be a power of two from 1MiB to 1GiB, written like 4MiB, 4Mi, 4096KiB or 4194304"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.clusterSize is immutable once set: delete this DiskPool and create a new one"
+	ClusterSize string `json:"clusterSize,omitempty"`
+
+	// ClusterSizeSnake is ClusterSize as Mayastor's first v1beta3 spelled
+	// it (cluster_size). Same values and rules; give at most one of the two.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^((1|2|4|8|16|32|64|128|256|512|1024)(MiB|Mi)|1(GiB|Gi)|(1024|2048|4096|8192|16384|32768|65536|131072|262144|524288|1048576)(KiB|Ki)|(1048576|2097152|4194304|8388608|16777216|33554432|67108864|134217728|268435456|536870912|1073741824)B?)$')",message="spec.cluster_size must be a power of two from 1MiB to 1GiB, written like 4MiB, 4Mi, 4096KiB or 4194304"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.cluster_size is immutable once set: delete this DiskPool and create a new one"
+	ClusterSizeSnake string `json:"cluster_size,omitempty"`
+
+	// MaxExpansion is how far the pool may grow past the size of its disk
+	// when the pool was first created: a factor of that size ("1x", "5x",
+	// "1.5x"; at least 1x) or an absolute size with a binary unit ("200GiB",
+	// "3.5TiB", "1073741824B"). Unset: 1x, no growth past the creation size.
+	// The pool grows when the disk has grown and the object is annotated
+	// openebs.io/expand: "true". Immutable once set.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([1-9][0-9]{0,5}([.][0-9]{1,3})?x|[0-9]{1,19}([.][0-9]{1,3})?(B|KiB|MiB|GiB|TiB|PiB))$')",message="spec.maxExpansion must be a factor of at least 1x (such as 5x or 1.5x) or a size with a binary unit (such as 200GiB, 3.5TiB or 1073741824B)"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.maxExpansion is immutable once set: delete this DiskPool and create a new one"
+	MaxExpansion string `json:"maxExpansion,omitempty"`
+}
+
+// EncryptionConfig names where the pool's encryption key would come from.
+type EncryptionConfig struct {
+	// Source of the key.
+	// +required
+	Source EncryptionSource `json:"source"`
+}
+
+// EncryptionSource is the key's source: a Secret.
+type EncryptionSource struct {
+	// Secret holds the key, in the DiskPool's namespace.
+	// +required
+	Secret EncryptionSecret `json:"secret"`
+}
+
+// EncryptionSecret names a Secret.
+type EncryptionSecret struct {
+	// Name of the Secret in the DiskPool's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
 }
 
 // PoolTopology describes the pool for volume placement.
@@ -100,7 +171,7 @@ const (
 )
 
 // PoolStatus is the health of a pool as its node reports it.
-// +kubebuilder:validation:Enum=Unknown;Online;Degraded;Faulted;Offline
+// +kubebuilder:validation:Enum=Unknown;Online;Degraded;Faulted;Offline;Suspected
 type PoolStatus string
 
 const (
@@ -114,6 +185,10 @@ const (
 	PoolStatusFaulted PoolStatus = "Faulted"
 	// PoolStatusOffline: the pool was created but its node runs no agent.
 	PoolStatusOffline PoolStatus = "Offline"
+	// PoolStatusSuspected is Mayastor's state for a pool with I/O alerts.
+	// It is accepted on read (objects written by Mayastor); the operator
+	// never writes it.
+	PoolStatusSuspected PoolStatus = "Suspected"
 )
 
 // DiskPoolStatus is the observed state of a DiskPool.
@@ -149,6 +224,48 @@ type DiskPoolStatus struct {
 	// +kubebuilder:validation:Minimum=0
 	Committed int64 `json:"committed"`
 
+	// CapacityQ is capacity as a Kubernetes quantity with a binary suffix
+	// (1020Mi), for people; scripts read capacity.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	CapacityQ string `json:"capacity_q,omitempty"`
+
+	// UsedQ is used as a Kubernetes quantity with a binary suffix.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	UsedQ string `json:"used_q,omitempty"`
+
+	// AvailableQ is available as a Kubernetes quantity with a binary suffix.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	AvailableQ string `json:"available_q,omitempty"`
+
+	// ClusterSize is the pool's allocation unit as its node reports it, a
+	// Kubernetes quantity (4Mi).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	ClusterSize string `json:"cluster_size,omitempty"`
+
+	// Encrypted is always false once the pool exists: this pool service
+	// cannot encrypt (a pool object asking for encryption is refused).
+	// +optional
+	Encrypted *bool `json:"encrypted,omitempty"`
+
+	// DiskCapacity is the current size of the pool's disk, a Kubernetes
+	// quantity; capacity is what is left for replicas after the pool's
+	// metadata.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	DiskCapacity string `json:"diskCapacity,omitempty"`
+
+	// MaxExpandableSize is the largest disk size the pool may grow to
+	// (spec.maxExpansion applied to the disk's size when first recorded), a
+	// Kubernetes quantity. A disk grown beyond it is not used past it: the
+	// expansion is refused.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	MaxExpandableSize string `json:"maxExpandableSize,omitempty"`
+
 	// Node the pool was created on. The operator acts on this value, never
 	// on a later spec, so a destroy can never reach the wrong node.
 	// +optional
@@ -170,6 +287,7 @@ type DiskPoolStatus struct {
 	// Conditions: Ready is True when the pool exists and is Online or
 	// Degraded; its reason says why not otherwise (NodeNotFound,
 	// AgentUnavailable, DiskNotFound, DiskInUse, ForeignPool, PoolInUse, ...).
+	// PoolReady (Mayastor's name) has the same status, reason and message.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
