@@ -103,7 +103,8 @@ func TestDiskPoolCRDSchema(t *testing.T) {
 		})
 	}
 	status := schema.Properties["status"]
-	for _, field := range []string{"cr_state", "pool_status", "capacity", "used", "available", "committed", "node", "disks", "observedGeneration", "conditions"} {
+	for _, field := range []string{"cr_state", "pool_status", "capacity", "used", "available", "committed", "node", "disks", "observedGeneration", "conditions",
+		"capacity_q", "used_q", "available_q", "cluster_size", "encrypted", "diskCapacity", "maxExpandableSize"} {
 		if _, ok := status.Properties[field]; !ok {
 			t.Errorf("status.%s missing", field)
 		}
@@ -111,7 +112,7 @@ func TestDiskPoolCRDSchema(t *testing.T) {
 	if got := enumStrings(status.Properties["cr_state"]); got != "Creating,Created,Terminating,Error" {
 		t.Errorf("cr_state enum = %s", got)
 	}
-	if got := enumStrings(status.Properties["pool_status"]); got != "Unknown,Online,Degraded,Faulted,Offline" {
+	if got := enumStrings(status.Properties["pool_status"]); got != "Unknown,Online,Degraded,Faulted,Offline,Suspected" {
 		t.Errorf("pool_status enum = %s", got)
 	}
 	assertDescribed(t, "spec", spec)
@@ -131,8 +132,16 @@ func TestDiskPoolPrinterColumns(t *testing.T) {
 	if got := strings.Join(normal, ","); got != "NODE,STATE,POOL_STATUS,CAPACITY,USED,AVAILABLE,AGE" {
 		t.Errorf("columns = %s", got)
 	}
-	if got := strings.Join(wide, ","); got != "DISKS,READY" {
+	if got := strings.Join(wide, ","); got != "DISKS,READY,ENCRYPTED,DISK_CAPACITY,MAX_EXPANDABLE_SIZE" {
 		t.Errorf("wide columns = %s", got)
+	}
+	// The sizes people read are the quantity strings; scripts keep the
+	// byte fields.
+	for _, c := range version(t, crd, "v1beta3").AdditionalPrinterColumns {
+		want, ok := map[string]string{"CAPACITY": ".status.capacity_q", "USED": ".status.used_q", "AVAILABLE": ".status.available_q"}[c.Name]
+		if ok && (c.JSONPath != want || c.Type != "string") {
+			t.Errorf("column %s shows %s (%s), want %s (string)", c.Name, c.JSONPath, c.Type, want)
+		}
 	}
 }
 
