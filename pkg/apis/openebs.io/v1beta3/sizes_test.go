@@ -22,14 +22,14 @@ func TestParseClusterSize(t *testing.T) {
 		{"1024Ki", 1 << 20},
 		{"4194304", 4 << 20},
 		{"4194304B", 4 << 20},
-		{"512KiB", 0},   // below 1MiB
-		{"2GiB", 0},     // above 1GiB
-		{"3MiB", 0},     // not a power of two
-		{"6291456", 0},  // 6MiB in bytes
-		{"04MiB", 0},    // leading zero
-		{"4 MiB", 0},    // space
-		{"4MB", 0},      // decimal unit
-		{"4mib", 0},     // case
+		{"512KiB", 0},  // below 1MiB
+		{"2GiB", 0},    // above 1GiB
+		{"3MiB", 0},    // not a power of two
+		{"6291456", 0}, // 6MiB in bytes
+		{"04MiB", 0},   // leading zero
+		{"4 MiB", 0},   // space
+		{"4MB", 0},     // decimal unit
+		{"4mib", 0},    // case
 		{"", 0},
 		{"-4MiB", 0},
 		{"99999999999999999999MiB", 0},
