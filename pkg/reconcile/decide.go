@@ -159,6 +159,7 @@ func (d decider) reportPool() Plan {
 	st.PoolUUID = p.UUID
 	st.Capacity, st.Used, st.Committed = p.Capacity, p.Used, p.Committed
 	st.Available = max(p.Capacity-p.Used, 0)
+	d.setPoolDetails(&st)
 	var ready condition
 	switch p.Health {
 	case PoolHealthOnline:
@@ -274,9 +275,12 @@ func (d decider) baseStatus() v1beta3.DiskPoolStatus {
 	return st
 }
 
-// changed returns st when it differs from the stored status, nil otherwise.
+// changed returns st, completed, when it differs from the stored status,
+// nil otherwise (status_v1beta3.go: fields an older release never wrote do
+// not count as a difference).
 func (d decider) changed(st v1beta3.DiskPoolStatus) *v1beta3.DiskPoolStatus {
-	if statusEqual(d.obj.Status, st) {
+	complete(&st)
+	if sameStatus(d.obj.Status, st) {
 		return nil
 	}
 	return &st

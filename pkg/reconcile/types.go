@@ -28,6 +28,11 @@ const (
 	ActionDestroyPool
 	// ActionRemoveFinalizer: let the object go.
 	ActionRemoveFinalizer
+	// ActionExpandPool: grow the pool to its disk's size (Plan.Expand).
+	ActionExpandPool
+	// ActionRemoveExpandAnnotation: remove v1beta3.ExpandAnnotation from
+	// the object (the expansion it asked for is done or refused).
+	ActionRemoveExpandAnnotation
 )
 
 func (a Action) String() string {
@@ -42,6 +47,10 @@ func (a Action) String() string {
 		return "DestroyPool"
 	case ActionRemoveFinalizer:
 		return "RemoveFinalizer"
+	case ActionExpandPool:
+		return "ExpandPool"
+	case ActionRemoveExpandAnnotation:
+		return "RemoveExpandAnnotation"
 	}
 	return "Unknown"
 }
@@ -125,6 +134,11 @@ type Pool struct {
 	// Reason is the agent's explanation when Health is not Online.
 	Reason       string
 	ReplicaCount int
+	// DiskCapacity is the disk's current size in bytes; 0 when the agent
+	// does not report it.
+	DiskCapacity int64
+	// ClusterSize is the pool's allocation unit in bytes; 0 when unknown.
+	ClusterSize int64
 }
 
 // PoolView is the agent's report of the pool with the object's name, valid
@@ -139,6 +153,9 @@ type PoolView struct {
 	// AdoptedFrom is the previous owner's uid when Pool is the reply of a
 	// CreatePool that took the pool over (CreateRequest.AdoptOwnerUID).
 	AdoptedFrom string
+	// FromExpand is true when Pool is the reply of an ExpandPool made in
+	// this sync.
+	FromExpand bool
 	// Owner names the object that owns Pool when it is not the observed
 	// object and the controller knows it (e.g. "DiskPool storage/pool-a"),
 	// so a refusal says which object holds the name; empty otherwise.
@@ -168,6 +185,12 @@ type Observation struct {
 	LastError *AgentError
 	// Now stamps condition transitions.
 	Now time.Time
+	// EncryptionSecret is whether the Secret named by
+	// spec.encryptionConfig exists in the object's namespace.
+	EncryptionSecret SecretState
+	// LastReplicas is the replica count the pool's agent last reported,
+	// for decisions made while the agent is away (a purge).
+	LastReplicas ReplicaCount
 }
 
 // EventType is a Kubernetes event type.
@@ -211,6 +234,7 @@ type Plan struct {
 	Action  Action
 	Create  *CreateRequest
 	Destroy *DestroyRequest
+	Expand  *ExpandRequest
 	// Status is the complete status to write; nil when unchanged.
 	Status *v1beta3.DiskPoolStatus
 	Events []Event
