@@ -74,6 +74,9 @@ func (d decider) live() Plan {
 		// The first snapshot is on its way; the tracker enqueues us when it
 		// lands. Reporting anything now would be a guess and a write.
 		return Plan{}
+	case wantsEncryption(d.obj):
+		// Refused whatever the node: nothing is created, so no finalizer.
+		return d.encryptionRefused()
 	case d.obs.Node.Agent != AgentReady:
 		return d.agentNotReady()
 	case d.ownPool():
