@@ -145,11 +145,12 @@ func (d decider) createRequest() *CreateRequest {
 		}
 	}
 	return &CreateRequest{
-		Node:     d.target.node,
-		Name:     d.obj.Name,
-		OwnerUID: string(d.obj.UID),
-		Disks:    slices.Clone(d.target.disks),
-		Labels:   labels,
+		Node:        d.target.node,
+		Name:        d.obj.Name,
+		OwnerUID:    string(d.obj.UID),
+		Disks:       slices.Clone(d.target.disks),
+		Labels:      labels,
+		ClusterSize: clusterSizeOf(d.obj),
 	}
 }
 

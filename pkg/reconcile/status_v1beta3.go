@@ -106,3 +106,14 @@ func sameStatus(stored, desired v1beta3.DiskPoolStatus) bool {
 	}
 	return statusEqual(stored, d)
 }
+
+// clusterSizeOf is the spec's cluster size in bytes, 0 when unset. A value
+// admission would refuse (stored under an older CRD) is 0 too: the agent's
+// default, never a guess.
+func clusterSizeOf(obj *v1beta3.DiskPool) int64 {
+	n, err := v1beta3.ParseClusterSize(obj.Spec.ClusterSizeSpec())
+	if err != nil {
+		return 0
+	}
+	return n
+}

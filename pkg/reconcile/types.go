@@ -217,6 +217,9 @@ type CreateRequest struct {
 	Labels   map[string]string
 	// AdoptOwnerUID, when set, hands over a pool owned by that UID.
 	AdoptOwnerUID string
+	// ClusterSize is spec.clusterSize (or cluster_size) in bytes; 0: the
+	// agent's default.
+	ClusterSize int64
 }
 
 // DestroyRequest is the DestroyPool call a plan asks for.

@@ -257,3 +257,20 @@ func TestExpansionStep(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateRequestCarriesTheClusterSize(t *testing.T) {
+	for _, tc := range []struct {
+		spec func(*v1beta3.DiskPool)
+		want int64
+	}{
+		{func(*v1beta3.DiskPool) {}, 0},
+		{func(o *v1beta3.DiskPool) { o.Spec.ClusterSize = "8MiB" }, 8 * mi},
+		{func(o *v1beta3.DiskPool) { o.Spec.ClusterSizeSnake = "4MiB" }, 4 * mi},
+		{func(o *v1beta3.DiskPool) { o.Spec.ClusterSizeSnake = "3MiB" }, 0},
+	} {
+		plan := Decide(Observation{Object: object(withFinalizer, tc.spec), Node: ready, Now: now})
+		if plan.Action != ActionCreatePool || plan.Create.ClusterSize != tc.want {
+			t.Errorf("plan %v %+v, want CreatePool with cluster size %d", plan.Action, plan.Create, tc.want)
+		}
+	}
+}
