@@ -36,7 +36,7 @@ func TestAdmissionUpstreamFields(t *testing.T) {
 		{"both cluster size spellings", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize, p.Spec.ClusterSizeSnake = "4MiB", "4MiB" },
 			[]string{"give spec.clusterSize or spec.cluster_size, not both"}},
 		{"cluster size not a power of two", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "3MiB" }, []string{"spec.clusterSize", clusterMsg}},
-		{"cluster_size not a power of two", func(p *v1beta3.DiskPool) { p.Spec.ClusterSizeSnake = "6291456" }, []string{"spec.cluster_size", clusterMsg}},
+		{"cluster_size of 6291456 bytes", func(p *v1beta3.DiskPool) { p.Spec.ClusterSizeSnake = "6291456" }, []string{"spec.cluster_size", clusterMsg}},
 		{"cluster size below 1MiB", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "512KiB" }, []string{clusterMsg}},
 		{"cluster size above 1GiB", func(p *v1beta3.DiskPool) { p.Spec.ClusterSizeSnake = "2GiB" }, []string{clusterMsg}},
 		{"cluster size with a decimal unit", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "4MB" }, []string{clusterMsg}},

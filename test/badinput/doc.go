@@ -4,7 +4,8 @@
 // rules with the API server's message; what only the node can judge (paths
 // outside the agent's allow-list, symlinks that escape it, directories,
 // character devices, disks already claimed or carrying a signature, a node
-// that does not exist, an unknown delete option) is reported in the Ready
+// that does not exist, an unknown delete option, a pool object asking for
+// encryption) is reported in the Ready
 // condition and a Warning event, and the disk is byte-for-byte unchanged.
 // It also checks the security properties the processes rely on: the
 // operator and agents run with their ServiceAccount identities, and an

@@ -1,0 +1,48 @@
+package badinput
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+)
+
+// TestEncryptionRefused creates a pool object with spec.encryptionConfig
+// naming an existing Secret: the pool service cannot encrypt, so it is
+// refused with EncryptionUnsupported (condition and Warning event), no
+// pool exists on any node, the disk is byte-for-byte unchanged, and the
+// status never says encrypted.
+func TestEncryptionRefused(t *testing.T) {
+	f := setup(t)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "pool-key", Namespace: f.ns}, StringData: map[string]string{"key": "0123456789abcdef"}}
+	if _, err := f.kube.CoreV1().Secrets(f.ns).Create(f.ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	disk := f.newDisk("node-a")
+	hash := fileHash(t, disk)
+	name := uniqueName("encrypted")
+	p := f.object(name, "node-a", disk)
+	p.Spec.EncryptionConfig = &v1beta3.EncryptionConfig{Source: v1beta3.EncryptionSource{Secret: v1beta3.EncryptionSecret{Name: "pool-key"}}}
+	f.mustCreate(p)
+	f.refused(f.ns, name, reconcile.ReasonEncryptionUnsupported, "cannot encrypt", "nothing was written")
+	got, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.Encrypted != nil && *got.Status.Encrypted {
+		t.Error("status.encrypted is true")
+	}
+	if len(got.Finalizers) != 0 {
+		t.Errorf("finalizers %v on a refused object: nothing exists to clean up", got.Finalizers)
+	}
+	f.noPool(name)
+	if fileHash(t, disk) != hash {
+		t.Error("disk changed")
+	}
+	// Nothing holds the object: it goes at once.
+	f.delete(f.ns, name)
+	f.waitGone(f.ns, name)
+}
