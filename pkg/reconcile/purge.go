@@ -44,7 +44,7 @@ func (d decider) deleteOptsStep() (plan Plan, ok bool) {
 		return d.deleteBlocked(ReasonPurgeBlocked, fmt.Sprintf("purge refused: the pool's node %s has a working diskpool-agent, so a normal delete destroys the pool; remove %s from the annotation %s to delete normally (a purge is for a node or agent that is gone)",
 			d.target.node, deleteopts.KeyPurge, v1beta3.DeleteOptsAnnotation)), true
 	}
-	if n := d.obs.LastReplicas; n.Known && n.Count > 0 && !(opts.Accept && opts.AcceptVolumeLoss) {
+	if n := d.obs.LastReplicas; n.Known && n.Count > 0 && !acceptsLoss(opts) {
 		return d.deleteBlocked(ReasonPurgeAcceptRequired, fmt.Sprintf("purge refused: the pool held %d replica(s) when its agent last reported it, and they may be the last healthy copies of their volumes; to purge anyway set %s=%s,%s,%s (or %s)",
 			n.Count, v1beta3.DeleteOptsAnnotation, deleteopts.KeyPurge, deleteopts.KeyAccept, deleteopts.KeyAcceptVolumeLoss, deleteopts.KeyPurgeAcceptAll)), true
 	}
@@ -63,4 +63,10 @@ func (d decider) deleteBlocked(reason, message string) Plan {
 		plan.Events = []Event{{EventWarning, reason, message}}
 	}
 	return plan
+}
+
+// acceptsLoss reports whether the options confirm the purge of a pool
+// with replicas: accept, and the volume loss.
+func acceptsLoss(o deleteopts.Options) bool {
+	return o.Accept && o.AcceptVolumeLoss
 }
