@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +43,11 @@ func TestCreate(t *testing.T) {
 		out, _ := f.mustKubectl(nil, "-n", f.ns, "get", "dsp", name)
 		header, row := twoLines(t, out)
 		wantColumns(t, header, "NAME", "NODE", "STATE", "POOL_STATUS", "CAPACITY", "USED", "AVAILABLE", "AGE")
-		for _, want := range []string{name, "node-a", "Created", "Online", strconv.FormatInt(p.Status.Capacity, 10)} {
+		// The sizes read as quantities: 1069547520 bytes is 1020Mi.
+		if p.Status.CapacityQ != "1020Mi" {
+			t.Errorf("capacity_q %q, want 1020Mi (capacity %d)", p.Status.CapacityQ, p.Status.Capacity)
+		}
+		for _, want := range []string{name, "node-a", "Created", "Online", p.Status.CapacityQ} {
 			if !containsField(row, want) {
 				t.Errorf("row %q lacks %q", row, want)
 			}
