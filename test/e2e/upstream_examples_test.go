@@ -122,6 +122,7 @@ spec:
 		})
 	}
 	explain, _ := f.mustKubectl(nil, "explain", "diskpool.spec.maxExpansion")
+	t.Logf("kubectl explain diskpool.spec.maxExpansion:\n%s", explain)
 	for _, w := range []string{"maxExpansion", "factor", "binary unit", "Immutable"} {
 		if !strings.Contains(explain, w) {
 			t.Errorf("kubectl explain diskpool.spec.maxExpansion does not say %q:\n%s", w, explain)

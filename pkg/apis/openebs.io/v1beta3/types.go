@@ -77,9 +77,8 @@ type DiskPoolSpec struct {
 
 	// EncryptionConfig asks for an encrypted pool (Mayastor's field). This
 	// pool service keeps no replica data and cannot encrypt anything: a pool
-	// object with it is refused (reason EncryptionSecretError when the
-	// Secret does not exist in the object's namespace, EncryptionUnsupported
-	// otherwise) and nothing is written to its disk. Immutable once set.
+	// object with it is refused (reason EncryptionUnsupported) and nothing
+	// is written to its disk. Immutable once set.
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.encryptionConfig is immutable once set: delete this DiskPool and create a new one"
 	EncryptionConfig *EncryptionConfig `json:"encryptionConfig,omitempty"`
@@ -107,8 +106,7 @@ type DiskPoolSpec struct {
 	// when the pool was first created: a factor of that size ("1x", "5x",
 	// "1.5x"; at least 1x) or an absolute size with a binary unit ("200GiB",
 	// "3.5TiB", "1073741824B"). Unset: 1x, no growth past the creation size.
-	// The pool grows when the disk has grown and the object is annotated
-	// openebs.io/expand: "true". Immutable once set.
+	// The limit is recorded in status.maxExpandableSize. Immutable once set.
 	// +optional
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([1-9][0-9]{0,5}([.][0-9]{1,3})?x|[0-9]{1,19}([.][0-9]{1,3})?(B|KiB|MiB|GiB|TiB|PiB))$')",message="spec.maxExpansion must be a factor of at least 1x (such as 5x or 1.5x) or a size with a binary unit (such as 200GiB, 3.5TiB or 1073741824B)"
