@@ -47,7 +47,16 @@ func (d decider) expansionStep() (plan Plan, ok bool) {
 			base.Retry, base.RetryReason = true, ReasonAgentUnavailable
 			return base, true
 		}
-		return d.expansionRefused(base, expansionReason(e.Reason), fmt.Sprintf("expansion of pool %s refused by the agent on node %s: %s; nothing changed", p.UUID, d.target.node, e.Message)), true
+		msg := fmt.Sprintf("expansion of pool %s refused by the agent on node %s: %s; nothing changed", p.UUID, d.target.node, e.Message)
+		// The agent's typed refusals keep their reason.
+		switch e.Reason {
+		case ReasonDiskNotGrown:
+			return d.expansionRefused(base, ReasonDiskNotGrown, msg), true
+		case ReasonExpansionLimit:
+			return d.expansionRefused(base, ReasonExpansionLimit, msg), true
+		default:
+			return d.expansionRefused(base, ReasonExpansionRefused, msg), true
+		}
 	}
 	limit := d.maxExpandable()
 	switch {
@@ -69,15 +78,6 @@ func (d decider) expansionRefused(base Plan, reason, message string) Plan {
 	base.Action = ActionRemoveExpandAnnotation
 	base.Events = append(base.Events, Event{EventWarning, reason, message})
 	return base
-}
-
-// expansionReason keeps the agent's typed refusals as event reasons.
-func expansionReason(agentReason string) string {
-	switch agentReason {
-	case ReasonDiskNotGrown, ReasonExpansionLimit:
-		return agentReason
-	}
-	return ReasonExpansionRefused
 }
 
 func orDefault(s, def string) string {
