@@ -53,7 +53,7 @@ func TestDiskPoolCRDUpstreamSpecFields(t *testing.T) {
 func TestDiskPoolCRDSizeRulesMatchTheParsers(t *testing.T) {
 	spec := version(t, loadCRD(t, "openebs.io_diskpools.yaml"), "v1beta3").Schema.OpenAPIV3Schema.Properties["spec"]
 	inputs := []string{"", "1x", "5x", "20x", "1.5x", "0.5x", "0x", "x", "1.2345x", "999999x", "1000000x",
-		"4MiB", "4Mi", "1MiB", "1GiB", "1Gi", "2GiB", "3MiB", "512KiB", "1024KiB", "4096Ki", "1048576", "1048576B",
+		"4MiB", "4Mi", "1MiB", "64MiB", "128MiB", "67108864", "1GiB", "1Gi", "2GiB", "3MiB", "512KiB", "1024KiB", "4096Ki", "1048576", "1048576B",
 		"4194304", "6291456", "04MiB", "4 MiB", "4MB", "200GiB", "200Gi", "3.5TiB", "1073741824B", "0B", "200GB", "abc", "-2x", "5X"}
 	for _, tc := range []struct {
 		field string

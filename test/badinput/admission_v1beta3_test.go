@@ -18,7 +18,7 @@ func TestAdmissionUpstreamFields(t *testing.T) {
 	disk := nodeDir("node-a") + "/disk-x"
 	const (
 		factorMsg  = "spec.maxExpansion must be a factor of at least 1x (such as 5x or 1.5x) or a size with a binary unit"
-		clusterMsg = "must be a power of two from 1MiB to 1GiB"
+		clusterMsg = "must be a power of two from 1MiB to 64MiB"
 	)
 	for _, tc := range []struct {
 		name   string
@@ -38,7 +38,7 @@ func TestAdmissionUpstreamFields(t *testing.T) {
 		{"cluster size not a power of two", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "3MiB" }, []string{"spec.clusterSize", clusterMsg}},
 		{"cluster_size of 6291456 bytes", func(p *v1beta3.DiskPool) { p.Spec.ClusterSizeSnake = "6291456" }, []string{"spec.cluster_size", clusterMsg}},
 		{"cluster size below 1MiB", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "512KiB" }, []string{clusterMsg}},
-		{"cluster size above 1GiB", func(p *v1beta3.DiskPool) { p.Spec.ClusterSizeSnake = "2GiB" }, []string{clusterMsg}},
+		{"cluster size above 64MiB", func(p *v1beta3.DiskPool) { p.Spec.ClusterSizeSnake = "128MiB" }, []string{clusterMsg}},
 		{"cluster size with a decimal unit", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "4MB" }, []string{clusterMsg}},
 		{"cluster size 32MiB", func(p *v1beta3.DiskPool) { p.Spec.ClusterSizeSnake = "32MiB" }, nil},
 		{"cluster size in bytes", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "4194304" }, nil},

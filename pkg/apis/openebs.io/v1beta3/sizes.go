@@ -10,11 +10,13 @@ import (
 	"strings"
 )
 
-// The cluster size bounds are Mayastor's (SPDK blobstore: a multiple of
-// 1 MiB, at most 1 GiB); powers of two only, as the agent requires.
+// The cluster size bounds are the agent's (CreatePoolRequest
+// cluster_size_bytes): powers of two from 1 MiB to 64 MiB. Mayastor
+// allows up to 1 GiB; a larger value is refused here, at admission, rather
+// than by every node.
 const (
 	MinClusterSize int64 = 1 << 20
-	MaxClusterSize int64 = 1 << 30
+	MaxClusterSize int64 = 64 << 20
 )
 
 // ErrInvalidSize is returned for a size string the CRD's rules refuse.
@@ -54,7 +56,7 @@ func ParseClusterSize(s string) (int64, error) {
 	unit := binaryUnits[m[2]]
 	hi, v := bits.Mul64(uint64(n), uint64(unit))
 	if hi != 0 || v > uint64(MaxClusterSize) || v < uint64(MinClusterSize) || v&(v-1) != 0 {
-		return 0, fmt.Errorf("%w: cluster size %q is not a power of two from 1MiB to 1GiB", ErrInvalidSize, s)
+		return 0, fmt.Errorf("%w: cluster size %q is not a power of two from 1MiB to 64MiB", ErrInvalidSize, s)
 	}
 	return int64(v), nil
 }

@@ -15,15 +15,16 @@ func TestParseClusterSize(t *testing.T) {
 		{"4Mi", 4 << 20},
 		{"32MiB", 32 << 20},
 		{"1MiB", 1 << 20},
-		{"1GiB", 1 << 30},
-		{"1Gi", 1 << 30},
-		{"1024MiB", 1 << 30},
+		{"64MiB", 64 << 20},
+		{"64Mi", 64 << 20},
+		{"65536KiB", 64 << 20},
 		{"4096KiB", 4 << 20},
 		{"1024Ki", 1 << 20},
 		{"4194304", 4 << 20},
 		{"4194304B", 4 << 20},
 		{"512KiB", 0},  // below 1MiB
-		{"2GiB", 0},    // above 1GiB
+		{"128MiB", 0},  // above 64MiB
+		{"1GiB", 0},    // Mayastor's maximum, above the agent's
 		{"3MiB", 0},    // not a power of two
 		{"6291456", 0}, // 6MiB in bytes
 		{"04MiB", 0},   // leading zero

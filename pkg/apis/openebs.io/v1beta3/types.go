@@ -84,13 +84,13 @@ type DiskPoolSpec struct {
 	EncryptionConfig *EncryptionConfig `json:"encryptionConfig,omitempty"`
 
 	// ClusterSize is the pool's allocation unit (replica sizes round up to
-	// it): a power of two from 1MiB to 1GiB, written as a quantity such as
+	// it): a power of two from 1MiB to 64MiB, written as a quantity such as
 	// 4MiB, 4Mi, 4096KiB or 4194304. Unset: the agent's default (4MiB).
 	// Immutable once set. Mayastor has spelled it clusterSize and
 	// cluster_size; give at most one of the two.
 	// +optional
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^((1|2|4|8|16|32|64|128|256|512|1024)(MiB|Mi)|1(GiB|Gi)|(1024|2048|4096|8192|16384|32768|65536|131072|262144|524288|1048576)(KiB|Ki)|(1048576|2097152|4194304|8388608|16777216|33554432|67108864|134217728|268435456|536870912|1073741824)B?)$')",message="spec.clusterSize must be a power of two from 1MiB to 1GiB, written like 4MiB, 4Mi, 4096KiB or 4194304"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^((1|2|4|8|16|32|64)(MiB|Mi)|(1024|2048|4096|8192|16384|32768|65536)(KiB|Ki)|(1048576|2097152|4194304|8388608|16777216|33554432|67108864)B?)$')",message="spec.clusterSize must be a power of two from 1MiB to 64MiB, written like 4MiB, 4Mi, 4096KiB or 4194304"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.clusterSize is immutable once set: delete this DiskPool and create a new one"
 	ClusterSize string `json:"clusterSize,omitempty"`
 
@@ -98,7 +98,7 @@ type DiskPoolSpec struct {
 	// it (cluster_size). Same values and rules; give at most one of the two.
 	// +optional
 	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:XValidation:rule="self.matches('^((1|2|4|8|16|32|64|128|256|512|1024)(MiB|Mi)|1(GiB|Gi)|(1024|2048|4096|8192|16384|32768|65536|131072|262144|524288|1048576)(KiB|Ki)|(1048576|2097152|4194304|8388608|16777216|33554432|67108864|134217728|268435456|536870912|1073741824)B?)$')",message="spec.cluster_size must be a power of two from 1MiB to 1GiB, written like 4MiB, 4Mi, 4096KiB or 4194304"
+	// +kubebuilder:validation:XValidation:rule="self.matches('^((1|2|4|8|16|32|64)(MiB|Mi)|(1024|2048|4096|8192|16384|32768|65536)(KiB|Ki)|(1048576|2097152|4194304|8388608|16777216|33554432|67108864)B?)$')",message="spec.cluster_size must be a power of two from 1MiB to 64MiB, written like 4MiB, 4Mi, 4096KiB or 4194304"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec.cluster_size is immutable once set: delete this DiskPool and create a new one"
 	ClusterSizeSnake string `json:"cluster_size,omitempty"`
 
