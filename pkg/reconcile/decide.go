@@ -19,19 +19,36 @@ func Decide(obs Observation) Plan {
 	return d.live()
 }
 
-// target is where the pool is, or is to be: the node and disks cached in
-// status once a create was attempted, the spec before.
+// target is where the pool is, or is to be: the node (and disks) cached in
+// status once a create was attempted there, the spec before.
 type target struct {
 	node   string
 	disks  []string
 	cached bool
 }
 
+// targetOf is the one rule for where an object's pool lives. status.node
+// is written together with the disks by the first create attempt whose
+// outcome matters (or by the report of a pool), and never changes after:
+// once it is set, a spec edit can never move a create or a destroy to
+// another node.
 func targetOf(obj *v1beta3.DiskPool) target {
-	if obj.Status.Node != "" && len(obj.Status.Disks) > 0 {
-		return target{node: obj.Status.Node, disks: obj.Status.Disks, cached: true}
+	if obj.Status.Node == "" {
+		return target{node: obj.Spec.Node, disks: obj.Spec.Disks}
 	}
-	return target{node: obj.Spec.Node, disks: obj.Spec.Disks}
+	disks := obj.Status.Disks
+	if len(disks) == 0 {
+		disks = obj.Spec.Disks
+	}
+	return target{node: obj.Status.Node, disks: disks, cached: true}
+}
+
+// EffectiveNode returns the node obj's pool lives on, or is to be created
+// on: status.node once set, spec.node before. Everything that needs "the
+// object's node" (the informers' node index, the observation, Decide's
+// requests, the pool metrics) uses this one rule.
+func EffectiveNode(obj *v1beta3.DiskPool) string {
+	return targetOf(obj).node
 }
 
 type decider struct {
@@ -56,7 +73,8 @@ func (d decider) foreignPool() bool {
 	return d.obs.Node.Agent == AgentReady && d.obs.Pool.Found && d.obs.Pool.Pool.OwnerUID != string(d.obj.UID)
 }
 
-// created reports whether the object has been Created, whatever it says now.
+// wasCreated reports whether the object's pool was created: its status says
+// Created, or Terminating with a cached target.
 func (d decider) wasCreated() bool {
 	switch d.obj.Status.CRState {
 	case v1beta3.CRStateCreated:
@@ -99,7 +117,8 @@ func (d decider) live() Plan {
 		}
 		msg := fmt.Sprintf("a pool named %q (uuid %s) owned by %s (uid %s) already exists on node %s; nothing was changed. Give this %s another name, or delete the object that owns the pool",
 			p.Name, p.UUID, owner, p.OwnerUID, d.target.node, kindName)
-		return d.failing(ReasonPoolNameTaken, msg)
+		// Not rechecked: the tracker notifies when that pool changes.
+		return d.failing(ReasonPoolNameTaken, msg, false)
 	case d.obs.LastError != nil:
 		return d.createFailed(*d.obs.LastError)
 	case !d.hasFinalizer():
@@ -236,14 +255,26 @@ func (d decider) agentNotReady() Plan {
 	return plan
 }
 
-// createFailed reports a failed CreatePool and asks for a retry.
+// createFailed reports a failed CreatePool: a refusal is looked at again
+// after RecheckAfter, anything else is retried with backoff.
 func (d decider) createFailed(e AgentError) Plan {
-	return d.failing(conditionReasonFor(e.Reason), e.Message)
+	o := outcomeOf(ActionCreatePool, e.Reason)
+	msg := e.Message
+	if o.reason == ReasonDiskClaimed {
+		for _, disk := range d.target.disks {
+			if holder := d.obs.DiskHolders[disk]; holder != "" {
+				msg += fmt.Sprintf("; disk %s is held by the pool of %s", disk, holder)
+				break
+			}
+		}
+	}
+	return d.failing(o.reason, msg, o.recheck)
 }
 
-// failing reports a condition the user or the node must fix and asks for
-// a rate-limited retry.
-func (d decider) failing(reason, message string) Plan {
+// failing reports a condition the user or the node must fix. A refusal the
+// admin fixes on the node (recheck) is looked at again after RecheckAfter;
+// anything else asks for a rate-limited retry.
+func (d decider) failing(reason, message string, recheck bool) Plan {
 	st := d.baseStatus()
 	if d.wasCreated() {
 		st.PoolStatus = v1beta3.PoolStatusUnknown
@@ -255,9 +286,14 @@ func (d decider) failing(reason, message string) Plan {
 	}
 	ready := condition{metav1.ConditionFalse, reason, message}
 	d.setReady(&st, d.withSpecNote(ready))
-	plan := Plan{Status: d.changed(st), Retry: true, RetryReason: reason}
+	plan := Plan{Status: d.changed(st), Retry: !recheck, RetryReason: reason}
+	if recheck {
+		plan.RequeueAfter = RecheckAfter
+	}
 	if plan.Status != nil || d.obs.LastError != nil && readyReason(d.obj.Status) != reason {
-		plan.Events = append(plan.Events, Event{EventWarning, eventReasonFor(reason), message})
+		// The event reason is the Ready reason, so `kubectl describe` and
+		// the condition agree.
+		plan.Events = append(plan.Events, Event{EventWarning, reason, message})
 	}
 	return plan
 }

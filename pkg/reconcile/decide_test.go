@@ -81,7 +81,8 @@ func TestDecide(t *testing.T) {
 		ready     string // Ready reason when a status is written; "" = no status write
 		readyIs   metav1.ConditionStatus
 		events    string // comma-separated event reasons
-		retry     bool
+		retry     bool // a backoff retry
+		recheck   bool // a look after RecheckAfter
 		note      string // a substring of the Ready message
 	}{
 		// Creating.
@@ -116,19 +117,19 @@ func TestDecide(t *testing.T) {
 
 		// Agent refusals of CreatePool.
 		{name: "disk in use", obj: object(withFinalizer), node: ready, lastErr: createErr("DiskInUse"),
-			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskInUse, readyIs: metav1.ConditionFalse, events: ReasonDiskInUse, retry: true},
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskInUse, readyIs: metav1.ConditionFalse, events: ReasonDiskInUse, recheck: true},
 		{name: "disk not found", obj: object(withFinalizer), node: ready, lastErr: createErr("DiskNotFound"),
-			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskNotFound, readyIs: metav1.ConditionFalse, events: ReasonDiskNotFound, retry: true},
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskNotFound, readyIs: metav1.ConditionFalse, events: ReasonDiskNotFound, recheck: true},
 		{name: "foreign pool label", obj: object(withFinalizer), node: ready, lastErr: createErr("ForeignPool"),
-			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonForeignPool, readyIs: metav1.ConditionFalse, events: ReasonForeignPool, retry: true},
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonForeignPool, readyIs: metav1.ConditionFalse, events: ReasonForeignPool, recheck: true},
 		{name: "disk claimed", obj: object(withFinalizer), node: ready, lastErr: createErr("DiskClaimed"),
-			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskClaimed, readyIs: metav1.ConditionFalse, events: ReasonDiskClaimed, retry: true},
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskClaimed, readyIs: metav1.ConditionFalse, events: ReasonDiskClaimed, recheck: true},
 		{name: "disk not allowed", obj: object(withFinalizer), node: ready, lastErr: createErr("DiskNotAllowed"),
-			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskNotAllowed, readyIs: metav1.ConditionFalse, events: ReasonDiskNotAllowed, retry: true},
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonDiskNotAllowed, readyIs: metav1.ConditionFalse, events: ReasonDiskNotAllowed, recheck: true},
 		{name: "invalid argument", obj: object(withFinalizer), node: ready, lastErr: createErr("InvalidArgument"),
-			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonInvalidSpec, readyIs: metav1.ConditionFalse, events: ReasonInvalidSpec, retry: true},
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonInvalidSpec, readyIs: metav1.ConditionFalse, events: ReasonInvalidSpec, recheck: true},
 		{name: "pool disks mismatch", obj: object(withFinalizer), node: ready, lastErr: createErr("PoolDisksMismatch"),
-			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonPoolDisksMismatch, readyIs: metav1.ConditionFalse, events: ReasonPoolDisksMismatch, retry: true},
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonPoolDisksMismatch, readyIs: metav1.ConditionFalse, events: ReasonPoolDisksMismatch, recheck: true},
 		{name: "agent unavailable during create", obj: object(withFinalizer), node: ready, lastErr: createErr(ReasonAgentUnavailable),
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, retry: true},
 		{name: "unexpected agent error", obj: object(withFinalizer), node: ready, lastErr: createErr("Internal"),
@@ -209,6 +210,9 @@ func TestDecide(t *testing.T) {
 			}
 			if plan.Retry != tt.retry {
 				t.Errorf("retry = %v, want %v", plan.Retry, tt.retry)
+			}
+			if got := plan.RequeueAfter == RecheckAfter; got != tt.recheck {
+				t.Errorf("requeueAfter = %v, want a recheck after %v: %v", plan.RequeueAfter, RecheckAfter, tt.recheck)
 			}
 			if tt.ready == "" {
 				if plan.Status != nil {

@@ -96,13 +96,7 @@ func (d decider) terminatingBlocked() Plan {
 }
 
 func (d decider) destroyFailed(e AgentError) Plan {
-	reason := ReasonDestroyFailed
-	switch e.Reason {
-	case ReasonPoolInUse:
-		reason = ReasonPoolInUse
-	case ReasonAgentUnavailable, ReasonAgentTimeout:
-		reason = ReasonAgentUnavailable
-	}
+	reason := outcomeOf(ActionDestroyPool, e.Reason).reason
 	st := d.terminatingStatus()
 	msg := e.Message
 	if reason == ReasonPoolInUse {

@@ -7,7 +7,6 @@ const (
 	ReasonPoolOnline        = "PoolOnline"
 	ReasonPoolDegraded      = "PoolDegraded"
 	ReasonPoolFaulted       = "PoolFaulted"
-	ReasonCreating          = "Creating"
 	ReasonNodeNotFound      = "NodeNotFound"
 	ReasonAgentUnavailable  = "AgentUnavailable"
 	ReasonDiskNotFound      = "DiskNotFound"
@@ -22,23 +21,19 @@ const (
 	ReasonPoolMissing       = "PoolMissing"
 	ReasonCreateFailed      = "CreateFailed"
 	ReasonDestroyFailed     = "DestroyFailed"
-	ReasonSpecChangeIgnored = "SpecChangeIgnored"
-	ReasonUnknownDeleteOpts = "UnknownDeleteOpts"
 
 	// Event-only reasons.
 	ReasonCreated  = "Created"
 	ReasonImported = "Imported"
 	// ReasonAdopted: the object took over another object's pool (MayastorPool
 	// migration, or its rollback).
-	ReasonAdopted    = "Adopted"
-	ReasonDestroying = "Destroying"
-	ReasonDestroyed  = "Destroyed"
+	ReasonAdopted   = "Adopted"
+	ReasonDestroyed = "Destroyed"
 	// ReasonReleased: a deleted object let go of a pool that had been
 	// handed over to another object (MayastorPool migration); nothing was
 	// destroyed.
 	ReasonReleased     = "PoolReleased"
 	ReasonPurged       = "Purged"
-	ReasonOrphaned     = "PoolOrphaned"
 	ReasonStateChanged = "PoolStateChanged"
 )
 

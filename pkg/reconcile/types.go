@@ -3,9 +3,10 @@
 // step. It does no I/O, reads no clock and holds no state, so every
 // transition is table-tested and fuzzed.
 //
-// The controller calls Decide, performs the plan's status write (first) and
-// side effect, folds the results into the observation and calls Decide
-// again, until the plan is empty or says to wait.
+// The controller calls Decide, writes the plan's status (first), records its
+// events, performs its action, folds the results into the observation and
+// calls Decide again, until a plan has neither a write nor an action, or
+// asks for a retry or a timed look.
 package reconcile
 
 import (
@@ -85,8 +86,7 @@ func (s AgentState) String() string {
 	return "Unknown"
 }
 
-// NodeView is what is known of the node the object's pool lives on (the
-// cached status.node once set, spec.node before).
+// NodeView is what is known of the object's effective node (EffectiveNode).
 type NodeView struct {
 	// Exists reports whether the Node object exists.
 	Exists bool
@@ -94,9 +94,6 @@ type NodeView struct {
 	Agent AgentState
 	// AgentMessage explains AgentUnreachable (the last dial or stream error).
 	AgentMessage string
-	// LeaseExpiresAt is when a live Lease expires if not renewed; zero if
-	// there is none. Decide does not need it; the controller's timer does.
-	LeaseExpiresAt time.Time
 }
 
 // PoolHealth is the pool state an agent reports.
@@ -157,8 +154,8 @@ type PoolView struct {
 	// this sync.
 	FromExpand bool
 	// Owner names the object that owns Pool when it is not the observed
-	// object and the controller knows it (e.g. "DiskPool storage/pool-a"),
-	// so a refusal says which object holds the name; empty otherwise.
+	// object and the caches know it (e.g. "DiskPool storage/pool-a"), so a
+	// refusal says which object holds the name; empty otherwise.
 	Owner string
 }
 
@@ -183,6 +180,11 @@ type Observation struct {
 	// LastError is the failure of the side effect performed just before
 	// this Decide, within the same sync; nil otherwise.
 	LastError *AgentError
+	// DiskHolders names, for each disk of the object's target that the pool
+	// of another object on the node uses, that object (e.g. "DiskPool
+	// storage/pool-a"), so a DiskClaimed refusal says who holds the disk.
+	// The controller fills it after a refused CreatePool; nil otherwise.
+	DiskHolders map[string]string
 	// Now stamps condition transitions.
 	Now time.Time
 	// EncryptionSecret is whether the Secret named by
@@ -230,9 +232,9 @@ type DestroyRequest struct {
 }
 
 // Plan is the one next step. The controller writes Status (when not nil)
-// first, then performs Action, records Events, and then either decides again
-// (after a successful side effect), returns Err to the queue for a backoff
-// retry, or waits RequeueAfter (when set) for a timed look.
+// first, records Events, performs Action, and then decides again (after an
+// action or a status write alone), asks the queue for a backoff retry
+// (Retry), looks again after RequeueAfter, or is done.
 type Plan struct {
 	Action  Action
 	Create  *CreateRequest
@@ -246,13 +248,10 @@ type Plan struct {
 	Retry bool
 	// RetryReason names why, for logs and metrics.
 	RetryReason string
-	// RequeueAfter asks for a look after a fixed time (0: none).
+	// RequeueAfter asks for a look after a fixed time (0: none): a refusal
+	// the admin fixes on the node is looked at again every RecheckAfter, so
+	// the fix is noticed without a backoff that grows to minutes.
 	RequeueAfter time.Duration
-}
-
-// Done reports whether the plan asks for no write and no side effect.
-func (p Plan) Done() bool {
-	return p.Action == ActionNone && p.Status == nil
 }
 
 // Error makes *AgentError an error, so the pool client can return it as one.
