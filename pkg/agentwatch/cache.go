@@ -2,7 +2,6 @@ package agentwatch
 
 import (
 	"slices"
-	"sort"
 
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
@@ -80,20 +79,26 @@ func (c *poolCache) remove(name, uuid string) bool {
 	return true
 }
 
-// created records a successful CreatePool.
-func (c *poolCache) created(p reconcile.Pool) {
+// created records a successful CreatePool and reports whether the cache
+// changed.
+func (c *poolCache) created(p reconcile.Pool) bool {
 	delete(c.destroyed, p.Name)
+	if old, ok := c.pools[p.Name]; ok && poolEqual(old, p) {
+		return false
+	}
 	if c.pools == nil {
 		c.pools = map[string]reconcile.Pool{}
 	}
 	c.pools[p.Name] = p
+	return true
 }
 
-// destroyedPool records a successful DestroyPool of name.
-func (c *poolCache) destroyedPool(name string) {
+// destroyedPool records a successful DestroyPool of name and reports
+// whether the cache changed.
+func (c *poolCache) destroyedPool(name string) bool {
 	old, ok := c.pools[name]
 	if !ok {
-		return
+		return false
 	}
 	delete(c.pools, name)
 	if old.UUID != "" {
@@ -102,6 +107,7 @@ func (c *poolCache) destroyedPool(name string) {
 		}
 		c.destroyed[name] = old.UUID
 	}
+	return true
 }
 
 func (c *poolCache) get(name string) (reconcile.Pool, bool) {
@@ -110,16 +116,6 @@ func (c *poolCache) get(name string) (reconcile.Pool, bool) {
 		return reconcile.Pool{}, false
 	}
 	return clonePool(p), true
-}
-
-// list returns copies of the pools, sorted by name.
-func (c *poolCache) list() []reconcile.Pool {
-	out := make([]reconcile.Pool, 0, len(c.pools))
-	for _, p := range c.pools {
-		out = append(out, clonePool(p))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
 }
 
 func (c *poolCache) reset() {

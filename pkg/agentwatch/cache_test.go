@@ -2,6 +2,7 @@ package agentwatch
 
 import (
 	"reflect"
+	"sort"
 	"testing"
 
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
@@ -199,4 +200,14 @@ func TestPoolEqualCoversEveryField(t *testing.T) {
 			t.Errorf("poolEqual ignores field %s", typ.Field(i).Name)
 		}
 	}
+}
+
+// list returns copies of the pools, sorted by name.
+func (c *poolCache) list() []reconcile.Pool {
+	out := make([]reconcile.Pool, 0, len(c.pools))
+	for _, p := range c.pools {
+		out = append(out, clonePool(p))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }

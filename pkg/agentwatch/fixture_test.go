@@ -3,6 +3,7 @@ package agentwatch
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -35,7 +36,7 @@ const (
 )
 
 // fixture runs a Tracker on a fake clientset's Lease informer and a fake
-// clock, and records its OnChange calls.
+// clock, and records its change notifications.
 type fixture struct {
 	t       *testing.T
 	ctx     context.Context
@@ -75,7 +76,6 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 		Namespace: testNamespace,
 		Leases:    f.leases,
 		Client:    poolclient.Options{Insecure: true},
-		OnChange:  f.record,
 		Clock:     f.clock,
 		// Tests step the clock by a second to fire a reconnect; the
 		// connect timeout must not fire on the way.
@@ -87,6 +87,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 		opt(&o)
 	}
 	f.tracker = New(o)
+	f.tracker.AddChangeHandler(f.record)
 	factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), f.tracker.HasSynced) {
 		t.Fatal("Lease informer did not sync")
@@ -119,7 +120,35 @@ func (f *fixture) record(node, pool string) {
 	f.changes = append(f.changes, change{node: node, pool: pool})
 }
 
-// takeChanges returns the OnChange calls so far and forgets them.
+// expiresAt returns when node's live Lease expires; zero without one.
+func (f *fixture) expiresAt(node string) time.Time {
+	f.tracker.mu.RLock()
+	defer f.tracker.mu.RUnlock()
+	n := f.tracker.nodes[node]
+	if n == nil || n.state == reconcile.AgentMissing {
+		return time.Time{}
+	}
+	return n.expiresAt
+}
+
+// pools returns the pools the Tracker holds for node, sorted by name.
+func (f *fixture) pools(node string) []reconcile.Pool {
+	f.tracker.mu.RLock()
+	defer f.tracker.mu.RUnlock()
+	if n := f.tracker.nodes[node]; n != nil {
+		return n.pools.list()
+	}
+	return nil
+}
+
+// nodes returns the nodes with an agent Lease, live or not, sorted.
+func (f *fixture) nodes() []string {
+	f.tracker.mu.RLock()
+	defer f.tracker.mu.RUnlock()
+	return slices.Sorted(maps.Keys(f.tracker.nodes))
+}
+
+// takeChanges returns the change notifications so far and forgets them.
 func (f *fixture) takeChanges() []change {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -148,7 +177,7 @@ func (f *fixture) waitFor(what string, cond func() bool) {
 func (f *fixture) waitForState(node string, want reconcile.AgentState) {
 	f.t.Helper()
 	f.waitFor(fmt.Sprintf("agent of %s to be %s", node, want), func() bool {
-		s, _, _ := f.tracker.Agent(node)
+		s, _ := f.tracker.Agent(node)
 		return s == want
 	})
 }
@@ -158,7 +187,7 @@ func (f *fixture) waitForState(node string, want reconcile.AgentState) {
 func (f *fixture) stepUntilState(node string, want reconcile.AgentState) {
 	f.t.Helper()
 	f.waitFor(fmt.Sprintf("agent of %s to be %s", node, want), func() bool {
-		if s, _, _ := f.tracker.Agent(node); s == want {
+		if s, _ := f.tracker.Agent(node); s == want {
 			return true
 		}
 		f.clock.Step(time.Second)
@@ -217,8 +246,7 @@ func (f *fixture) renew(node string) {
 	})
 	want := agentlease.ExpiresAt(l)
 	f.waitFor("the renewal to reach the tracker", func() bool {
-		_, _, exp := f.tracker.Agent(node)
-		return exp.Equal(want)
+		return f.expiresAt(node).Equal(want)
 	})
 }
 

@@ -9,8 +9,10 @@ import (
 )
 
 // CreatePool creates or imports a pool through the agent of req.Node and,
-// on success, records the pool in the cache at once (without OnChange: the
-// caller knows). Without a live agent it fails with
+// on success, records the pool in the cache at once and notifies the change
+// handlers like for a stream update (so the objects that name the pool,
+// e.g. the previous owner of an adopted pool, learn of it). Without a live
+// agent it fails with
 // reconcile.ReasonAgentUnavailable and dials nothing. Errors are
 // *reconcile.AgentError.
 func (t *Tracker) CreatePool(ctx context.Context, req reconcile.CreateRequest) (reconcile.Pool, error) {
@@ -23,16 +25,22 @@ func (t *Tracker) CreatePool(ctx context.Context, req reconcile.CreateRequest) (
 		return reconcile.Pool{}, err
 	}
 	t.mu.Lock()
+	changed := false
 	if n := t.nodes[req.Node]; n != nil && n.state != reconcile.AgentMissing {
-		n.pools.created(pool)
+		changed = n.pools.created(pool)
 	}
 	t.mu.Unlock()
+	if changed {
+		t.notify([]change{{node: req.Node, pool: req.Name}})
+	}
 	return pool, nil
 }
 
 // DestroyPool destroys a pool through the agent of req.Node and, on
-// success, removes it from the cache at once; stream events sent before the
-// destroy cannot bring it back. Without a live agent it fails with
+// success, removes it from the cache at once (stream events sent before the
+// destroy cannot bring it back) and notifies the change handlers, so an
+// object refused for that name tries again. Without a live agent it fails
+// with
 // reconcile.ReasonAgentUnavailable and dials nothing. Errors are
 // *reconcile.AgentError.
 func (t *Tracker) DestroyPool(ctx context.Context, req reconcile.DestroyRequest) error {
@@ -44,10 +52,14 @@ func (t *Tracker) DestroyPool(ctx context.Context, req reconcile.DestroyRequest)
 		return err
 	}
 	t.mu.Lock()
+	changed := false
 	if n := t.nodes[req.Node]; n != nil {
-		n.pools.destroyedPool(req.Name)
+		changed = n.pools.destroyedPool(req.Name)
 	}
 	t.mu.Unlock()
+	if changed {
+		t.notify([]change{{node: req.Node, pool: req.Name}})
+	}
 	return nil
 }
 

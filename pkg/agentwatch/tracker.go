@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 	"time"
 
@@ -49,10 +48,6 @@ type Options struct {
 	// Client configures the connections to the agents. Node is set per
 	// agent by the Tracker.
 	Client poolclient.Options
-	// OnChange is called, never under a lock, when something Agent or Pool
-	// report changed: pool "" means every pool of node (the agent appeared,
-	// disappeared, became unreachable or resynced). It must not block.
-	OnChange func(node, pool string)
 	// Clock drives Lease expiry, connect timeouts and reconnect backoff;
 	// nil means the real clock.
 	Clock clock.WithTicker
@@ -70,7 +65,6 @@ type Options struct {
 type Tracker struct {
 	namespace      string
 	clientOpts     poolclient.Options
-	onChange       func(node, pool string)
 	clock          clock.WithTicker
 	connectTimeout time.Duration
 	backoff        wait.Backoff
@@ -78,6 +72,10 @@ type Tracker struct {
 
 	registration cache.ResourceEventHandlerRegistration
 	registerErr  error
+
+	handlersMu sync.RWMutex
+	// handlers are told of every change (AddChangeHandler).
+	handlers []func(node, pool string)
 
 	// expiryKick wakes the expiry loop when a Lease expires earlier than
 	// its timer.
@@ -131,7 +129,7 @@ type connection struct {
 	cancel   context.CancelFunc
 }
 
-// change is an OnChange call to make after unlocking.
+// change is a notification to send after unlocking.
 type change struct{ node, pool string }
 
 // New returns a Tracker and registers its Lease event handlers. It starts
@@ -140,7 +138,6 @@ func New(opts Options) *Tracker {
 	t := &Tracker{
 		namespace:      opts.Namespace,
 		clientOpts:     opts.Client,
-		onChange:       opts.OnChange,
 		clock:          opts.Clock,
 		connectTimeout: opts.ConnectTimeout,
 		backoff:        opts.Backoff,
@@ -148,9 +145,6 @@ func New(opts Options) *Tracker {
 		expiryKick:     make(chan struct{}, 1),
 		nodes:          map[string]*node{},
 		logger:         klog.Background(),
-	}
-	if t.onChange == nil {
-		t.onChange = func(string, string) {}
 	}
 	if t.clock == nil {
 		t.clock = clock.RealClock{}
@@ -176,10 +170,37 @@ func New(opts Options) *Tracker {
 	return t
 }
 
-// HasSynced reports whether the Lease informer has synced and every Lease
-// of its initial list has reached the Tracker.
+// AddChangeHandler registers fn to be told when something Agent or Pool
+// report changes: pool "" means every pool of node (the agent appeared,
+// disappeared, became unreachable or resynced); otherwise the one pool,
+// whether the change came from the agent's stream or from this Tracker's
+// own CreatePool or DestroyPool. fn is called never under a lock and must
+// not block. Register before Run, like an informer's event handler.
+func (t *Tracker) AddChangeHandler(fn func(node, pool string)) {
+	t.handlersMu.Lock()
+	defer t.handlersMu.Unlock()
+	t.handlers = append(t.handlers, fn)
+}
+
+// HasSynced reports whether the Tracker has taken in every live agent
+// Lease: its Lease handler has had the informer's initial list, and no node
+// whose Lease is live is still AgentMissing, which is what every node is
+// until Run has made its first pass. Acting before that would report every
+// pool Offline at each start or leader change. While Run runs it stays
+// true: a Lease that arrives then is taken in as it arrives.
 func (t *Tracker) HasSynced() bool {
-	return t.registration != nil && t.registration.HasSynced()
+	if t.registration == nil || !t.registration.HasSynced() {
+		return false
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	now := t.clock.Now()
+	for _, n := range t.nodes {
+		if n.state == reconcile.AgentMissing && n.holder != "" && n.expiresAt.After(now) {
+			return false
+		}
+	}
+	return true
 }
 
 // Run opens streams to the live agents and follows the Leases until ctx
@@ -233,25 +254,21 @@ func (t *Tracker) Run(ctx context.Context) error {
 	return nil
 }
 
-// Agent returns the state of node's agent, a message that explains it
-// (the last stream error when AgentUnreachable), and when its Lease expires
-// if not renewed (zero without a live Lease).
-func (t *Tracker) Agent(nodeName string) (state reconcile.AgentState, message string, expiresAt time.Time) {
+// Agent returns the state of node's agent and a message that explains it
+// (the last stream error when AgentUnreachable).
+func (t *Tracker) Agent(nodeName string) (state reconcile.AgentState, message string) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	n := t.nodes[nodeName]
 	if n == nil {
-		return reconcile.AgentMissing, "", time.Time{}
+		return reconcile.AgentMissing, ""
 	}
-	if n.state == reconcile.AgentMissing {
-		return n.state, n.message, time.Time{}
-	}
-	return n.state, n.message, n.expiresAt
+	return n.state, n.message
 }
 
 // Pool returns the pool called name as node's agent last reported it (or
-// as this Tracker's own CreatePool returned it). It is meaningful only while
-// Agent(node) is AgentReady.
+// as this Tracker's own CreatePool or DestroyPool left it). It is
+// meaningful only while Agent(node) is AgentReady.
 func (t *Tracker) Pool(nodeName, name string) reconcile.PoolView {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -263,41 +280,26 @@ func (t *Tracker) Pool(nodeName, name string) reconcile.PoolView {
 	return reconcile.PoolView{Found: ok, Pool: p}
 }
 
-// Pools returns every pool node's agent last reported, sorted by name (for
-// orphan reporting and metrics).
-func (t *Tracker) Pools(nodeName string) []reconcile.Pool {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	n := t.nodes[nodeName]
-	if n == nil {
-		return nil
-	}
-	return n.pools.list()
-}
-
-// Nodes returns the nodes with an agent Lease, live or not, sorted.
-func (t *Tracker) Nodes() []string {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	out := make([]string, 0, len(t.nodes))
-	for name := range t.nodes {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
-
+// notify tells the handlers of changes; never called under t.mu.
 func (t *Tracker) notify(changes []change) {
+	if len(changes) == 0 {
+		return
+	}
+	t.handlersMu.RLock()
+	handlers := t.handlers
+	t.handlersMu.RUnlock()
 	for _, c := range changes {
-		t.onChange(c.node, c.pool)
+		for _, fn := range handlers {
+			fn(c.node, c.pool)
+		}
 	}
 }
 
-// setStateLocked moves n to state and returns the OnChange calls it needs:
+// setStateLocked moves n to state and returns the notifications it needs:
 // one for the whole node on any change of state but into AgentSyncing
 // (Decide waits while syncing; the snapshot or the failure that ends it
-// notifies), and none outside Run. A new message alone notifies nobody: a flapping error text
-// must not re-reconcile every pool of the node.
+// notifies), and none outside Run. A new message alone notifies nobody: a
+// flapping error text must not re-reconcile every pool of the node.
 func (t *Tracker) setStateLocked(n *node, state reconcile.AgentState, message string) []change {
 	old := n.state
 	n.state, n.message = state, message

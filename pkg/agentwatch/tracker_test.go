@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,14 +52,16 @@ func TestRealAgentLifecycle(t *testing.T) {
 	if !f.sawChange(change{node: nodeA}) {
 		t.Errorf("no OnChange(%s, \"\") for the snapshot: %v", nodeA, f.takeChanges())
 	}
-	if got := f.tracker.Nodes(); len(got) != 1 || got[0] != nodeA {
+	if got := f.nodes(); len(got) != 1 || got[0] != nodeA {
 		t.Errorf("Nodes() = %v", got)
 	}
 	if f.agentsGauge(reconcile.AgentReady) != 1 {
 		t.Errorf("diskpool_agents{state=Ready} = %v, want 1", f.agentsGauge(reconcile.AgentReady))
 	}
 
-	// Create: the cache has the pool as soon as the call returns.
+	// Create: the cache has the pool as soon as the call returns, and the
+	// change is notified like a stream update.
+	f.takeChanges()
 	pool, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p1", OwnerUID: ownerA, Disks: []string{diskB}})
 	if err != nil {
 		t.Fatalf("CreatePool: %v", err)
@@ -68,6 +71,9 @@ func TestRealAgentLifecycle(t *testing.T) {
 	}
 	if v := f.tracker.Pool(nodeA, "p1"); !v.Found || v.Pool.UUID != pool.UUID {
 		t.Errorf("Pool right after CreatePool = %+v", v)
+	}
+	if !f.sawChange(change{node: nodeA, pool: "p1"}) {
+		t.Errorf("no change notified for the tracker's own CreatePool: %v", f.takeChanges())
 	}
 	if _, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p2", OwnerUID: ownerB, Disks: []string{diskC}}); err != nil {
 		t.Fatalf("CreatePool p2: %v", err)
@@ -80,7 +86,7 @@ func TestRealAgentLifecycle(t *testing.T) {
 	}
 
 	// Renewals change nothing anyone looks at.
-	f.waitFor("the stream to settle", func() bool { return len(f.tracker.Pools(nodeA)) == 2 })
+	f.waitFor("the stream to settle", func() bool { return len(f.pools(nodeA)) == 2 })
 	f.takeChanges()
 	for range 3 {
 		f.clock.Step(5 * time.Second)
@@ -109,6 +115,9 @@ func TestRealAgentLifecycle(t *testing.T) {
 	if v := f.tracker.Pool(nodeA, "p2"); v.Found {
 		t.Errorf("Pool right after DestroyPool = %+v, want not found", v)
 	}
+	if !f.sawChange(change{node: nodeA, pool: "p2"}) {
+		t.Errorf("no change notified for the tracker's own DestroyPool")
+	}
 	if _, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p4", OwnerUID: ownerB, Disks: []string{diskC}}); err != nil {
 		t.Fatalf("CreatePool p4: %v", err)
 	}
@@ -117,7 +126,7 @@ func TestRealAgentLifecycle(t *testing.T) {
 	f.takeChanges()
 	ag.kill()
 	f.waitForState(nodeA, reconcile.AgentUnreachable)
-	if _, msg, _ := f.tracker.Agent(nodeA); msg == "" {
+	if _, msg := f.tracker.Agent(nodeA); msg == "" {
 		t.Error("Unreachable without a message")
 	}
 	if !f.sawChange(change{node: nodeA}) {
@@ -131,7 +140,7 @@ func TestRealAgentLifecycle(t *testing.T) {
 	ag.restart()
 	f.stepUntilState(nodeA, reconcile.AgentReady)
 	names := []string{}
-	for _, p := range f.tracker.Pools(nodeA) {
+	for _, p := range f.pools(nodeA) {
 		names = append(names, p.Name)
 	}
 	if strings.Join(names, ",") != "p1,p4" {
@@ -142,10 +151,10 @@ func TestRealAgentLifecycle(t *testing.T) {
 	f.takeChanges()
 	f.updateLease(nodeA, func(l *coordinationv1.Lease) { l.Spec.HolderIdentity = nil })
 	f.waitForState(nodeA, reconcile.AgentMissing)
-	if got := f.tracker.Pools(nodeA); len(got) != 0 {
+	if got := f.pools(nodeA); len(got) != 0 {
 		t.Errorf("Pools of a Missing agent = %v", got)
 	}
-	if _, _, exp := f.tracker.Agent(nodeA); !exp.IsZero() {
+	if exp := f.expiresAt(nodeA); !exp.IsZero() {
 		t.Errorf("expiresAt of a released Lease = %v, want zero", exp)
 	}
 	if !f.sawChange(change{node: nodeA}) {
@@ -164,7 +173,7 @@ func TestLeaseExpiry(t *testing.T) {
 	f.createLease(f.lease(nodeA, ag.addr, 15))
 	ag.nextStream(t).send(snapshot)
 	f.waitForState(nodeA, reconcile.AgentReady)
-	_, _, exp := f.tracker.Agent(nodeA)
+	exp := f.expiresAt(nodeA)
 	if want := f.clock.Now().Add(15 * time.Second); !exp.Equal(want) {
 		t.Errorf("expiresAt = %v, want %v", exp, want)
 	}
@@ -173,7 +182,7 @@ func TestLeaseExpiry(t *testing.T) {
 	f.clock.Step(10 * time.Second)
 	f.renew(nodeA)
 	f.clock.Step(10 * time.Second)
-	if s, _, _ := f.tracker.Agent(nodeA); s != reconcile.AgentReady {
+	if s, _ := f.tracker.Agent(nodeA); s != reconcile.AgentReady {
 		t.Fatalf("agent = %s after a renewed Lease's old expiry, want Ready", s)
 	}
 
@@ -203,7 +212,7 @@ func (f *fixture) renewExpectingState(node string) {
 		l.Spec.RenewTime.Time = now
 	})
 	f.waitFor("the agent to be live again", func() bool {
-		s, _, _ := f.tracker.Agent(node)
+		s, _ := f.tracker.Agent(node)
 		return s != reconcile.AgentMissing
 	})
 }
@@ -217,8 +226,8 @@ func TestLeaseDeleted(t *testing.T) {
 	f.takeChanges()
 
 	f.deleteLease(nodeA)
-	f.waitFor("the node to be forgotten", func() bool { return len(f.tracker.Nodes()) == 0 })
-	if s, _, _ := f.tracker.Agent(nodeA); s != reconcile.AgentMissing {
+	f.waitFor("the node to be forgotten", func() bool { return len(f.nodes()) == 0 })
+	if s, _ := f.tracker.Agent(nodeA); s != reconcile.AgentMissing {
 		t.Errorf("agent of a deleted Lease = %s, want Missing", s)
 	}
 	if v := f.tracker.Pool(nodeA, "p1"); v.Found {
@@ -249,7 +258,7 @@ func TestStreamEvents(t *testing.T) {
 	f.createLease(f.lease(nodeA, ag.addr, longLease))
 	s := ag.nextStream(t)
 	// Syncing until the snapshot arrives: nothing to report yet.
-	if st, _, _ := f.tracker.Agent(nodeA); st != reconcile.AgentSyncing {
+	if st, _ := f.tracker.Agent(nodeA); st != reconcile.AgentSyncing {
 		t.Errorf("agent before the snapshot = %s, want Syncing", st)
 	}
 	if got := f.takeChanges(); len(got) != 0 {
@@ -271,9 +280,9 @@ func TestStreamEvents(t *testing.T) {
 		t.Errorf("OnChange for an unchanged and a changed upsert = %v, want only (node-a, p2)", got)
 	}
 
-	// Our destroy removes p1 at once; the stream's stale upsert of it
-	// (sent before the destroy) must not bring it back, nor its delete
-	// notify anyone.
+	// Our destroy removes p1 at once and notifies it like a stream
+	// change; the stream's stale upsert of it (sent before the destroy)
+	// must not bring it back, nor its delete notify anyone.
 	if err := f.tracker.DestroyPool(f.ctx, reconcile.DestroyRequest{Node: nodeA, Name: "p1", OwnerUID: ownerA}); err != nil {
 		t.Fatalf("DestroyPool: %v", err)
 	}
@@ -287,8 +296,8 @@ func TestStreamEvents(t *testing.T) {
 	if v := f.tracker.Pool(nodeA, "p1"); v.Found {
 		t.Errorf("a stale upsert resurrected the destroyed pool: %+v", v)
 	}
-	if got := f.takeChanges(); len(got) != 1 || got[0] != (change{node: nodeA, pool: "marker"}) {
-		t.Errorf("OnChange after destroy = %v, want only (node-a, marker)", got)
+	if got := f.takeChanges(); !slices.Equal(got, []change{{node: nodeA, pool: "p1"}, {node: nodeA, pool: "marker"}}) {
+		t.Errorf("changes after destroy = %v, want (node-a, p1) from the destroy, then only (node-a, marker)", got)
 	}
 
 	// A delete of a known pool notifies it.
@@ -302,7 +311,7 @@ func TestStreamEvents(t *testing.T) {
 	// it replaces the cache and notifies the whole node.
 	s.send(snapshot, &agentv1.Pool{Name: "p9", Uuid: "u9", Node: nodeA})
 	f.waitFor("the resync snapshot", func() bool {
-		pools := f.tracker.Pools(nodeA)
+		pools := f.pools(nodeA)
 		return len(pools) == 1 && pools[0].Name == "p9"
 	})
 	if got := f.takeChanges(); len(got) != 1 || got[0] != (change{node: nodeA}) {
@@ -331,7 +340,7 @@ func TestEndpointChange(t *testing.T) {
 	f.waitForState(nodeA, reconcile.AgentSyncing)
 	s.send(snapshot, &agentv1.Pool{Name: "new", Uuid: "u2"})
 	f.waitFor("the new agent's pools", func() bool {
-		pools := f.tracker.Pools(nodeA)
+		pools := f.pools(nodeA)
 		return len(pools) == 1 && pools[0].Name == "new"
 	})
 	f.waitForState(nodeA, reconcile.AgentReady)
@@ -345,10 +354,10 @@ func TestConnectTimeout(t *testing.T) {
 	f.waitForState(nodeA, reconcile.AgentSyncing)
 	f.waitFor("the connect timer", func() bool {
 		f.clock.Step(time.Second)
-		s, _, _ := f.tracker.Agent(nodeA)
+		s, _ := f.tracker.Agent(nodeA)
 		return s == reconcile.AgentUnreachable
 	})
-	if _, msg, _ := f.tracker.Agent(nodeA); !strings.Contains(msg, "no pool snapshot") {
+	if _, msg := f.tracker.Agent(nodeA); !strings.Contains(msg, "no pool snapshot") {
 		t.Errorf("message = %q, want it to name the missing snapshot", msg)
 	}
 	// The retry, once its backoff timer fires, gets its snapshot.
@@ -366,7 +375,7 @@ func TestWrongNodeAgent(t *testing.T) {
 	f.createLease(f.lease(nodeA, ag.addr, longLease))
 	ag.nextStream(t).send(snapshot, &agentv1.Pool{Name: "p", Uuid: "u", Node: "node-b"})
 	f.waitForState(nodeA, reconcile.AgentUnreachable)
-	if _, msg, _ := f.tracker.Agent(nodeA); !strings.Contains(msg, "node-b") {
+	if _, msg := f.tracker.Agent(nodeA); !strings.Contains(msg, "node-b") {
 		t.Errorf("message = %q, want it to name the other node", msg)
 	}
 	_, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p", OwnerUID: ownerA})
@@ -379,8 +388,8 @@ func TestNoAgent(t *testing.T) {
 	_, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: "nowhere", Name: "p", OwnerUID: ownerA})
 	wantAgentUnavailable(t, err, reconcile.ActionCreatePool)
 	wantAgentUnavailable(t, f.tracker.DestroyPool(f.ctx, reconcile.DestroyRequest{Node: "nowhere", Name: "p"}), reconcile.ActionDestroyPool)
-	if s, msg, exp := f.tracker.Agent("nowhere"); s != reconcile.AgentMissing || msg != "" || !exp.IsZero() {
-		t.Errorf("Agent(nowhere) = %s %q %v", s, msg, exp)
+	if s, msg := f.tracker.Agent("nowhere"); s != reconcile.AgentMissing || msg != "" {
+		t.Errorf("Agent(nowhere) = %s %q", s, msg)
 	}
 	if v := f.tracker.Pool("nowhere", "p"); v.Found {
 		t.Errorf("Pool(nowhere) = %+v", v)
@@ -394,12 +403,12 @@ func TestNoAgent(t *testing.T) {
 	noEndpoint := f.lease("node-quiet", "", longLease)
 	delete(noEndpoint.Annotations, "diskpool.openebs.io/grpc-endpoint")
 	f.createLease(noEndpoint)
-	f.waitFor("both Leases", func() bool { return len(f.tracker.Nodes()) == 2 })
+	f.waitFor("both Leases", func() bool { return len(f.nodes()) == 2 })
 	f.waitForState("node-quiet", reconcile.AgentUnreachable)
-	if s, _, _ := f.tracker.Agent("node-old"); s != reconcile.AgentMissing {
+	if s, _ := f.tracker.Agent("node-old"); s != reconcile.AgentMissing {
 		t.Errorf("agent of an expired Lease = %s, want Missing", s)
 	}
-	if _, msg, _ := f.tracker.Agent("node-quiet"); !strings.Contains(msg, "grpc-endpoint") {
+	if _, msg := f.tracker.Agent("node-quiet"); !strings.Contains(msg, "grpc-endpoint") {
 		t.Errorf("message = %q, want it to name the missing annotation", msg)
 	}
 	for _, node := range []string{"node-old", "node-quiet"} {
@@ -445,7 +454,7 @@ func TestRunAgain(t *testing.T) {
 		go func() { done <- tr.Run(ctx) }()
 		ag.nextStream(t).send(snapshot, &agentv1.Pool{Name: "p1", Uuid: "u1"})
 		f.waitFor(fmt.Sprintf("round %d: Ready", round), func() bool {
-			s, _, _ := tr.Agent(nodeA)
+			s, _ := tr.Agent(nodeA)
 			return s == reconcile.AgentReady
 		})
 		cancel()
@@ -457,7 +466,7 @@ func TestRunAgain(t *testing.T) {
 		case <-time.After(waitTimeout):
 			t.Fatalf("round %d: Run did not return", round)
 		}
-		if s, _, _ := tr.Agent(nodeA); s != reconcile.AgentSyncing {
+		if s, _ := tr.Agent(nodeA); s != reconcile.AgentSyncing {
 			t.Errorf("round %d: agent after Run returned = %s, want Syncing", round, s)
 		}
 		if _, err := tr.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p"}); err == nil {

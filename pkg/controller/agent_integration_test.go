@@ -101,20 +101,17 @@ func TestWithRealAgent(t *testing.T) {
 		kubeinformers.WithNamespace(agentlease.DefaultNamespace),
 		kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = agentlease.Selector() }))
 
-	var c *Controller
 	tracker := agentwatch.New(agentwatch.Options{
 		Namespace: agentlease.DefaultNamespace,
 		Leases:    leaseFactory.Coordination().V1().Leases(),
 		Client:    poolclient.Options{Insecure: true, CallTimeout: 10 * time.Second},
-		OnChange:  func(node, pool string) { c.OnChange(node, pool) },
 	})
 	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: kube.EventsV1()})
-	c, err = NewController(ctx, Config{
+	c, err := NewController(ctx, Config{
 		PoolClient:        client,
 		DiskPoolInformers: []v1beta3informers.DiskPoolInformer{poolFactory.Openebs().V1beta3().DiskPools()},
 		NodeInformer:      kubeFactory.Core().V1().Nodes(),
 		Agents:            tracker,
-		AgentsSynced:      tracker.HasSynced,
 		EventBroadcaster:  broadcaster,
 		EventRecorder:     broadcaster.NewRecorder(scheme.Scheme, FieldManager),
 	})

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
@@ -10,13 +9,17 @@ import (
 // Agents is the controller's view of the diskpool-agents: the live state of
 // each node's agent, the pools it reports, and the two calls that change a
 // node. pkg/agentwatch.Tracker implements it from agent Leases and the
-// agents' WatchPools streams; it calls Controller.OnChange whenever
-// anything it reports changes, so the controller never polls.
+// agents' WatchPools streams.
+//
+// The contract is one-way: Agents owns its cache and its readiness, and
+// tells the handlers registered with AddChangeHandler of every change,
+// whether a stream reported it or one of its own CreatePool and DestroyPool
+// calls made it. The controller only reads, calls, and queues what it is
+// told about; it never works out whom a call concerns.
 type Agents interface {
-	// Agent returns the state of node's agent, a message that explains
-	// AgentUnreachable, and when its Lease expires if not renewed (zero
-	// without a live Lease).
-	Agent(node string) (state reconcile.AgentState, message string, expiresAt time.Time)
+	// Agent returns the state of node's agent and a message that explains
+	// AgentUnreachable.
+	Agent(node string) (state reconcile.AgentState, message string)
 	// Pool returns the pool called name as node's agent last reported it.
 	// It is meaningful only while Agent(node) is AgentReady.
 	Pool(node, name string) reconcile.PoolView
@@ -25,4 +28,13 @@ type Agents interface {
 	// DestroyPool destroys a pool; a missing pool is success. Errors are
 	// *reconcile.AgentError.
 	DestroyPool(ctx context.Context, req reconcile.DestroyRequest) error
+	// AddChangeHandler registers fn to be called, without blocking, when
+	// what Agent or Pool report about node changes: pool "" for the whole
+	// node, else that pool.
+	AddChangeHandler(fn func(node, pool string))
+	// HasSynced reports whether Agents knows every agent that is running.
+	// The controller waits for it like for its caches: before it, every
+	// node looks agentless, and acting on that would report every pool
+	// Offline at each start or leader change.
+	HasSynced() bool
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	coreinformers "k8s.io/client-go/informers/core/v1"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
@@ -29,13 +28,9 @@ type Config struct {
 	MayastorPoolInformers []v1alpha1informers.MayastorPoolInformer
 	// NodeInformer tells whether a pool's Node exists.
 	NodeInformer coreinformers.NodeInformer
-	// Agents reports node agents and pools and performs pool calls.
+	// Agents reports node agents and pools, performs pool calls, tells the
+	// controller of changes, and says when it is synced.
 	Agents Agents
-	// AgentsSynced reports when Agents knows every agent that was running
-	// when the controller started. Run waits for it like for the caches:
-	// before it, every node looks agentless, and acting on that would
-	// report every pool Offline at each start or leader change.
-	AgentsSynced cache.InformerSynced
 
 	// EventRecorder records events on pool objects. Required.
 	EventRecorder events.EventRecorder
@@ -73,8 +68,8 @@ func (c *Config) validate() error {
 	if c.NodeInformer == nil {
 		errs = append(errs, errors.New("NodeInformer is required"))
 	}
-	if c.Agents == nil || c.AgentsSynced == nil {
-		errs = append(errs, errors.New("Agents and AgentsSynced are required"))
+	if c.Agents == nil {
+		errs = append(errs, errors.New("Agents is required"))
 	}
 	if c.EventRecorder == nil {
 		errs = append(errs, errors.New("EventRecorder is required"))

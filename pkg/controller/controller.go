@@ -50,12 +50,12 @@ func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 	cfg.setDefaults()
 	logger := klog.FromContext(ctx)
 
-	dsp, err := newDiskPoolKind(cfg.PoolClient, cfg.DiskPoolInformers)
+	adapters, err := newKindAdapters(cfg)
 	if err != nil {
 		return nil, err
 	}
 	c := &Controller{
-		kinds:       map[string]kindAdapter{dsp.Kind(): dsp},
+		kinds:       map[string]kindAdapter{},
 		agents:      cfg.Agents,
 		nodeLister:  cfg.NodeInformer.Lister(),
 		recorder:    cfg.EventRecorder,
@@ -71,26 +71,19 @@ func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 				Clock:           cfg.Clock,
 			}),
 	}
-	c.synced = append(c.synced, cfg.AgentsSynced)
-	c.synced = append(c.synced, dsp.InformerSynced()...)
-	for _, inf := range cfg.DiskPoolInformers {
-		if err := c.addPoolHandler(KindDiskPool, inf.Informer()); err != nil {
-			return nil, err
-		}
-	}
-	if len(cfg.MayastorPoolInformers) > 0 {
-		msp, err := newMayastorPoolKind(cfg.PoolClient, cfg.MayastorPoolInformers)
-		if err != nil {
-			return nil, err
-		}
-		c.kinds[msp.Kind()] = msp
-		c.synced = append(c.synced, msp.InformerSynced()...)
-		for _, inf := range cfg.MayastorPoolInformers {
-			if err := c.addPoolHandler(KindMayastorPool, inf.Informer()); err != nil {
+	for _, a := range adapters {
+		c.kinds[a.Kind()] = a
+		c.synced = append(c.synced, a.InformerSynced()...)
+		for _, inf := range a.Informers() {
+			if err := c.addPoolHandler(a, inf); err != nil {
 				return nil, err
 			}
 		}
 	}
+	// The agents' side of the contract: they tell us of every change,
+	// their own calls' results included, and own their readiness.
+	cfg.Agents.AddChangeHandler(c.OnChange)
+	c.synced = append(c.synced, cfg.Agents.HasSynced)
 
 	nodeInformer := cfg.NodeInformer.Informer()
 	// Only the existence of a Node matters, so updates (status heartbeats
@@ -106,14 +99,32 @@ func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 	return c, nil
 }
 
-// addPoolHandler queues the objects of kind that inf reports; Run waits for
-// the handler's initial events.
-func (c *Controller) addPoolHandler(kind string, inf cache.SharedIndexInformer) error {
+// newKindAdapters returns the adapters of the kinds cfg serves.
+func newKindAdapters(cfg Config) ([]kindAdapter, error) {
+	dsp, err := newDiskPoolKind(cfg.PoolClient, cfg.DiskPoolInformers)
+	if err != nil {
+		return nil, err
+	}
+	adapters := []kindAdapter{dsp}
+	if len(cfg.MayastorPoolInformers) > 0 {
+		msp, err := newMayastorPoolKind(cfg.PoolClient, cfg.MayastorPoolInformers)
+		if err != nil {
+			return nil, err
+		}
+		adapters = append(adapters, msp)
+	}
+	return adapters, nil
+}
+
+// addPoolHandler queues the objects of a's kind that inf reports; Run
+// waits for the handler's initial events.
+func (c *Controller) addPoolHandler(a kindAdapter, inf cache.SharedIndexInformer) error {
+	kind := a.Kind()
 	reg, err := inf.AddEventHandlerWithOptions(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { c.enqueueObject(kind, obj) },
 		UpdateFunc: func(_, obj any) { c.enqueueUpdate(kind, obj) },
 		DeleteFunc: func(obj any) {
-			c.rememberDeleted(kind, obj)
+			c.rememberDeleted(a, obj)
 			c.enqueueObject(kind, obj)
 		},
 	}, cache.HandlerOptions{Logger: &c.logger})
@@ -158,7 +169,8 @@ func (c *Controller) Run(ctx context.Context, workers int) error {
 }
 
 // HasSynced reports whether every informer the controller reads has synced
-// and delivered its initial events.
+// and delivered its initial events, and Agents has taken in every running
+// agent: whether the controller, once leading, acts on a complete view.
 func (c *Controller) HasSynced() bool {
 	for _, s := range c.synced {
 		if !s() {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
@@ -13,7 +12,8 @@ import (
 // fakeAgents is an in-memory Agents: per node an agent state and the pools
 // on it. CreatePool and DestroyPool behave like the real agent
 // (create-or-import by owner, destroy refused while replicas remain,
-// destroy of a missing pool succeeds) unless an error is injected.
+// destroy of a missing pool succeeds) unless an error is injected, and, like
+// the Tracker, notify the change handlers of what their success changed.
 type fakeAgents struct {
 	mu        sync.Mutex
 	agents    map[string]reconcile.AgentState
@@ -26,6 +26,8 @@ type fakeAgents struct {
 	block bool
 	calls []string
 	uuids int
+	// handlers are the registered change handlers.
+	handlers []func(node, pool string)
 }
 
 func newFakeAgents() *fakeAgents {
@@ -59,14 +61,32 @@ func (f *fakeAgents) takeCalls() []string {
 	return c
 }
 
-func (f *fakeAgents) Agent(node string) (reconcile.AgentState, string, time.Time) {
+func (f *fakeAgents) Agent(node string) (reconcile.AgentState, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s, ok := f.agents[node]
 	if !ok {
-		return reconcile.AgentMissing, "", time.Time{}
+		return reconcile.AgentMissing, ""
 	}
-	return s, f.messages[node], time.Time{}
+	return s, f.messages[node]
+}
+
+func (f *fakeAgents) AddChangeHandler(fn func(node, pool string)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.handlers = append(f.handlers, fn)
+}
+
+func (f *fakeAgents) HasSynced() bool { return true }
+
+// notify tells the handlers that pool on node changed; never under f.mu.
+func (f *fakeAgents) notify(node, pool string) {
+	f.mu.Lock()
+	handlers := f.handlers
+	f.mu.Unlock()
+	for _, fn := range handlers {
+		fn(node, pool)
+	}
 }
 
 func (f *fakeAgents) Pool(node, name string) reconcile.PoolView {
@@ -77,6 +97,14 @@ func (f *fakeAgents) Pool(node, name string) reconcile.PoolView {
 }
 
 func (f *fakeAgents) CreatePool(ctx context.Context, req reconcile.CreateRequest) (reconcile.Pool, error) {
+	pool, changed, err := f.createPool(ctx, req)
+	if changed {
+		f.notify(req.Node, req.Name)
+	}
+	return pool, err
+}
+
+func (f *fakeAgents) createPool(ctx context.Context, req reconcile.CreateRequest) (_ reconcile.Pool, changed bool, _ error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("CreatePool %s/%s %v", req.Node, req.Name, req.Disks))
@@ -84,19 +112,19 @@ func (f *fakeAgents) CreatePool(ctx context.Context, req reconcile.CreateRequest
 		f.mu.Unlock()
 		<-ctx.Done()
 		f.mu.Lock()
-		return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonAgentTimeout, Message: ctx.Err().Error()}
+		return reconcile.Pool{}, false, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonAgentTimeout, Message: ctx.Err().Error()}
 	}
 	if f.createErr != nil {
-		return reconcile.Pool{}, f.createErr
+		return reconcile.Pool{}, false, f.createErr
 	}
 	if f.agents[req.Node] != reconcile.AgentReady {
-		return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonAgentUnavailable, Message: "no agent"}
+		return reconcile.Pool{}, false, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonAgentUnavailable, Message: "no agent"}
 	}
 	if p, ok := f.pools[req.Node][req.Name]; ok {
 		if p.OwnerUID != req.OwnerUID {
-			return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonPoolNameTaken, Message: "taken"}
+			return reconcile.Pool{}, false, &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonPoolNameTaken, Message: "taken"}
 		}
-		return p, nil
+		return p, false, nil
 	}
 	f.uuids++
 	p := reconcile.Pool{
@@ -107,27 +135,35 @@ func (f *fakeAgents) CreatePool(ctx context.Context, req reconcile.CreateRequest
 		f.pools[req.Node] = map[string]reconcile.Pool{}
 	}
 	f.pools[req.Node][req.Name] = p
-	return p, nil
+	return p, true, nil
 }
 
 func (f *fakeAgents) DestroyPool(ctx context.Context, req reconcile.DestroyRequest) error {
+	changed, err := f.destroyPool(req)
+	if changed {
+		f.notify(req.Node, req.Name)
+	}
+	return err
+}
+
+func (f *fakeAgents) destroyPool(req reconcile.DestroyRequest) (changed bool, _ error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, fmt.Sprintf("DestroyPool %s/%s", req.Node, req.Name))
 	if f.destroyErr != nil {
-		return f.destroyErr
+		return false, f.destroyErr
 	}
 	p, ok := f.pools[req.Node][req.Name]
 	if !ok {
-		return nil
+		return false, nil
 	}
 	if p.OwnerUID != req.OwnerUID {
-		return &reconcile.AgentError{Op: reconcile.ActionDestroyPool, Reason: "OwnerMismatch", Message: "not yours"}
+		return false, &reconcile.AgentError{Op: reconcile.ActionDestroyPool, Reason: "OwnerMismatch", Message: "not yours"}
 	}
 	if p.ReplicaCount > 0 {
-		return &reconcile.AgentError{Op: reconcile.ActionDestroyPool, Reason: reconcile.ReasonPoolInUse,
+		return false, &reconcile.AgentError{Op: reconcile.ActionDestroyPool, Reason: reconcile.ReasonPoolInUse,
 			Message: fmt.Sprintf("pool %s holds %d replicas", p.Name, p.ReplicaCount)}
 	}
 	delete(f.pools[req.Node], req.Name)
-	return nil
+	return true, nil
 }

@@ -18,6 +18,7 @@ import (
 	k8sfake "k8s.io/client-go/kubernetes/fake"
 	core "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2/ktesting"
 	testingclock "k8s.io/utils/clock/testing"
 
@@ -108,6 +109,7 @@ type fixture struct {
 	events  *recorder
 	metrics *recordingMetrics
 	c       *Controller
+	queue   *recordingQueue
 
 	dspIndexer  cache.Indexer
 	nodeIndexer cache.Indexer
@@ -117,6 +119,30 @@ type fixture struct {
 
 // nextRV returns a new resourceVersion.
 func (f *fixture) nextRV() string { return f.api.nextRV() }
+
+// recordingQueue is the controller's queue, recording its AddAfter calls
+// as "key delay".
+type recordingQueue struct {
+	workqueue.TypedRateLimitingInterface[key]
+	mu    sync.Mutex
+	after []string
+}
+
+func (q *recordingQueue) AddAfter(k key, d time.Duration) {
+	q.mu.Lock()
+	q.after = append(q.after, fmt.Sprintf("%s %v", k, d))
+	q.mu.Unlock()
+	q.TypedRateLimitingInterface.AddAfter(k, d)
+}
+
+// takeAfter returns the AddAfter calls so far and forgets them.
+func (q *recordingQueue) takeAfter() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.after
+	q.after = nil
+	return out
+}
 
 // fakeAPIServer makes the fake clientset's DiskPool updates behave as the
 // API server's do where the controller depends on it: resourceVersion and
@@ -214,7 +240,6 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		DiskPoolInformers: []v1beta3informers.DiskPoolInformer{dspInformer},
 		NodeInformer:      nodeInformer,
 		Agents:            f.agents,
-		AgentsSynced:      func() bool { return true },
 		EventRecorder:     f.events,
 		Clock:             f.clock,
 		Metrics:           f.metrics,
@@ -223,6 +248,8 @@ func newFixture(t *testing.T, objs ...runtime.Object) *fixture {
 		t.Fatalf("NewController: %v", err)
 	}
 	t.Cleanup(c.queue.ShutDown)
+	f.queue = &recordingQueue{TypedRateLimitingInterface: c.queue}
+	c.queue = f.queue
 	c.synced = []cache.InformerSynced{func() bool { return true }}
 	f.c = c
 	f.dspIndexer = dspInformer.Informer().GetIndexer()

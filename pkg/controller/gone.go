@@ -6,17 +6,16 @@ import (
 	"slices"
 	"sync"
 
-	"k8s.io/client-go/tools/cache"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 
-	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
-	"github.com/diskpool/diskpool-operator/pkg/legacy"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
 
-// goneObjects remembers the last state of pool objects that left the API,
-// until a sync has checked that no pool of theirs is left on their node.
+// goneObjects remembers the pools of pool objects that left the API while
+// a pool of theirs may still be on their node, until a sync has destroyed
+// it or found it gone.
 //
 // A pool can outlive its object when the API server's delete wins a race
 // with the finalizer write (the delete read the object before the
@@ -51,53 +50,70 @@ func (g *goneObjects) take(k key) (reconcile.DestroyRequest, bool) {
 // whose node's agent cannot be asked yet.
 var errAgentNotReadyForGone = errors.New("the agent of a deleted object's node is not ready; will check for its pool again")
 
-// rememberDeleted records a deleted object's pool, for syncGone.
-func (c *Controller) rememberDeleted(kind string, obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	var view *v1beta3.DiskPool
-	switch o := obj.(type) {
-	case *v1beta3.DiskPool:
-		view = o
-	case *v1alpha1.MayastorPool:
-		view = legacy.ToDiskPool(o)
-	default:
+// rememberDeleted records the pool of an object of a's kind that a delete
+// event reports gone with the operator's finalizer still on. A normal
+// delete ends with the finalizer removed after the destroy, and a purge
+// asks for the pool to stay: neither leaves anything to do.
+func (c *Controller) rememberDeleted(a kindAdapter, item any) {
+	obj, ok := a.Deleted(item)
+	if !ok || obj.view.UID == "" {
 		return
 	}
-	// Only an object that left with the operator's finalizer still on can
-	// have left a pool behind: a normal delete ends with the finalizer
-	// removed after the destroy, and a purge asks for the pool to stay.
+	view := obj.view
 	if !slices.Contains(view.Finalizers, v1beta3.Finalizer) ||
 		view.Annotations[v1beta3.DeleteOptsAnnotation] == v1beta3.DeleteOptsPurge {
 		return
 	}
-	c.gone.remember(key{Kind: kind, Namespace: view.Namespace, Name: view.Name},
-		reconcile.DestroyRequest{Node: EffectiveNode(view), Name: view.Name, OwnerUID: string(view.UID)})
+	c.gone.remember(key{Kind: a.Kind(), Namespace: view.Namespace, Name: view.Name},
+		reconcile.DestroyRequest{Node: reconcile.EffectiveNode(view), Name: view.Name, OwnerUID: string(view.UID)})
 }
 
-// syncGone destroys the pool of an object that has left the API, if its
-// agent still reports one owned by that object. An error (agent away, pool
-// in use) is returned so the queue retries with backoff.
+// objectGone handles a failed status write. NotFound means the object is
+// gone: there is nothing left to write. If this very sync created a pool
+// for it, the object's delete raced the finalizer write and won (the API
+// server decided to delete at once from the object it had read, before our
+// finalizer, and our finalizer write did not stop it), so no one else would
+// ever destroy that pool: destroyGone destroys it now, by the object's UID.
+func (c *Controller) objectGone(ctx context.Context, s *syncState, err error) error {
+	if !apierrors.IsNotFound(err) || s.created == nil {
+		return ignoreNotFound(err)
+	}
+	klog.FromContext(ctx).Info("Object deleted while its pool was being created; destroying the pool",
+		"node", klog.KRef("", s.created.Node), "ownerUID", s.created.OwnerUID)
+	return c.destroyGone(ctx, s.key, reconcile.DestroyRequest{Node: s.created.Node, Name: s.created.Name, OwnerUID: s.created.OwnerUID})
+}
+
+// syncGone is the sync of an object that has left the API: it destroys
+// the pool rememberDeleted recorded, if any.
 func (c *Controller) syncGone(ctx context.Context, k key) error {
 	req, ok := c.gone.take(k)
-	if !ok || req.OwnerUID == "" {
+	if !ok {
 		return nil
 	}
-	state, _, _ := c.agents.Agent(req.Node)
-	view := c.agents.Pool(req.Node, req.Name)
-	if state == reconcile.AgentReady && (!view.Found || view.Pool.OwnerUID != req.OwnerUID) {
-		return nil // nothing of this object's is left
-	}
-	if state != reconcile.AgentReady {
+	return c.destroyGone(ctx, k, req)
+}
+
+// destroyGone destroys the pool req names if the agent still reports it
+// owned by req.OwnerUID. Until that is done or found unnecessary, req is
+// remembered and an error returned, so the queue retries with backoff (the
+// sync of the missing object takes it up again).
+func (c *Controller) destroyGone(ctx context.Context, k key, req reconcile.DestroyRequest) error {
+	if state, _ := c.agents.Agent(req.Node); state != reconcile.AgentReady {
 		c.gone.remember(k, req)
 		return errAgentNotReadyForGone
 	}
+	if view := c.agents.Pool(req.Node, req.Name); !view.Found || view.Pool.OwnerUID != req.OwnerUID {
+		return nil // nothing of this object's is left
+	}
 	klog.FromContext(ctx).Info("Destroying the pool of an object that is gone",
 		"node", klog.KRef("", req.Node), "pool", req.Name, "ownerUID", req.OwnerUID)
-	if err := c.agents.DestroyPool(ctx, req); err != nil {
-		c.gone.remember(k, req)
+	ae, err := c.destroy(ctx, req)
+	if err == nil && ae == nil {
+		return nil
+	}
+	c.gone.remember(k, req)
+	if err != nil {
 		return err
 	}
-	return nil
+	return ae
 }

@@ -46,7 +46,7 @@ func TestPoolOfAGoneObjectIsDestroyed(t *testing.T) {
 			if err := f.dspIndexer.Delete(final); err != nil {
 				t.Fatal(err)
 			}
-			f.c.rememberDeleted(KindDiskPool, cache.DeletedFinalStateUnknown{Key: testNS + "/pool-a", Obj: final})
+			f.c.rememberDeleted(f.c.kinds[KindDiskPool], cache.DeletedFinalStateUnknown{Key: testNS + "/pool-a", Obj: final})
 
 			f.mustSync("pool-a")
 			var want []string

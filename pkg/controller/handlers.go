@@ -47,9 +47,10 @@ func (c *Controller) enqueueNode(obj any) {
 	c.enqueueOnNode(node.Name, "")
 }
 
-// OnChange is the callback pkg/agentwatch calls when what it reports about
-// node changes: its agent's state (Lease live or expired, stream up or
-// down) when pool is "", or one pool otherwise. It queues the pool objects
+// OnChange is the change handler NewController registers with Agents: what
+// they report about node changed, its agent's state (Lease live or
+// expired, stream up or down) when pool is "", or one pool otherwise (from
+// a stream or from a CreatePool or DestroyPool). It queues the pool objects
 // on that node (named pool, when given) and never blocks.
 func (c *Controller) OnChange(node, pool string) {
 	c.enqueueOnNode(node, pool)

@@ -6,7 +6,9 @@ import (
 
 	"k8s.io/client-go/tools/cache"
 
+	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
 
 // drain returns the keys in the queue, sorted, and empties it.
@@ -66,16 +68,40 @@ func TestObjectEventsQueueTheObject(t *testing.T) {
 	equal(t, "queued", drain(f), []string{"DiskPool:storage/a1", "DiskPool:storage/a2"})
 }
 
-func TestEffectiveNode(t *testing.T) {
-	d := newDiskPool("a", onNode("spec-node"))
-	if got := EffectiveNode(d); got != "spec-node" {
-		t.Errorf("before create: %q", got)
+// TestNodeIndexIsTheEffectiveNode: both kinds' node index is
+// reconcile.EffectiveNode of the object's view, the same rule Decide and
+// the observation use (a cached status.node wins, with or without cached
+// disks); an object of another type is an error.
+func TestNodeIndexIsTheEffectiveNode(t *testing.T) {
+	f := newLegacyFixture(t, nil)
+	for _, tc := range []struct {
+		name        string
+		statusNode  string
+		statusDisks []string
+		want        string
+	}{
+		{"before create: spec.node", "", nil, "spec-node"},
+		{"created: status.node", "status-node", []string{"/dev/sdb"}, "status-node"},
+		{"status.node without disks: status.node", "status-node", nil, "status-node"},
+	} {
+		dsp := newDiskPool("a", onNode("spec-node"))
+		dsp.Status.Node, dsp.Status.Disks = tc.statusNode, tc.statusDisks
+		msp := newMSP("m", func(m *v1alpha1.MayastorPool) {
+			m.Spec.Node = "spec-node"
+			m.Status.Node, m.Status.Disks = tc.statusNode, tc.statusDisks
+		})
+		for kind, item := range map[string]any{KindDiskPool: dsp, KindMayastorPool: msp} {
+			got, err := f.c.kinds[kind].(interface{ nodeIndex(any) ([]string, error) }).nodeIndex(item)
+			if err != nil || !slices.Equal(got, []string{tc.want}) {
+				t.Errorf("%s: %s index = %v, %v; want %s", tc.name, kind, got, err, tc.want)
+			}
+			obj, _ := f.c.kinds[kind].Deleted(item)
+			if n := reconcile.EffectiveNode(obj.view); n != tc.want {
+				t.Errorf("%s: %s EffectiveNode = %s, want %s", tc.name, kind, n, tc.want)
+			}
+		}
 	}
-	d.Status.Node = "status-node"
-	if got := EffectiveNode(d); got != "status-node" {
-		t.Errorf("after create: %q", got)
-	}
-	if _, err := diskPoolNodeIndexFunc(newNode("x")); err == nil {
+	if _, err := f.c.kinds[KindDiskPool].(*diskPoolKind).nodeIndex(newNode("x")); err == nil {
 		t.Error("index func accepted a Node")
 	}
 }

@@ -33,6 +33,9 @@ type kindAdapter interface {
 	// Get returns the object from the informer cache; ok is false when it
 	// is gone.
 	Get(namespace, name string) (obj object, ok bool, err error)
+	// Deleted converts the final state of a delete event (a tombstone's
+	// included); ok is false for an object of another kind.
+	Deleted(item any) (obj object, ok bool)
 	// UpdateFinalizers writes obj with its finalizers replaced, by Update:
 	// obj's resourceVersion and UID are preconditions, so a stale copy or a
 	// recreated object of the same name fails with a conflict.
@@ -44,11 +47,14 @@ type kindAdapter interface {
 	// MayastorPool's): then nothing is sent and the view still carries
 	// status, so the next decision sees it applied.
 	UpdateStatus(ctx context.Context, obj object, status *v1beta3.DiskPoolStatus) (out object, written bool, err error)
-	// KeysOnNode returns the objects whose effective node (status.node once
-	// set, spec.node before) is node.
+	// KeysOnNode returns the objects whose effective node
+	// (reconcile.EffectiveNode) is node.
 	KeysOnNode(node string) ([]cache.ObjectName, error)
-	// InformerSynced reports the adapter's informers' sync state and
-	// event handler registrations.
+	// Ref names an object of the kind in messages ("DiskPool ns/name").
+	Ref(name cache.ObjectName) string
+	// Informers are the kind's informers, for the controller's handlers.
+	Informers() []cache.SharedIndexInformer
+	// InformerSynced reports the sync state of the kind's informers.
 	InformerSynced() []cache.InformerSynced
 }
 

@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -31,11 +30,8 @@ const KindMayastorPool = "MayastorPool"
 // terms: UpdateStatus writes only when the projected status differs from
 // the stored one.
 type mayastorPoolKind struct {
+	*kindCache
 	client versioned.Interface
-	// informers are one informer for all namespaces, or one per watched
-	// namespace; their namespaces never overlap.
-	informers []cache.SharedIndexInformer
-	synced    []cache.InformerSynced
 }
 
 var _ kindAdapter = (*mayastorPoolKind)(nil)
@@ -43,43 +39,23 @@ var _ kindAdapter = (*mayastorPoolKind)(nil)
 // newMayastorPoolKind adds the node index to each informer. It must run
 // before the informers start.
 func newMayastorPoolKind(client versioned.Interface, informers []v1alpha1informers.MayastorPoolInformer) (*mayastorPoolKind, error) {
-	if len(informers) == 0 {
-		return nil, errors.New("no MayastorPool informer")
-	}
-	k := &mayastorPoolKind{client: client}
+	sis := make([]cache.SharedIndexInformer, 0, len(informers))
 	for _, inf := range informers {
-		si := inf.Informer()
-		if _, exists := si.GetIndexer().GetIndexers()[NodeIndex]; !exists {
-			if err := si.AddIndexers(cache.Indexers{NodeIndex: mayastorPoolNodeIndexFunc}); err != nil {
-				return nil, fmt.Errorf("adding the MayastorPool node index: %w", err)
-			}
-		}
-		k.informers = append(k.informers, si)
-		k.synced = append(k.synced, si.HasSynced)
+		sis = append(sis, inf.Informer())
 	}
-	return k, nil
-}
-
-func (k *mayastorPoolKind) Kind() string     { return KindMayastorPool }
-func (k *mayastorPoolKind) Resource() string { return "mayastorpools" }
-
-func (k *mayastorPoolKind) Get(namespace, name string) (object, bool, error) {
-	cacheKey := namespace + "/" + name
-	for _, inf := range k.informers {
-		item, exists, err := inf.GetIndexer().GetByKey(cacheKey)
-		if err != nil {
-			return object{}, false, fmt.Errorf("reading MayastorPool %s from the cache: %w", cacheKey, err)
-		}
-		if !exists {
-			continue
-		}
+	kc, err := newKindCache(KindMayastorPool, "mayastorpools", sis, func(item any) (object, bool) {
 		msp, ok := item.(*v1alpha1.MayastorPool)
 		if !ok {
-			return object{}, false, fmt.Errorf("MayastorPool cache holds %T for %s", item, cacheKey)
+			return object{}, false
 		}
-		return object{view: legacy.ToDiskPool(msp), stored: msp}, true, nil
+		// A deleted MayastorPool's view is Terminating (pkg/legacy), so it
+		// goes straight to destroy.
+		return object{view: legacy.ToDiskPool(msp), stored: msp}, true
+	})
+	if err != nil {
+		return nil, err
 	}
-	return object{}, false, nil
+	return &mayastorPoolKind{kindCache: kc, client: client}, nil
 }
 
 // UpdateFinalizers changes the MayastorPool's finalizers and nothing else:
@@ -124,24 +100,6 @@ func (k *mayastorPoolKind) UpdateStatus(ctx context.Context, obj object, status 
 	return mayastorPoolObject(out, status), true, nil
 }
 
-func (k *mayastorPoolKind) KeysOnNode(node string) ([]cache.ObjectName, error) {
-	var names []cache.ObjectName
-	for _, inf := range k.informers {
-		items, err := inf.GetIndexer().ByIndex(NodeIndex, node)
-		if err != nil {
-			return nil, fmt.Errorf("listing MayastorPools on node %s: %w", node, err)
-		}
-		for _, item := range items {
-			if msp, ok := item.(*v1alpha1.MayastorPool); ok {
-				names = append(names, cache.MetaObjectToName(msp))
-			}
-		}
-	}
-	return names, nil
-}
-
-func (k *mayastorPoolKind) InformerSynced() []cache.InformerSynced { return k.synced }
-
 // mayastorPoolObject pairs msp with its view; the view's status is status
 // (the desired status the sync decided on) rather than the lossy
 // conversion of msp's.
@@ -157,25 +115,4 @@ func storedMayastorPool(obj object) (*v1alpha1.MayastorPool, error) {
 		return nil, fmt.Errorf("MayastorPool adapter given a %T", obj.stored)
 	}
 	return msp, nil
-}
-
-// MayastorPoolEffectiveNode is EffectiveNode for a MayastorPool: the cached
-// status.node once the pool has been created, spec.node before.
-func MayastorPoolEffectiveNode(msp *v1alpha1.MayastorPool) string {
-	if msp.Status.Node != "" {
-		return msp.Status.Node
-	}
-	return msp.Spec.Node
-}
-
-// mayastorPoolNodeIndexFunc indexes MayastorPools by their effective node.
-func mayastorPoolNodeIndexFunc(obj any) ([]string, error) {
-	msp, ok := obj.(*v1alpha1.MayastorPool)
-	if !ok {
-		return nil, fmt.Errorf("node index: expected *v1alpha1.MayastorPool, got %T", obj)
-	}
-	if n := MayastorPoolEffectiveNode(msp); n != "" {
-		return []string{n}, nil
-	}
-	return nil, nil
 }

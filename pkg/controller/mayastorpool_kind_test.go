@@ -97,7 +97,6 @@ func newLegacyFixture(t *testing.T, agents Agents, objs ...runtime.Object) *lega
 		MayastorPoolInformers: []v1alpha1informers.MayastorPoolInformer{mspInformer},
 		NodeInformer:          nodeInformer,
 		Agents:                agents,
-		AgentsSynced:          func() bool { return true },
 		EventRecorder:         f.events,
 		Clock:                 f.clock,
 		Metrics:               f.metrics,
@@ -106,6 +105,8 @@ func newLegacyFixture(t *testing.T, agents Agents, objs ...runtime.Object) *lega
 		t.Fatalf("NewController: %v", err)
 	}
 	t.Cleanup(c.queue.ShutDown)
+	f.queue = &recordingQueue{TypedRateLimitingInterface: c.queue}
+	c.queue = f.queue
 	c.synced = []cache.InformerSynced{func() bool { return true }}
 	f.c = c
 	f.dspIndexer = dspInformer.Informer().GetIndexer()
@@ -358,17 +359,19 @@ func TestMayastorPoolPendingWithoutAgent(t *testing.T) {
 func TestMayastorPoolRefusalIsReportedOnce(t *testing.T) {
 	f := newLegacyFixture(t, nil, newMSP("my-new-pool"), newNode(testNode))
 	f.agents.createErr = &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonDiskInUse, Message: "disk /dev/sdb has an ext4 filesystem"}
-	if err := f.syncMSP("my-new-pool"); err == nil {
-		t.Fatal("a refusal did not ask for a retry")
+	if err := f.syncMSP("my-new-pool"); err != nil {
+		t.Fatalf("a refusal is rechecked, not an error: %v", err)
 	}
+	equal(t, "rechecks", f.queue.takeAfter(), []string{"MayastorPool:storage/my-new-pool 20s"})
 	equal(t, "writes", f.writes(), []string{"update mayastorpools", "update mayastorpools/status"})
 	equal(t, "events", f.events.take(), []string{"Warning " + reconcile.ReasonDiskInUse})
 	equal(t, "agent calls", f.agents.takeCalls(), []string{"CreatePool node-a/my-new-pool [/dev/sdb]"})
 	checkMSP(t, f.refreshMSP("my-new-pool"), v1alpha1.StatePending, "ext4")
 	for range 2 {
-		if err := f.syncMSP("my-new-pool"); err == nil {
-			t.Fatal("a refusal did not ask for a retry")
+		if err := f.syncMSP("my-new-pool"); err != nil {
+			t.Fatalf("a refusal is rechecked, not an error: %v", err)
 		}
+		equal(t, "rechecks", f.queue.takeAfter(), []string{"MayastorPool:storage/my-new-pool 20s"})
 		equal(t, "writes on retry", f.writes(), nil)
 		equal(t, "events on retry", f.events.take(), nil)
 		equal(t, "agent calls on retry", f.agents.takeCalls(), []string{"CreatePool node-a/my-new-pool [/dev/sdb]"})
@@ -472,7 +475,9 @@ func TestKindsConflictOnPoolName(t *testing.T) {
 		// gets the name.
 		f.modify("shared", deleting)
 		f.mustSync("shared")
-		equal(t, "queued by the destroy", drain(f.fixture), []string{"MayastorPool:storage/shared"})
+		// The tracker's notification of the destroy queues every object
+		// naming the pool, the DiskPool that destroyed it included.
+		equal(t, "queued by the destroy", drain(f.fixture), []string{"DiskPool:storage/shared", "MayastorPool:storage/shared"})
 		f.mustSyncMSP("shared")
 		checkMSP(t, f.refreshMSP("shared"), v1alpha1.StateOnline, "")
 	})
@@ -511,6 +516,7 @@ func (a claimingAgents) CreatePool(ctx context.Context, req reconcile.CreateRequ
 				p.OwnerUID = req.OwnerUID
 				a.pools[req.Node][req.Name] = p
 				a.mu.Unlock()
+				a.notify(req.Node, req.Name) // the previous owner learns of it
 				return p, nil
 			}
 			continue
@@ -541,13 +547,13 @@ func TestKindsConflictOnDisk(t *testing.T) {
 	f.agents.takeCalls()
 	f.events.take()
 
-	if err := f.syncMSP("msp-two"); err == nil {
-		t.Fatal("the MayastorPool on a claimed disk was not refused")
+	if err := f.syncMSP("msp-two"); err != nil {
+		t.Fatalf("a refusal is rechecked, not an error: %v", err)
 	}
 	equal(t, "events", f.events.take(), []string{"Warning " + reconcile.ReasonDiskClaimed})
 	checkMSP(t, f.refreshMSP("msp-two"), v1alpha1.StatePending, "disk /dev/sdb is held by the pool of DiskPool storage/dsp-one")
-	if err := f.syncMSP("msp-two"); err == nil {
-		t.Fatal("the retry was not refused")
+	if err := f.syncMSP("msp-two"); err != nil {
+		t.Fatalf("a refusal is rechecked, not an error: %v", err)
 	}
 	equal(t, "events on retry", f.events.take(), nil)
 	f.writes()
@@ -579,8 +585,9 @@ func TestMigrationHandOver(t *testing.T) {
 	equal(t, "agent calls", f.agents.takeCalls(), []string{"CreatePool node-a/moving adopt msp-uid-moving"})
 	equal(t, "events", f.events.take(), []string{"Normal " + reconcile.ReasonAdopted})
 	// The agent's stream may bring nothing new after the controller's own
-	// call: the previous owner is queued by the hand-over itself.
-	equal(t, "queued by the hand-over", drain(f.fixture), []string{"MayastorPool:storage/moving"})
+	// call: the previous owner is queued by the agents' notification of
+	// the hand-over (which queues the DiskPool too).
+	equal(t, "queued by the hand-over", drain(f.fixture), []string{"DiskPool:storage/moving", "MayastorPool:storage/moving"})
 	d := f.refreshDSP("moving")
 	checkState(t, d, v1beta3.CRStateCreated, v1beta3.PoolStatusOnline, metav1.ConditionTrue, reconcile.ReasonPoolOnline)
 	if d.Status.PoolUUID != uuid {

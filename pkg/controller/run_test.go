@@ -53,7 +53,6 @@ func TestRun(t *testing.T) {
 		DiskPoolInformers: []v1beta3informers.DiskPoolInformer{poolFactory.Openebs().V1beta3().DiskPools()},
 		NodeInformer:      kubeFactory.Core().V1().Nodes(),
 		Agents:            agents,
-		AgentsSynced:      func() bool { return true },
 		EventBroadcaster:  broadcaster,
 		EventRecorder:     broadcaster.NewRecorder(scheme.Scheme, FieldManager),
 	})

@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/klog/v2"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
@@ -16,22 +15,42 @@ import (
 
 // maxSteps bounds the decide-and-execute loop of one sync. A create takes
 // four decisions (add the finalizer, create the pool, write Created, done)
-// and a delete three (write Terminating, destroy, remove the finalizer); a
-// failed side effect adds one. A loop that has not settled by then is a state
-// machine bug: the sync fails, so the queue backs off instead of spinning.
+// and a delete three (destroy, remove the finalizer, done); a failed side
+// effect adds one. A loop that has not settled by then is a state machine
+// bug: the sync fails, so the queue backs off instead of spinning.
 const maxSteps = 6
 
-// syncHandler reconciles one object: it observes the object, its node and
-// its pool, then decides and executes until the plan is done (no write, no
-// side effect) or asks for a retry or a timed look. Every write
-// uses the object the previous write returned, so the resourceVersion
-// chain holds and a stale cache fails with a conflict instead of
-// overwriting. It writes nothing when nothing changed.
+// syncState is one sync's object and observation, which execute keeps
+// current: every write continues from the object the previous write
+// returned, and every action's result is folded into the observation.
+type syncState struct {
+	key     key
+	adapter kindAdapter
+	obj     object
+	obs     reconcile.Observation
+	// created is the pool this sync created, if any (see objectGone).
+	created *reconcile.CreateRequest
+}
+
+// next is what a sync does after executing a plan.
+type next int
+
+const (
+	decideAgain next = iota
+	done
+	requeued // done, with a timed look queued
+)
+
+// syncHandler reconciles one object: observe, then decide and execute until
+// a plan is done or asks for a retry or a timed look. Every write uses the
+// object the previous write returned, so the resourceVersion chain holds
+// and a stale cache fails with a conflict instead of overwriting. It writes
+// nothing when nothing changed.
 func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 	start := c.clock.Now()
-	requeued := false
+	result := done
 	defer func() {
-		c.metrics.ObserveReconcile(k.Kind, resultOf(err, requeued), c.clock.Since(start))
+		c.metrics.ObserveReconcile(k.Kind, resultOf(err, result == requeued), c.clock.Since(start))
 	}()
 	logger := klog.FromContext(ctx)
 
@@ -48,7 +67,6 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 		c.echoes.forget(k)
 		return c.syncGone(ctx, k)
 	}
-
 	if c.echoes.deferIfPending(k, obj.view.ResourceVersion, c.clock.Now()) {
 		// The cache is older than this controller's own last write: deciding
 		// on it would only fail with a conflict. The arrival of that write
@@ -58,112 +76,16 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 		return nil
 	}
 
-	obs, err := c.observe(obj)
+	s, err := c.observe(k, adapter, obj)
 	if err != nil {
 		return err
 	}
-	// createdHere is the pool this sync created, if any (see objectGone).
-	var createdHere *reconcile.CreateRequest
 	for step := range maxSteps {
-		plan := reconcile.Decide(obs)
+		plan := reconcile.Decide(s.obs)
 		logger.V(4).Info("Decided", "step", step, "action", plan.Action, "writeStatus", plan.Status != nil,
 			"events", len(plan.Events), "retry", plan.Retry, "requeueAfter", plan.RequeueAfter)
-
-		written := false
-		if plan.Status != nil {
-			if obj, written, err = c.updateStatus(ctx, k, adapter, obj, plan.Status); err != nil {
-				return c.objectGone(ctx, createdHere, err)
-			}
-			obs.Object = obj.view
-			if written {
-				logger.V(2).Info("Updated status", "crState", obj.view.Status.CRState,
-					"poolStatus", obj.view.Status.PoolStatus, "ready", readyReason(obj.view))
-			}
-		}
-		// A plan's events describe its status change or its action. When
-		// the kind's stored status needed no write (a lossy MayastorPool
-		// status that already says the same) and there is no action, they
-		// describe nothing new: recording them would repeat them at every
-		// sync. A DiskPool status write is never skipped.
-		if written || plan.Status == nil || plan.Action != reconcile.ActionNone {
-			c.recordEvents(obj, plan)
-		}
-		obs.LastError = nil
-
-		switch plan.Action {
-		case reconcile.ActionNone:
-			switch {
-			case plan.Retry:
-				return &retryError{reason: plan.RetryReason}
-			case plan.RequeueAfter > 0:
-				c.queue.AddAfter(k, plan.RequeueAfter)
-				requeued = true
-				return nil
-			case plan.Status == nil:
-				return nil // Done.
-			}
-			// The status just written may be what the next step waits
-			// for (Terminating before destroy): decide again.
-
-		case reconcile.ActionAddFinalizer:
-			if obj, err = c.updateFinalizers(ctx, k, adapter, obj, addFinalizer(obj.view.Finalizers)); err != nil {
-				return ignoreNotFound(err)
-			}
-			obs.Object = obj.view
-			logger.V(2).Info("Added finalizer")
-
-		case reconcile.ActionRemoveFinalizer:
-			if obj, err = c.updateFinalizers(ctx, k, adapter, obj, removeFinalizer(obj.view.Finalizers)); err != nil {
-				return ignoreNotFound(err)
-			}
-			logger.V(2).Info("Removed finalizer")
-			if obj.view.DeletionTimestamp != nil {
-				// The API server deletes the object once its last
-				// finalizer is gone; there is nothing left to write.
-				return nil
-			}
-			obs.Object = obj.view
-
-		case reconcile.ActionCreatePool:
-			if plan.Create == nil {
-				return errors.New("plan to create a pool without a request")
-			}
-			pool, err := c.agents.CreatePool(ctx, *plan.Create)
-			if err != nil {
-				if obs.LastError, err = agentError(ctx, reconcile.ActionCreatePool, err); err != nil {
-					return err
-				}
-				obs.LastError = c.nameHolder(obj, *plan.Create, obs.LastError)
-				logger.V(2).Info("Creating the pool failed", "node", klog.KRef("", plan.Create.Node), "reason", obs.LastError.Reason, "message", obs.LastError.Message)
-				break
-			}
-			obs.Pool = reconcile.PoolView{Found: true, Pool: pool, FromCreate: true, AdoptedFrom: plan.Create.AdoptOwnerUID}
-			if plan.Create.AdoptOwnerUID == "" {
-				createdHere = plan.Create // an adopted pool was someone's before: never destroyed here
-			} else {
-				// The previous owner must learn it lost the pool.
-				c.enqueueNamesakes(k, plan.Create.Node, plan.Create.Name)
-			}
-			logger.V(2).Info("Created pool", "node", klog.KRef("", plan.Create.Node), "poolUUID", pool.UUID)
-
-		case reconcile.ActionDestroyPool:
-			if plan.Destroy == nil {
-				return errors.New("plan to destroy a pool without a request")
-			}
-			if err := c.agents.DestroyPool(ctx, *plan.Destroy); err != nil {
-				if obs.LastError, err = agentError(ctx, reconcile.ActionDestroyPool, err); err != nil {
-					return err
-				}
-				logger.V(2).Info("Destroying the pool failed", "node", klog.KRef("", plan.Destroy.Node), "reason", obs.LastError.Reason, "message", obs.LastError.Message)
-				break
-			}
-			obs.Pool = reconcile.PoolView{}
-			// An object refused for this name may have it now.
-			c.enqueueNamesakes(k, plan.Destroy.Node, plan.Destroy.Name)
-			logger.V(2).Info("Destroyed pool", "node", klog.KRef("", plan.Destroy.Node))
-
-		default:
-			return fmt.Errorf("plan with unknown action %v", plan.Action)
+		if result, err = c.execute(ctx, s, plan); err != nil || result != decideAgain {
+			return err
 		}
 	}
 	return fmt.Errorf("reconcile did not settle after %d steps", maxSteps)
@@ -171,22 +93,18 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 
 // observe builds the observation of obj: its node and its pool as known
 // right now.
-func (c *Controller) observe(obj object) (reconcile.Observation, error) {
-	node := EffectiveNode(obj.view)
+func (c *Controller) observe(k key, a kindAdapter, obj object) (*syncState, error) {
+	node := reconcile.EffectiveNode(obj.view)
 	nv, err := c.observeNode(node)
 	if err != nil {
-		return reconcile.Observation{}, err
+		return nil, err
 	}
-	pool := c.agents.Pool(node, obj.view.Name)
-	if pool.Found && pool.Pool.OwnerUID != string(obj.view.UID) {
-		pool.Owner = c.ownerOf(node, obj.view.Name, pool.Pool.OwnerUID)
-	}
-	return reconcile.Observation{
+	return &syncState{key: k, adapter: a, obj: obj, obs: reconcile.Observation{
 		Object: obj.view,
 		Node:   nv,
-		Pool:   pool,
+		Pool:   c.observePool(node, obj.view),
 		Now:    c.clock.Now(),
-	}, nil
+	}}, nil
 }
 
 func (c *Controller) observeNode(name string) (reconcile.NodeView, error) {
@@ -198,31 +116,166 @@ func (c *Controller) observeNode(name string) (reconcile.NodeView, error) {
 	default:
 		return nv, fmt.Errorf("reading node %s from the cache: %w", name, err)
 	}
-	nv.Agent, nv.AgentMessage, nv.LeaseExpiresAt = c.agents.Agent(name)
+	nv.Agent, nv.AgentMessage = c.agents.Agent(name)
 	return nv, nil
 }
 
-// updateStatus writes status through the adapter; written is false when
-// the adapter found nothing to write.
-func (c *Controller) updateStatus(ctx context.Context, k key, a kindAdapter, obj object, status *v1beta3.DiskPoolStatus) (object, bool, error) {
-	out, written, err := a.UpdateStatus(ctx, obj, status)
-	if !written {
-		return out, false, err
+// observePool is the agent's report of the pool named after view on node,
+// with the object that owns it when that is another one.
+func (c *Controller) observePool(node string, view *v1beta3.DiskPool) reconcile.PoolView {
+	pool := c.agents.Pool(node, view.Name)
+	if pool.Found && pool.Pool.OwnerUID != string(view.UID) {
+		pool.Owner = c.ownerOf(node, view.Name, pool.Pool.OwnerUID)
 	}
-	c.metrics.ObserveWrite("update", a.Resource()+"/status", err)
-	if err == nil {
-		c.echoes.wrote(k, out.view.ResourceVersion, c.clock.Now())
-	}
-	return out, true, err
+	return pool
 }
 
-func (c *Controller) updateFinalizers(ctx context.Context, k key, a kindAdapter, obj object, finalizers []string) (object, error) {
-	out, err := a.UpdateFinalizers(ctx, obj, finalizers)
-	c.metrics.ObserveWrite("update", a.Resource(), err)
-	if err == nil {
-		c.echoes.wrote(k, out.view.ResourceVersion, c.clock.Now())
+// execute carries out one plan: its status write, its events, then its one
+// action, each folded into s.
+func (c *Controller) execute(ctx context.Context, s *syncState, plan reconcile.Plan) (next, error) {
+	written := false
+	if plan.Status != nil {
+		var err error
+		if written, err = c.writeStatus(ctx, s, plan.Status); err != nil {
+			return done, c.objectGone(ctx, s, err)
+		}
 	}
-	return out, err
+	// A plan's events describe its status change or its action. When the
+	// kind's stored status needed no write (a lossy MayastorPool status that
+	// already says the same) and there is no action, they describe nothing
+	// new: recording them would repeat them at every sync. A DiskPool
+	// status write is never skipped.
+	if written || plan.Status == nil || plan.Action != reconcile.ActionNone {
+		c.recordEvents(s.obj, plan)
+	}
+	s.obs.LastError = nil
+
+	switch plan.Action {
+	case reconcile.ActionNone:
+		return c.wait(s, plan)
+	case reconcile.ActionAddFinalizer:
+		return c.writeFinalizers(ctx, s, addFinalizer(s.obj.view.Finalizers))
+	case reconcile.ActionRemoveFinalizer:
+		return c.writeFinalizers(ctx, s, removeFinalizer(s.obj.view.Finalizers))
+	case reconcile.ActionCreatePool:
+		return c.createPool(ctx, s, plan.Create)
+	case reconcile.ActionDestroyPool:
+		return c.destroyPool(ctx, s, plan.Destroy)
+	}
+	return done, fmt.Errorf("plan with unknown action %v", plan.Action)
+}
+
+// wait ends a plan without an action: a backoff retry, a timed look, done,
+// or, after a status write alone, another decision (the status just
+// written may be what the next step waits for).
+func (c *Controller) wait(s *syncState, plan reconcile.Plan) (next, error) {
+	switch {
+	case plan.Retry:
+		return done, &retryError{reason: plan.RetryReason}
+	case plan.RequeueAfter > 0:
+		c.queue.AddAfter(s.key, plan.RequeueAfter)
+		return requeued, nil
+	case plan.Status == nil:
+		return done, nil
+	}
+	return decideAgain, nil
+}
+
+// writeStatus writes status through the adapter; written is false when the
+// adapter found nothing to write.
+func (c *Controller) writeStatus(ctx context.Context, s *syncState, status *v1beta3.DiskPoolStatus) (bool, error) {
+	out, written, err := s.adapter.UpdateStatus(ctx, s.obj, status)
+	if written {
+		c.metrics.ObserveWrite("update", s.adapter.Resource()+"/status", err)
+	}
+	if err != nil {
+		return written, err
+	}
+	if written {
+		c.echoes.wrote(s.key, out.view.ResourceVersion, c.clock.Now())
+		klog.FromContext(ctx).V(2).Info("Updated status", "crState", out.view.Status.CRState,
+			"poolStatus", out.view.Status.PoolStatus, "ready", readyReason(out.view))
+	}
+	s.obj, s.obs.Object = out, out.view
+	return written, nil
+}
+
+// writeFinalizers writes the object with finalizers. Once the last
+// finalizer of an object being deleted is gone, the API server deletes it:
+// there is nothing left to decide.
+func (c *Controller) writeFinalizers(ctx context.Context, s *syncState, finalizers []string) (next, error) {
+	out, err := s.adapter.UpdateFinalizers(ctx, s.obj, finalizers)
+	c.metrics.ObserveWrite("update", s.adapter.Resource(), err)
+	if err != nil {
+		return done, ignoreNotFound(err)
+	}
+	c.echoes.wrote(s.key, out.view.ResourceVersion, c.clock.Now())
+	klog.FromContext(ctx).V(2).Info("Updated finalizers", "finalizers", finalizers)
+	if out.view.DeletionTimestamp != nil && len(finalizers) == 0 {
+		return done, nil
+	}
+	s.obj, s.obs.Object = out, out.view
+	return decideAgain, nil
+}
+
+// createPool performs a CreatePool and folds its result into s. After a
+// refusal, the observation is refreshed with who holds the pool's name and
+// disks, so that Decide can say so.
+func (c *Controller) createPool(ctx context.Context, s *syncState, req *reconcile.CreateRequest) (next, error) {
+	if req == nil {
+		return done, errors.New("plan to create a pool without a request")
+	}
+	logger := klog.FromContext(ctx)
+	pool, err := c.agents.CreatePool(ctx, *req)
+	if err != nil {
+		if s.obs.LastError, err = agentError(ctx, reconcile.ActionCreatePool, err); err != nil {
+			return done, err
+		}
+		s.obs.Pool = c.observePool(req.Node, s.obj.view)
+		s.obs.DiskHolders = c.diskHolders(req.Node, string(s.obj.view.UID), req.Disks)
+		logger.V(2).Info("Creating the pool failed", "node", klog.KRef("", req.Node),
+			"reason", s.obs.LastError.Reason, "message", s.obs.LastError.Message)
+		return decideAgain, nil
+	}
+	s.obs.Pool = reconcile.PoolView{Found: true, Pool: pool, FromCreate: true, AdoptedFrom: req.AdoptOwnerUID}
+	if req.AdoptOwnerUID == "" {
+		s.created = req // an adopted pool was someone's before: never destroyed by objectGone
+	}
+	logger.V(2).Info("Created pool", "node", klog.KRef("", req.Node), "poolUUID", pool.UUID)
+	return decideAgain, nil
+}
+
+// destroyPool performs the plan's DestroyPool and folds its result into s.
+func (c *Controller) destroyPool(ctx context.Context, s *syncState, req *reconcile.DestroyRequest) (next, error) {
+	if req == nil {
+		return done, errors.New("plan to destroy a pool without a request")
+	}
+	ae, err := c.destroy(ctx, *req)
+	if err != nil {
+		return done, err
+	}
+	if s.obs.LastError = ae; ae == nil {
+		s.obs.Pool = reconcile.PoolView{}
+	}
+	return decideAgain, nil
+}
+
+// destroy is the one path by which a pool is destroyed: a plan's, and the
+// pool of an object that is gone (gone.go). It returns the agent's failure
+// as an AgentError, or an error when the call was cut short by shutdown.
+func (c *Controller) destroy(ctx context.Context, req reconcile.DestroyRequest) (*reconcile.AgentError, error) {
+	logger := klog.FromContext(ctx).WithValues("node", klog.KRef("", req.Node), "pool", req.Name, "ownerUID", req.OwnerUID)
+	err := c.agents.DestroyPool(ctx, req)
+	if err == nil {
+		logger.V(2).Info("Destroyed pool")
+		return nil, nil
+	}
+	ae, err := agentError(ctx, reconcile.ActionDestroyPool, err)
+	if err != nil {
+		return nil, err
+	}
+	logger.V(2).Info("Destroying the pool failed", "reason", ae.Reason, "message", ae.Message)
+	return ae, nil
 }
 
 // recordEvents records the plan's events on the stored object.
@@ -236,9 +289,12 @@ func (c *Controller) recordEvents(obj object, plan reconcile.Plan) {
 	}
 }
 
-// agentError turns a failed agent call into the observation's LastError.
-// A call cut short by the controller's own shutdown is not the agent's
-// failure: it returns ctx's error instead, so no failure is written.
+// agentError returns the *reconcile.AgentError of a failed agent call of
+// op, classified once, by the pool client (pkg/poolclient.AgentError). A
+// call cut short by the controller's own shutdown is not the agent's
+// failure: ctx's error is returned instead, so nothing is written. Any
+// other error breaks the Agents contract; it is returned too, so the queue
+// retries and the log says so, rather than being guessed at here.
 func agentError(ctx context.Context, op reconcile.Action, err error) (*reconcile.AgentError, error) {
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("%v interrupted: %w", op, context.Cause(ctx))
@@ -247,42 +303,7 @@ func agentError(ctx context.Context, op reconcile.Action, err error) (*reconcile
 	if errors.As(err, &ae) {
 		return ae, nil
 	}
-	// The Agents contract says *reconcile.AgentError; anything else is
-	// treated as the agent being unreachable.
-	return &reconcile.AgentError{Op: op, Reason: reconcile.ReasonAgentUnavailable, Message: err.Error()}, nil
-}
-
-func addFinalizer(finalizers []string) []string {
-	if slices.Contains(finalizers, v1beta3.Finalizer) {
-		return finalizers
-	}
-	return append(slices.Clone(finalizers), v1beta3.Finalizer)
-}
-
-func removeFinalizer(finalizers []string) []string {
-	return slices.DeleteFunc(slices.Clone(finalizers), func(f string) bool { return f == v1beta3.Finalizer })
-}
-
-// objectGone handles a failed status write. NotFound means the object is
-// gone: there is nothing left to write. If this very sync created a pool
-// for it, the object's delete raced the finalizer write and won (the API
-// server decided to delete at once from the object it had read, before our
-// finalizer, and our finalizer write did not stop it), so no one would ever
-// destroy that pool: destroy it now. The destroy carries the object's UID,
-// so it can only remove this object's pool.
-func (c *Controller) objectGone(ctx context.Context, created *reconcile.CreateRequest, err error) error {
-	if !apierrors.IsNotFound(err) || created == nil {
-		return ignoreNotFound(err)
-	}
-	klog.FromContext(ctx).Info("Object deleted while its pool was being created; destroying the pool",
-		"node", klog.KRef("", created.Node), "ownerUID", created.OwnerUID)
-	req := reconcile.DestroyRequest{Node: created.Node, Name: created.Name, OwnerUID: created.OwnerUID}
-	if derr := c.agents.DestroyPool(ctx, req); derr != nil {
-		// The object is gone, so no later sync would retry: say so loudly.
-		utilruntime.HandleErrorWithContext(ctx, derr, "Pool of a deleted object left on its node; destroy it by hand",
-			"node", klog.KRef("", created.Node), "pool", created.Name, "ownerUID", created.OwnerUID)
-	}
-	return nil
+	return nil, fmt.Errorf("%v failed with an unclassified error: %w", op, err)
 }
 
 func ignoreNotFound(err error) error {
@@ -316,4 +337,15 @@ func resultOf(err error, requeued bool) string {
 		return ResultConflict
 	}
 	return ResultError
+}
+
+func addFinalizer(finalizers []string) []string {
+	if slices.Contains(finalizers, v1beta3.Finalizer) {
+		return finalizers
+	}
+	return append(slices.Clone(finalizers), v1beta3.Finalizer)
+}
+
+func removeFinalizer(finalizers []string) []string {
+	return slices.DeleteFunc(slices.Clone(finalizers), func(f string) bool { return f == v1beta3.Finalizer })
 }

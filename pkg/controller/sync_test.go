@@ -119,6 +119,7 @@ func TestStatusWriteUsesReturnedObject(t *testing.T) {
 func TestNoopResyncWritesNothing(t *testing.T) {
 	f := newFixture(t, newDiskPool("pool-a"), newNode(testNode))
 	created(t, f)
+	drain(f) // the agents' notification of the create
 
 	// The same through the informer path. The first update the informer
 	// delivers is the echo of the controller's own status write: not
@@ -361,33 +362,62 @@ func TestPoolHealthFollowsTheAgent(t *testing.T) {
 	equal(t, "writes", f.writes(), nil)
 }
 
-func TestCreateRefusedIsReportedAndRetried(t *testing.T) {
+// TestCreateRefusedIsReportedAndRechecked: a refusal the admin fixes on
+// the node is reported once and looked at again every RecheckAfter (20s,
+// within the 30s an admin waits at most after the fix), never with a
+// growing backoff; a look that finds the same refusal costs one CreatePool
+// and no write. Measured over a minute: 3 CreatePool calls, 0 writes.
+func TestCreateRefusedIsReportedAndRechecked(t *testing.T) {
 	f := newFixture(t, newDiskPool("pool-a"), newNode(testNode))
 	f.agents.createErr = &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonDiskInUse, Message: "/dev/sdb carries an ext4 filesystem"}
 
-	err := f.sync("pool-a")
-	var retry *retryError
-	if !errors.As(err, &retry) {
-		t.Fatalf("sync = %v, want a retry", err)
-	}
+	f.mustSync("pool-a")
 	equal(t, "writes", f.writes(), []string{"update diskpools", "update diskpools/status"})
 	equal(t, "events", f.events.take(), []string{"Warning " + reconcile.ReasonDiskInUse})
-	equal(t, "reconciles", f.metrics.reconciles, []string{"DiskPool retry"})
+	equal(t, "reconciles", f.metrics.reconciles, []string{"DiskPool requeue"})
+	equal(t, "rechecks", f.queue.takeAfter(), []string{"DiskPool:storage/pool-a 20s"})
 	checkState(t, f.refresh("pool-a"), v1beta3.CRStateCreating, v1beta3.PoolStatusUnknown, metav1.ConditionFalse, reconcile.ReasonDiskInUse)
-
-	// The same refusal again: nothing new to write or say.
-	f.clock.Step(5 * time.Second)
-	if err := f.sync("pool-a"); !errors.As(err, &retry) {
-		t.Fatalf("sync = %v, want a retry", err)
+	f.agents.takeCalls()
+	if reconcile.RecheckAfter > 30*time.Second {
+		t.Fatalf("RecheckAfter = %v: an admin would wait longer than 30s after a fix", reconcile.RecheckAfter)
 	}
-	equal(t, "writes on retry", f.writes(), nil)
-	equal(t, "events on retry", f.events.take(), nil)
 
-	// The admin wipes the disk: the retry creates the pool.
+	// A minute of rechecks of the same refusal: nothing new to write or
+	// say, and no backoff that grows.
+	var looks int
+	for elapsed := reconcile.RecheckAfter; elapsed <= time.Minute; elapsed += reconcile.RecheckAfter {
+		f.clock.Step(reconcile.RecheckAfter)
+		f.mustSync("pool-a")
+		looks++
+		equal(t, "rechecks", f.queue.takeAfter(), []string{"DiskPool:storage/pool-a 20s"})
+	}
+	calls := f.agents.takeCalls()
+	if looks != 3 || len(calls) != 3 {
+		t.Errorf("a minute of rechecks: %d looks, agent calls %v; want 3 CreatePool calls", looks, calls)
+	}
+	equal(t, "writes on recheck", f.writes(), nil)
+	equal(t, "events on recheck", f.events.take(), nil)
+	if n := f.c.queue.NumRequeues(key{Kind: KindDiskPool, Namespace: testNS, Name: "pool-a"}); n != 0 {
+		t.Errorf("backoff requeues = %d, want 0", n)
+	}
+
+	// The admin wipes the disk: the next look creates the pool.
 	f.agents.createErr = nil
 	f.mustSync("pool-a")
 	equal(t, "writes", f.writes(), []string{"update diskpools/status"})
 	checkState(t, f.stored("pool-a"), v1beta3.CRStateCreated, v1beta3.PoolStatusOnline, metav1.ConditionTrue, reconcile.ReasonPoolOnline)
+}
+
+// TestTransientCreateFailureBacksOff: an agent that cannot be reached is
+// retried with the queue's exponential backoff, not rechecked.
+func TestTransientCreateFailureBacksOff(t *testing.T) {
+	f := newFixture(t, newDiskPool("pool-a"), newNode(testNode))
+	f.agents.createErr = &reconcile.AgentError{Op: reconcile.ActionCreatePool, Reason: reconcile.ReasonAgentTimeout, Message: "deadline exceeded"}
+	var retry *retryError
+	if err := f.sync("pool-a"); !errors.As(err, &retry) {
+		t.Fatalf("sync = %v, want a backoff retry", err)
+	}
+	equal(t, "rechecks", f.queue.takeAfter(), nil)
 }
 
 func TestAgentSyncingWritesNothing(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -111,8 +112,6 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		kubeinformers.WithTransform(controller.StripManagedFields))
 	leaseInformer := leaseFactory.Coordination().V1().Leases()
 
-	// The tracker calls OnChange only from its Run, after ctrl is set.
-	var ctrl *controller.Controller
 	clientOpts := poolclient.Options{
 		Insecure:    o.AgentInsecure,
 		CallTimeout: o.AgentCallTimeout,
@@ -127,18 +126,18 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		Namespace: o.OperatorNamespace,
 		Leases:    leaseInformer,
 		Client:    clientOpts,
-		OnChange:  func(node, pool string) { ctrl.OnChange(node, pool) },
 		Metrics:   m.tracker,
 	})
 
 	broadcaster := events.NewBroadcaster(countingSink{EventSink: &events.EventSinkImpl{Interface: kube.EventsV1()}, writes: m.eventWrites})
-	ctrl, err = controller.NewController(ctx, controller.Config{
+	// The controller registers its change handler with the tracker and
+	// waits for the tracker's HasSynced itself.
+	ctrl, err := controller.NewController(ctx, controller.Config{
 		PoolClient:            pools,
 		DiskPoolInformers:     poolInformers,
 		MayastorPoolInformers: mspInformers,
 		NodeInformer:          nodeInformer,
 		Agents:                tracker,
-		AgentsSynced:          agentsReady(leaseInformer.Lister().Leases(o.OperatorNamespace), tracker, time.Now),
 		EventBroadcaster:      broadcaster,
 		EventRecorder:         broadcaster.NewRecorder(scheme.Scheme, controller.FieldManager),
 		Metrics:               m.controller,
@@ -175,19 +174,27 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	defer stopInformers() // runs before the Shutdowns (defers run last first)
 
 	// Ready once the caches have synced (a standby included: it takes
-	// over with warm caches) and the elector, if any, is healthy.
-	cachesSynced := []cache.InformerSynced{nodeInformer.Informer().HasSynced, leaseInformer.Informer().HasSynced, tracker.HasSynced}
+	// over with warm caches), and, while leading, once the controller's
+	// view is complete (its informers and the tracker's HasSynced), and the
+	// elector, if any, is healthy.
+	cachesSynced := []cache.InformerSynced{nodeInformer.Informer().HasSynced, leaseInformer.Informer().HasSynced}
 	for _, inf := range poolInformers {
 		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
 	}
 	for _, inf := range mspInformers {
 		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
 	}
+	var leading atomic.Bool
 	checks := []check{{name: "informer-sync", fn: func(*http.Request) error {
 		for _, s := range cachesSynced {
 			if !s() {
 				return errors.New("caches have not synced")
 			}
+		}
+		return nil
+	}}, {name: "controller-sync", fn: func(*http.Request) error {
+		if leading.Load() && !ctrl.HasSynced() {
+			return errors.New("leading, but the controller's caches or the agent tracker have not synced")
 		}
 		return nil
 	}}}
@@ -205,6 +212,8 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	defer stopServers()
 
 	lead := func(ctx context.Context) error {
+		leading.Store(true)
+		defer leading.Store(false)
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		trackerDone := make(chan error, 1)
