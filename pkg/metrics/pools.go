@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
 
 // ListFunc lists the pool objects the operator serves, from its informer
@@ -90,10 +91,7 @@ func (p *Pools) Collect(ch chan<- prometheus.Metric) {
 		}
 		counts[k]++
 		if o.Status.Capacity > 0 {
-			node := o.Status.Node
-			if node == "" {
-				node = o.Spec.Node
-			}
+			node := reconcile.EffectiveNode(o)
 			ch <- prometheus.MustNewConstMetric(p.capacity, prometheus.GaugeValue, float64(o.Status.Capacity), o.Namespace, o.Name, node)
 			ch <- prometheus.MustNewConstMetric(p.used, prometheus.GaugeValue, float64(o.Status.Used), o.Namespace, o.Name, node)
 		}

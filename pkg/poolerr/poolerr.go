@@ -87,11 +87,6 @@ func Metadata(err error) map[string]string {
 	return nil
 }
 
-// Is reports whether err is a pool service error with the given reason.
-func Is(err error, reason string) bool {
-	return reason != "" && Reason(err) == reason
-}
-
 func errorInfo(err error) *errdetails.ErrorInfo {
 	if err == nil {
 		return nil

@@ -60,12 +60,6 @@ func TestNewAndReason(t *testing.T) {
 			if got := status.Code(tt.err); got != tt.code {
 				t.Errorf("status.Code() = %v, want %v", got, tt.code)
 			}
-			if tt.reason != "" && !Is(tt.err, tt.reason) {
-				t.Errorf("Is(%q) = false", tt.reason)
-			}
-			if Is(tt.err, "") {
-				t.Error(`Is("") = true`)
-			}
 			md := Metadata(tt.err)
 			if len(md) != len(tt.metadata) {
 				t.Fatalf("Metadata() = %v, want %v", md, tt.metadata)
