@@ -95,9 +95,9 @@ func TestNodeIndexIsTheEffectiveNode(t *testing.T) {
 			if err != nil || !slices.Equal(got, []string{tc.want}) {
 				t.Errorf("%s: %s index = %v, %v; want %s", tc.name, kind, got, err, tc.want)
 			}
-			obj, _ := f.c.kinds[kind].Deleted(item)
-			if n := reconcile.EffectiveNode(obj.view); n != tc.want {
-				t.Errorf("%s: %s EffectiveNode = %s, want %s", tc.name, kind, n, tc.want)
+			obj, ok := f.c.kinds[kind].Deleted(cache.DeletedFinalStateUnknown{Key: "storage/x", Obj: item})
+			if !ok || reconcile.EffectiveNode(obj.view) != tc.want {
+				t.Errorf("%s: %s tombstone converted %v, effective node %s; want %s", tc.name, kind, ok, reconcile.EffectiveNode(obj.view), tc.want)
 			}
 		}
 	}

@@ -506,3 +506,38 @@ func TestObjectDeletedDuringCreateDestroysItsPool(t *testing.T) {
 		t.Errorf("pool left on the node: %+v", p.Pool)
 	}
 }
+
+// TestObjectDeletedDuringCreateRetriesAFailedDestroy: when that destroy
+// fails (the agent went away), the pool is remembered like the pool of any
+// object gone with its finalizer on, and the sync of the missing object
+// destroys it on a later try, through the same destroy path.
+func TestObjectDeletedDuringCreateRetriesAFailedDestroy(t *testing.T) {
+	f := newFixture(t, newDiskPool("pool-a"), newNode(testNode))
+	f.client.PrependReactor("update", "diskpools", func(a core.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() == "status" {
+			return true, nil, apierrors.NewNotFound(diskPoolsResource.GroupResource(), "pool-a")
+		}
+		return false, nil, nil
+	})
+	f.agents.destroyErr = &reconcile.AgentError{Op: reconcile.ActionDestroyPool, Reason: reconcile.ReasonAgentUnavailable, Message: "connection refused"}
+	if err := f.sync("pool-a"); err == nil {
+		t.Fatal("sync = nil, want an error so that the queue retries the destroy")
+	}
+	equal(t, "agent calls", f.agents.takeCalls(), []string{"CreatePool node-a/pool-a [/dev/sdb]", "DestroyPool node-a/pool-a"})
+
+	// The object leaves the API and the cache; the agent is back.
+	if err := f.client.Tracker().Delete(diskPoolsResource, testNS, "pool-a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.dspIndexer.Delete(newDiskPool("pool-a")); err != nil {
+		t.Fatal(err)
+	}
+	f.agents.destroyErr = nil
+	f.mustSync("pool-a")
+	equal(t, "agent calls on retry", f.agents.takeCalls(), []string{"DestroyPool node-a/pool-a"})
+	if p := f.agents.Pool(testNode, "pool-a"); p.Found {
+		t.Errorf("pool left on the node: %+v", p.Pool)
+	}
+	f.mustSync("pool-a")
+	equal(t, "agent calls once done", f.agents.takeCalls(), nil)
+}
