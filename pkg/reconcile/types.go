@@ -159,12 +159,16 @@ type PoolView struct {
 	Owner string
 }
 
-// AgentError is a failed side effect, as the pool client classifies it.
+// AgentError is a failed side effect, as the pool client classifies it
+// (pkg/poolclient.AgentError, the one classification).
 type AgentError struct {
 	// Op is the action that failed.
 	Op Action
-	// Reason is the agent's machine-readable reason (pkg/poolerr), or
-	// ReasonAgentUnavailable for transport failures and timeouts.
+	// Reason is the agent's machine-readable reason (pkg/poolerr),
+	// ReasonAgentUnavailable when the call did not reach the agent,
+	// ReasonAgentTimeout when its outcome is unknown, or "" for a failure
+	// the agent gave no reason for. createOutcomes and destroyOutcomes say
+	// what each means.
 	Reason string
 	// Message is the human-readable error.
 	Message string
