@@ -81,8 +81,8 @@ func TestDecide(t *testing.T) {
 		ready     string // Ready reason when a status is written; "" = no status write
 		readyIs   metav1.ConditionStatus
 		events    string // comma-separated event reasons
-		retry     bool // a backoff retry
-		recheck   bool // a look after RecheckAfter
+		retry     bool   // a backoff retry
+		recheck   bool   // a look after RecheckAfter
 		note      string // a substring of the Ready message
 	}{
 		// Creating.
