@@ -8,7 +8,10 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
+	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/poolerr"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
@@ -97,5 +100,31 @@ func TestAgentError(t *testing.T) {
 				t.Errorf("AgentError(%v) = %+v, want %+v", tc.err, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestEveryAgentReasonReachesTheStateMachine: every ErrorReason of the
+// proto, sent as the agent sends it (pkg/poolerr), comes out of the one
+// classification with that reason unchanged, whatever the gRPC code, and
+// Decide reports it as a Ready reason of its own (pkg/reconcile ties each
+// to an outcome in its table test): nothing is re-spelled on the way.
+func TestEveryAgentReasonReachesTheStateMachine(t *testing.T) {
+	for v, name := range agentv1.ErrorReason_name {
+		if v == int32(agentv1.ErrorReason_ERROR_REASON_UNSPECIFIED) {
+			continue
+		}
+		for _, code := range []codes.Code{codes.FailedPrecondition, codes.Unavailable, codes.DeadlineExceeded} {
+			ae := AgentError(reconcile.ActionCreatePool, poolerr.New(code, name, "refused: "+name, nil))
+			if ae.Reason != name || ae.Message != "refused: "+name {
+				t.Errorf("%s (%v): classified as %+v", name, code, ae)
+			}
+		}
+		obj := &v1beta3.DiskPool{ObjectMeta: metav1.ObjectMeta{Name: "p", UID: "u", Finalizers: []string{v1beta3.Finalizer}},
+			Spec: v1beta3.DiskPoolSpec{Node: "n", Disks: []string{"/dev/sdb"}}}
+		plan := reconcile.Decide(reconcile.Observation{Object: obj, Node: reconcile.NodeView{Exists: true, Agent: reconcile.AgentReady},
+			LastError: AgentError(reconcile.ActionCreatePool, poolerr.New(codes.FailedPrecondition, name, "refused", nil))})
+		if plan.Status == nil || len(plan.Status.Conditions) != 1 || plan.Status.Conditions[0].Reason == "" {
+			t.Errorf("%s: Decide wrote %+v", name, plan.Status)
+		}
 	}
 }
