@@ -4,8 +4,8 @@
 // and keeps one WatchPools stream open to every live agent. From them it
 // keeps, per node, the agent's state (reconcile.AgentState) and a cache of the
 // pools the agent reports, and it tells its change handlers
-// (AddChangeHandler) whenever something the state machine looks at changes,
-// so the controller never polls:
+// (AddChangeHandler; "OnChange" below) whenever something the state machine
+// looks at changes, so the controller never polls:
 //
 //	Lease live, endpoint known ──dial, WatchPools──> AgentSyncing
 //	SNAPSHOT                     ──> AgentReady, cache replaced, OnChange(node, "")
