@@ -258,9 +258,9 @@ func (d decider) agentNotReady() Plan {
 // createFailed reports a failed CreatePool: a refusal is looked at again
 // after RecheckAfter, anything else is retried with backoff.
 func (d decider) createFailed(e AgentError) Plan {
-	o := outcomeOf(ActionCreatePool, e.Reason)
+	reason, recheck, _ := createOutcome(e.Reason)
 	msg := e.Message
-	if o.reason == ReasonDiskClaimed {
+	if reason == ReasonDiskClaimed {
 		for _, disk := range d.target.disks {
 			if holder := d.obs.DiskHolders[disk]; holder != "" {
 				msg += fmt.Sprintf("; disk %s is held by the pool of %s", disk, holder)
@@ -268,7 +268,7 @@ func (d decider) createFailed(e AgentError) Plan {
 			}
 		}
 	}
-	return d.failing(o.reason, msg, o.recheck)
+	return d.failing(reason, msg, recheck)
 }
 
 // failing reports a condition the user or the node must fix. A refusal the

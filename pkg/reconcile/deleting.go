@@ -96,7 +96,7 @@ func (d decider) terminatingBlocked() Plan {
 }
 
 func (d decider) destroyFailed(e AgentError) Plan {
-	reason := outcomeOf(ActionDestroyPool, e.Reason).reason
+	reason, _ := destroyOutcome(e.Reason)
 	st := d.terminatingStatus()
 	msg := e.Message
 	if reason == ReasonPoolInUse {

@@ -10,74 +10,57 @@ import "time"
 // that finds nothing changed costs one CreatePool call and no API write.
 const RecheckAfter = 20 * time.Second
 
-// outcome is what the state machine makes of a failed agent call.
-type outcome struct {
-	// reason is the Ready reason users see.
-	reason string
-	// recheck is true for a refusal the admin fixes: it is looked at again
-	// every RecheckAfter instead of with a growing backoff.
-	recheck bool
+// createOutcome is what a CreatePool that failed with agentReason means:
+// the Ready reason users see, and whether it is a refusal the admin fixes
+// on the node (recheck: looked at again every RecheckAfter) rather than a
+// failure retried with backoff. Every reason a CreatePool can carry is
+// listed (known): the agent's pkg/poolerr reasons, spelled like the
+// proto's ErrorReason names, and the pool client's transport reasons; a
+// test ties the list to every ErrorReason of the proto. A reason of an
+// agent newer than this operator is CreateFailed, retried with backoff.
+func createOutcome(agentReason string) (reason string, recheck, known bool) {
+	switch agentReason {
+	case "DiskNotFound":
+		return ReasonDiskNotFound, true, true
+	case "DiskInUse":
+		return ReasonDiskInUse, true, true
+	case "ForeignPool":
+		return ReasonForeignPool, true, true
+	case "DiskClaimed":
+		return ReasonDiskClaimed, true, true
+	case "PoolNameTaken":
+		return ReasonPoolNameTaken, true, true
+	case "PoolDisksMismatch":
+		return ReasonPoolDisksMismatch, true, true
+	case "DiskNotAllowed":
+		return ReasonDiskNotAllowed, true, true
+	case "InvalidArgument":
+		return ReasonInvalidSpec, true, true
+	case "PoolInUse", "OwnerMismatch", "PoolNotFound", "PoolFaulted", "NoSpace", "ExpansionLimit", "DiskNotGrown", "":
+		// Not refusals of a create: an agent that gives them is failing.
+		return ReasonCreateFailed, false, true
+	case ReasonAgentUnavailable, ReasonAgentTimeout:
+		// The call did not reach the agent, or its outcome is unknown.
+		return ReasonAgentUnavailable, false, true
+	}
+	return ReasonCreateFailed, false, false
 }
 
-// createOutcomes maps every reason a failed CreatePool can carry (the
-// agent's pkg/poolerr reasons, spelled like the proto's ErrorReason names,
-// and the pool client's transport reasons) to its outcome. A test ties
-// this table to every ErrorReason of the proto. Reasons absent here (an
-// agent newer than this operator) are CreateFailed, retried with backoff.
-var createOutcomes = map[string]outcome{
-	"DiskNotFound":      {ReasonDiskNotFound, true},
-	"DiskInUse":         {ReasonDiskInUse, true},
-	"ForeignPool":       {ReasonForeignPool, true},
-	"DiskClaimed":       {ReasonDiskClaimed, true},
-	"PoolNameTaken":     {ReasonPoolNameTaken, true},
-	"PoolDisksMismatch": {ReasonPoolDisksMismatch, true},
-	"DiskNotAllowed":    {ReasonDiskNotAllowed, true},
-	"InvalidArgument":   {ReasonInvalidSpec, true},
-	// Not refusals of a create: an agent that gives them is failing.
-	"PoolInUse":     {ReasonCreateFailed, false},
-	"OwnerMismatch": {ReasonCreateFailed, false},
-	"PoolNotFound":  {ReasonCreateFailed, false},
-	"PoolFaulted":   {ReasonCreateFailed, false},
-	"NoSpace":       {ReasonCreateFailed, false},
-	// Transient: the call did not reach the agent, or its outcome is
-	// unknown.
-	ReasonAgentUnavailable: {ReasonAgentUnavailable, false},
-	ReasonAgentTimeout:     {ReasonAgentUnavailable, false},
-	"":                     {ReasonCreateFailed, false},
-}
-
-// destroyOutcomes is createOutcomes for a failed DestroyPool. Every
-// failure is retried with backoff: replicas that go away requeue the object
+// destroyOutcome is createOutcome for a failed DestroyPool. Every failure
+// is retried with backoff: replicas that go away requeue the object
 // through the pool stream at once.
-var destroyOutcomes = map[string]outcome{
-	"PoolInUse":            {ReasonPoolInUse, false},
-	"DiskNotFound":         {ReasonDestroyFailed, false},
-	"DiskInUse":            {ReasonDestroyFailed, false},
-	"ForeignPool":          {ReasonDestroyFailed, false},
-	"DiskClaimed":          {ReasonDestroyFailed, false},
-	"PoolNameTaken":        {ReasonDestroyFailed, false},
-	"PoolDisksMismatch":    {ReasonDestroyFailed, false},
-	"DiskNotAllowed":       {ReasonDestroyFailed, false},
-	"InvalidArgument":      {ReasonDestroyFailed, false},
-	"OwnerMismatch":        {ReasonDestroyFailed, false},
-	"PoolNotFound":         {ReasonDestroyFailed, false},
-	"PoolFaulted":          {ReasonDestroyFailed, false},
-	"NoSpace":              {ReasonDestroyFailed, false},
-	ReasonAgentUnavailable: {ReasonAgentUnavailable, false},
-	ReasonAgentTimeout:     {ReasonAgentUnavailable, false},
-	"":                     {ReasonDestroyFailed, false},
-}
-
-// outcomeOf returns the outcome of a failed call of op with agentReason.
-func outcomeOf(op Action, agentReason string) outcome {
-	table, fallback := createOutcomes, outcome{ReasonCreateFailed, false}
-	if op == ActionDestroyPool {
-		table, fallback = destroyOutcomes, outcome{ReasonDestroyFailed, false}
+func destroyOutcome(agentReason string) (reason string, known bool) {
+	switch agentReason {
+	case "PoolInUse":
+		return ReasonPoolInUse, true
+	case "DiskNotFound", "DiskInUse", "ForeignPool", "DiskClaimed", "PoolNameTaken", "PoolDisksMismatch",
+		"DiskNotAllowed", "InvalidArgument", "OwnerMismatch", "PoolNotFound", "PoolFaulted", "NoSpace",
+		"ExpansionLimit", "DiskNotGrown", "":
+		return ReasonDestroyFailed, true
+	case ReasonAgentUnavailable, ReasonAgentTimeout:
+		return ReasonAgentUnavailable, true
 	}
-	if o, ok := table[agentReason]; ok {
-		return o
-	}
-	return fallback
+	return ReasonDestroyFailed, false
 }
 
 // outcomeUnknown reports whether a failed call may still have done its work

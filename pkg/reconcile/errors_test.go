@@ -28,26 +28,27 @@ func TestEveryAgentReasonHasAnOutcome(t *testing.T) {
 			agentReasons = append(agentReasons, name)
 		}
 	}
-	for _, tc := range []struct {
-		op    Action
-		table map[string]outcome
-	}{{ActionCreatePool, createOutcomes}, {ActionDestroyPool, destroyOutcomes}} {
-		if len(tc.table) != len(agentReasons) {
-			t.Errorf("%v: %d outcomes for %d agent reasons: the table lists a reason the agent does not have", tc.op, len(tc.table), len(agentReasons))
+	for _, r := range agentReasons {
+		reason, recheck, known := createOutcome(r)
+		if !known {
+			t.Errorf("CreatePool: agent reason %q has no outcome", r)
 		}
-		for _, r := range agentReasons {
-			o, ok := tc.table[r]
-			if !ok {
-				t.Errorf("%v: agent reason %q has no outcome", tc.op, r)
-				continue
-			}
-			if !readyReasons[o.reason] {
-				t.Errorf("%v: agent reason %q maps to %q, not a Ready reason", tc.op, r, o.reason)
-			}
-			if o.recheck && (tc.op != ActionCreatePool || r == ReasonAgentUnavailable || r == ReasonAgentTimeout) {
-				t.Errorf("%v: %q is rechecked at a fixed interval; only create refusals are", tc.op, r)
-			}
+		if !readyReasons[reason] {
+			t.Errorf("CreatePool: agent reason %q maps to %q, not a Ready reason", r, reason)
 		}
+		if recheck && (r == ReasonAgentUnavailable || r == ReasonAgentTimeout || reason == ReasonCreateFailed) {
+			t.Errorf("CreatePool: %q is rechecked at a fixed interval; only refusals are", r)
+		}
+		reason, known = destroyOutcome(r)
+		if !known {
+			t.Errorf("DestroyPool: agent reason %q has no outcome", r)
+		}
+		if !readyReasons[reason] {
+			t.Errorf("DestroyPool: agent reason %q maps to %q, not a Ready reason", r, reason)
+		}
+	}
+	if _, _, known := createOutcome("FromTheFuture"); known {
+		t.Error("an unknown reason is listed")
 	}
 }
 
