@@ -127,7 +127,8 @@ func poolEqual(a, b reconcile.Pool) bool {
 	return a.Name == b.Name && a.UUID == b.UUID && a.OwnerUID == b.OwnerUID &&
 		slices.Equal(a.Disks, b.Disks) && a.Health == b.Health &&
 		a.Capacity == b.Capacity && a.Used == b.Used && a.Committed == b.Committed &&
-		a.Reason == b.Reason && a.ReplicaCount == b.ReplicaCount
+		a.Reason == b.Reason && a.ReplicaCount == b.ReplicaCount &&
+		a.DiskCapacity == b.DiskCapacity && a.ClusterSize == b.ClusterSize
 }
 
 // clonePool copies p so callers cannot change the cache through Disks.

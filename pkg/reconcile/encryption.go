@@ -17,9 +17,11 @@ func (d decider) encryptionRefused() Plan {
 		kindName, d.target.disks)
 	if d.obs.EncryptionSecret == SecretMissing {
 		return d.failing(ReasonEncryptionSecretError, fmt.Sprintf("the Secret %q named by spec.encryptionConfig does not exist in namespace %s. Even with it, %s",
-			name, d.obj.Namespace, unsupported))
+			name, d.obj.Namespace, unsupported), false)
 	}
-	return d.failing(ReasonEncryptionUnsupported, unsupported)
+	// Not rechecked: nothing on the node changes this; a new Secret or
+	// spec arrives as an event.
+	return d.failing(ReasonEncryptionUnsupported, unsupported, false)
 }
 
 // wantsEncryption reports whether the object asks for an encrypted pool.
