@@ -84,6 +84,13 @@ func (f *Fixture) In(ns string) *Fixture {
 	return &g
 }
 
+// For returns a copy of f for the subtest t (its T and context).
+func (f *Fixture) For(t *testing.T) *Fixture {
+	g := *f
+	g.T, g.Ctx = t, t.Context()
+	return &g
+}
+
 // CreateNamespace creates a namespace named UniqueName(prefix) and returns
 // its name.
 func (f *Fixture) CreateNamespace(prefix string) string {
