@@ -57,14 +57,14 @@ func controlPlaneBurst(t *testing.T, id int, title string, restart func(ctx cont
 // TestAPIServerRestart restarts kube-apiserver (same etcd) during a burst
 // of creations.
 func TestAPIServerRestart(t *testing.T) {
-	requireEnv(t)
+	suite.Env(t)
 	controlPlaneBurst(t, 14, "kube-apiserver restarted during a burst", env.Cluster().RestartAPIServer)
 }
 
 // TestEtcdRestart kills etcd (SIGKILL) during a burst of creations and
 // starts it again.
 func TestEtcdRestart(t *testing.T) {
-	requireEnv(t)
+	suite.Env(t)
 	controlPlaneBurst(t, 15, "etcd killed and restarted during a burst", func(ctx context.Context) error {
 		if err := env.Cluster().Etcd().Kill(); err != nil {
 			return err

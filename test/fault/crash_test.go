@@ -10,6 +10,8 @@ import (
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 // crashPools is the workload of the crash scenarios: two pools, created
@@ -144,9 +146,9 @@ func TestCreateReplyLost(t *testing.T) {
 	if s.row.Fault.PoolsCreated != crashPools {
 		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, crashPools)
 	}
-	m, err := scrape(t.Context(), op.metricsURL)
+	m, err := metrics.Scrape(t.Context(), op.metricsURL())
 	if err == nil {
-		s.note("operator saw %v CreatePool DeadlineExceeded", m.sum("diskpool_grpc_client_requests_total", "method=CreatePool", "code=DeadlineExceeded"))
+		s.note("operator saw %v CreatePool DeadlineExceeded", m.Sum("diskpool_grpc_client_requests_total", "method=CreatePool", "code=DeadlineExceeded"))
 	}
 }
 
@@ -195,7 +197,7 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 		replica := uuid.NewString()
 		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 		defer cancel()
-		agent := agentClient(t, r.node(0))
+		agent := harness.AgentClient(t, env, r.node(0))
 		if _, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: r.name(0), Uuid: replica, Size: 8 << 20}); err != nil {
 			t.Fatalf("CreateReplica: %v", err)
 		}
@@ -233,9 +235,9 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 		crashed = time.Now()
 		p, err := r.get(r.name(0))
 		if err != nil || p.Status.CRState != v1beta3.CRStateTerminating || r.agentPools()[r.name(0)] == nil {
-			t.Fatalf("the crash left %s (%v); want Terminating with its pool", describe(p), err)
+			t.Fatalf("the crash left %s (%v); want Terminating with its pool", harness.Describe(p), err)
 		}
-		s.note("at the crash: pool 0 Terminating (%s) with its pool", readyReason(p))
+		s.note("at the crash: pool 0 Terminating (%s) with its pool", harness.ReadyReason(p))
 	})
 	r.startOperator(opConfig{noWait: true})
 	r.waitEmpty(convergeTimeout)
@@ -266,7 +268,7 @@ func TestCreatedAndDeletedWhileDown(t *testing.T) {
 	r.createN(crashPools)
 	hashes := map[string]string{}
 	for _, d := range r.disks {
-		hashes[d] = fileHash(t, d)
+		hashes[d] = harness.FileHash(t, d)
 	}
 	r.deleteN(crashPools)
 	r.waitEmpty(convergeTimeout) // no finalizer: gone at once
@@ -280,7 +282,7 @@ func TestCreatedAndDeletedWhileDown(t *testing.T) {
 		t.Errorf("side effects for objects that no longer exist: %+v", f)
 	}
 	for d, h := range hashes {
-		if got := fileHash(t, d); got != h {
+		if got := harness.FileHash(t, d); got != h {
 			t.Errorf("disk %s changed", d)
 		}
 	}
@@ -303,7 +305,7 @@ func TestDeletionMissedWhileDown(t *testing.T) {
 	r.deleteN(crashPools)
 	for i := range crashPools {
 		if p, err := r.get(r.name(i)); err != nil || p.DeletionTimestamp == nil {
-			t.Fatalf("pool %s after delete with no operator: %s (%v); want it kept by its finalizer", r.name(i), describe(p), err)
+			t.Fatalf("pool %s after delete with no operator: %s (%v); want it kept by its finalizer", r.name(i), harness.Describe(p), err)
 		}
 	}
 	began := time.Now()

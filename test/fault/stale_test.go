@@ -9,6 +9,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 // TestRecreateWithStaleLeader deletes a pool object and re-creates it under
@@ -54,7 +57,7 @@ func TestRecreateWithStaleLeader(t *testing.T) {
 	if p, err := r.get(old.Name); err != nil || p.DeletionTimestamp == nil || len(r.agentPools()) != 1 {
 		// Seen once in a loaded full-suite run, not understood yet: the
 		// scenario's premise is not there, so it cannot judge anything.
-		t.Skipf("Skipping: the frozen leader left %s (%v), %d pools; want the object deleting with its pool", describe(p), err, len(r.agentPools()))
+		t.Skipf("Skipping: the frozen leader left %s (%v), %d pools; want the object deleting with its pool", harness.Describe(p), err, len(r.agentPools()))
 	}
 	frozen := time.Now()
 	r.waitEmpty(convergeTimeout)
@@ -88,9 +91,9 @@ func TestRecreateWithStaleLeader(t *testing.T) {
 	compare(t, base, r.endState())
 	p, err := r.get(old.Name)
 	if err != nil || p.UID != renewed.UID || p.Status.PoolUUID != p2.GetUuid() {
-		t.Errorf("object after the stale leader: %s (%v); want UID %s with pool %s", describe(p), err, renewed.UID, p2.GetUuid())
+		t.Errorf("object after the stale leader: %s (%v); want UID %s with pool %s", harness.Describe(p), err, renewed.UID, p2.GetUuid())
 	}
-	if found := readLabel(t, old.Spec.Disks[0]); found.Label == nil || found.Label.UUID != p2.GetUuid() || found.Label.OwnerUID != string(renewed.UID) {
+	if found := harness.ReadLabel(t, old.Spec.Disks[0]); found.Label == nil || found.Label.UUID != p2.GetUuid() || found.Label.OwnerUID != string(renewed.UID) {
 		t.Errorf("disk label %+v; want pool %s owned by %s", found.Label, p2.GetUuid(), renewed.UID)
 	}
 }
@@ -131,11 +134,11 @@ func TestStatusConflicts(t *testing.T) {
 		}
 		wg.Wait()
 		r.waitCreated(conflictPools, convergeTimeout)
-		m, err := scrape(r.ctx, r.ops[len(r.ops)-1].metricsURL)
+		m, err := metrics.Scrape(r.ctx, r.ops[len(r.ops)-1].metricsURL())
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m.sum("diskpool_api_conflicts_total"), m.sum("diskpool_reconcile_total")
+		return m.Sum("diskpool_api_conflicts_total"), m.Sum("diskpool_reconcile_total")
 	}
 	var baseConflicts, baseSyncs float64
 	base := s.baseline(func(r *run) { baseConflicts, baseSyncs = workload(r) })
