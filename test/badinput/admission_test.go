@@ -109,10 +109,7 @@ func TestAdmissionRejects(t *testing.T) {
 // and the pool stays where it is.
 func TestImmutableFields(t *testing.T) {
 	f := setup(t)
-	disk := f.NewDisk("node-a")
-	name := harness.UniqueName("immutable")
-	f.MustCreate(f.Pool(name, "node-a", disk))
-	before := f.WaitCreated(name)
+	name, disk, before := f.CreatedPool("immutable", "node-a")
 	for _, tc := range []struct {
 		name   string
 		mutate func(p *v1beta3.DiskPool)

@@ -166,7 +166,7 @@ func TestNodeRefusals(t *testing.T) {
 				node = "node-a"
 			}
 			name := harness.UniqueName("refuse")
-			f.MustCreate(f.Pool(name, node, disk))
+			f.CreatePool(name, node, disk)
 			msg := f.refused(name, tc.reason, tc.want...)
 			t.Logf("%s: Ready=False %s: %s", tc.name, tc.reason, msg)
 			f.noPool(name)
@@ -187,7 +187,7 @@ func TestDiskClaimed(t *testing.T) {
 	f := setup(t)
 	disk := f.NewDisk("node-b")
 	owner := harness.UniqueName("owner")
-	f.MustCreate(f.Pool(owner, "node-b", disk))
+	f.CreatePool(owner, "node-b", disk)
 	first := f.WaitCreated(owner)
 	hash := harness.FileHash(t, disk)
 
@@ -222,7 +222,7 @@ func TestUnknownDeleteOption(t *testing.T) {
 	f := setup(t)
 	disk := f.NewDisk("node-b")
 	name := harness.UniqueName("opts")
-	f.MustCreate(f.Pool(name, "node-b", disk))
+	f.CreatePool(name, "node-b", disk)
 	f.WaitCreated(name)
 	agent := harness.AgentClient(t, env, "node-b")
 	replica := uuid.NewString()

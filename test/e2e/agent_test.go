@@ -16,10 +16,7 @@ import (
 func TestAgentCrash(t *testing.T) {
 	f := setup(t)
 	const node = "node-b"
-	disk := f.NewDisk(node)
-	name := harness.UniqueName("crash")
-	f.CreatePool(name, node, disk)
-	before := f.WaitCreated(name)
+	name, disk, before := f.CreatedPool("crash", node)
 	t.Cleanup(func() {
 		// Whatever happened, later tests need the agent. t.Context() is
 		// cancelled by now.

@@ -17,10 +17,7 @@ import (
 // the agent no longer has it, and the disk's label is erased.
 func TestDelete(t *testing.T) {
 	f := setup(t)
-	disk := f.NewDisk("node-b")
-	name := harness.UniqueName("delete")
-	f.CreatePool(name, "node-b", disk)
-	p := f.WaitCreated(name)
+	name, disk, p := f.CreatedPool("delete", "node-b")
 	if found := harness.ReadLabel(t, disk); found.Label == nil || found.Label.UUID != p.Status.PoolUUID {
 		t.Fatalf("before delete: label %+v, want uuid %s", found.Label, p.Status.PoolUUID)
 	}

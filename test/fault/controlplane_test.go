@@ -49,9 +49,7 @@ func controlPlaneBurst(t *testing.T, id int, title string, restart func(ctx cont
 	s.row.Fault = r.sideEffects()
 	s.note("restart took %s; the operator exited and was restarted %d times", restarted.Sub(began).Round(10*time.Millisecond), op.restarts.Load())
 	compare(t, base, r.endState())
-	if s.row.Fault.PoolsCreated != cpBurst {
-		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, cpBurst)
-	}
+	s.wantCreated(cpBurst)
 }
 
 // TestAPIServerRestart restarts kube-apiserver (same etcd) during a burst

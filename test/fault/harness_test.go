@@ -170,6 +170,22 @@ func newScenario(t *testing.T, id int, title string) *scenario {
 	return s
 }
 
+// wantCreated and wantDestroyed check the pools the faulted run created
+// and destroyed (from the agents' logs).
+func (s *scenario) wantCreated(n int) {
+	s.t.Helper()
+	if got := s.row.Fault.PoolsCreated; got != n {
+		s.t.Errorf("%d pools created, want %d", got, n)
+	}
+}
+
+func (s *scenario) wantDestroyed(n int) {
+	s.t.Helper()
+	if got := s.row.Fault.PoolsDestroyed; got != n {
+		s.t.Errorf("%d pools destroyed, want %d", got, n)
+	}
+}
+
 // note appends to the table row's notes (and the test log).
 func (s *scenario) note(format string, args ...any) {
 	s.t.Helper()
@@ -527,8 +543,13 @@ func (o *operator) url(server, path string) string {
 	return "http://" + addrs[server] + path
 }
 
-// metricsURL is the current process's /metrics.
-func (o *operator) metricsURL() string { return o.url("metrics", "/metrics") }
+// scrape scrapes the current process's /metrics, bounded by
+// metrics.Timeout (a stopped process never answers).
+func (o *operator) scrape(ctx context.Context) (metrics.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, metrics.Timeout)
+	defer cancel()
+	return metrics.Scrape(ctx, o.url("metrics", "/metrics"))
+}
 
 // waitReady waits until /readyz answers 200.
 func (o *operator) waitReady(t *testing.T) {
@@ -547,7 +568,7 @@ func (o *operator) waitReady(t *testing.T) {
 
 // leading reports whether the operator says it leads (diskpool_leader).
 func (o *operator) leading(ctx context.Context) bool {
-	m, err := metrics.Scrape(ctx, o.metricsURL())
+	m, err := o.scrape(ctx)
 	return err == nil && m.Sum("diskpool_leader") == 1
 }
 

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/diskpool/diskpool-operator/test/internal/harness"
-	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 // TestRecreateWithStaleLeader deletes a pool object and re-creates it under
@@ -134,7 +133,7 @@ func TestStatusConflicts(t *testing.T) {
 		}
 		wg.Wait()
 		r.waitCreated(conflictPools, convergeTimeout)
-		m, err := metrics.Scrape(r.ctx, r.ops[len(r.ops)-1].metricsURL())
+		m, err := r.ops[len(r.ops)-1].scrape(r.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,7 +161,5 @@ func TestStatusConflicts(t *testing.T) {
 	if limit := float64(conflictPools*(4+conflictEdits)) + conflicts; syncs > limit {
 		t.Errorf("%v syncs for %d pools, %d edits and %v conflicts; want at most %v", syncs, conflictPools, conflictPools*conflictEdits, conflicts, limit)
 	}
-	if s.row.Fault.PoolsCreated != conflictPools {
-		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, conflictPools)
-	}
+	s.wantCreated(conflictPools)
 }

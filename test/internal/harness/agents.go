@@ -34,6 +34,8 @@ func AgentClient(t testing.TB, e *localenv.Env, node string) agentv1.PoolService
 // agent counts from zero).
 func AgentCalls(t testing.TB, ctx context.Context, e *localenv.Env, node string) metrics.Calls {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, metrics.Timeout)
+	defer cancel()
 	s, err := metrics.Scrape(ctx, e.AgentMetricsURL(node))
 	if err != nil {
 		t.Fatalf("agent metrics of %s: %v", node, err)

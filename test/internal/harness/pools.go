@@ -54,6 +54,16 @@ func (f *Fixture) CreatePool(name, node string, disks ...string) *v1beta3.DiskPo
 	return f.MustCreate(f.Pool(name, node, disks...))
 }
 
+// CreatedPool creates a pool named UniqueName(prefix) on a fresh disk of
+// node and waits until it is Created: the start of most tests.
+func (f *Fixture) CreatedPool(prefix, node string) (name, disk string, p *v1beta3.DiskPool) {
+	f.T.Helper()
+	disk = f.NewDisk(node)
+	name = UniqueName(prefix)
+	f.CreatePool(name, node, disk)
+	return name, disk, f.WaitCreated(name)
+}
+
 // MustCreate creates p in its namespace.
 func (f *Fixture) MustCreate(p *v1beta3.DiskPool) *v1beta3.DiskPool {
 	f.T.Helper()

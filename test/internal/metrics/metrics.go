@@ -15,16 +15,15 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// scrapeTimeout bounds one scrape.
-const scrapeTimeout = 5 * time.Second
+// Timeout is a bound for one scrape of a small endpoint (an agent, or an
+// operator with few pools); Scrape itself waits as long as ctx allows.
+const Timeout = 5 * time.Second
 
 // Snapshot is one scrape: metric families by name.
 type Snapshot map[string]*dto.MetricFamily
 
 // Scrape GETs url and parses the text exposition format.
 func Scrape(ctx context.Context, url string) (Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
