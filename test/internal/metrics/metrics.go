@@ -6,6 +6,7 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -36,12 +37,17 @@ func Scrape(ctx context.Context, url string) (Snapshot, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
+	s, err := Parse(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("parse metrics from %s: %w", url, err)
 	}
-	return families, nil
+	return s, nil
+}
+
+// Parse parses the text exposition format.
+func Parse(r io.Reader) (Snapshot, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(r)
 }
 
 // Sum adds the values of every series of family whose labels match all of
