@@ -447,7 +447,8 @@ const maxRestarts = 5
 
 // startOperator starts an operator for the run's namespace with the
 // operator ServiceAccount, the operator's mTLS identity and the suite's
-// flags, as localenv starts its own, on ports of its own.
+// flags, as localenv starts its own: on port 0, its ports read back from
+// its address file.
 func (r *run) startOperator(c opConfig) *operator {
 	r.t.Helper()
 	if c.leaderID == "" {
