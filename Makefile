@@ -22,7 +22,7 @@ generate: ## Regenerate proto code, clients, deepcopy and CRDs
 	scripts/generate-crds.sh
 
 .PHONY: verify
-verify: ## Fail when generated code or CRDs are stale
+verify: ## Fail when generated code, CRDs or a go.mod are stale
 	scripts/verify-generated.sh
 
 .PHONY: lint
