@@ -21,11 +21,19 @@
 //
 //	func TestSomething(t *testing.T) {
 //		f := suite.Setup(t) // skips without a control plane; fresh namespace
-//		disk := f.NewDisk("node-a")
-//		f.CreatePool("p1", "node-a", disk)
-//		p := f.WaitCreated("p1")
+//		name, disk, p := f.CreatedPool("something", "node-a") // unique name, new disk, Created
+//		f.DeletePool(name)
+//		f.WaitGone(name, harness.ConvergeTimeout)
+//		if harness.ReadLabel(t, disk).Label != nil { ... }
+//		calls := harness.AgentCalls(t, f.Ctx, f.Env, "node-a") // from the agent's /metrics
 //		...
 //	}
+//
+// f.In(ns) works in another namespace, f.For(t) in a subtest; Poll waits on
+// any condition with a description of the last state seen; AgentClient
+// dials an agent over mutual TLS; LogTails shows the end of process logs.
+// Pool names must be unique across the suite (an agent names its pools by
+// object name): take them from UniqueName.
 //
 // Suite.Main skips every test in -short mode and when bin/ lacks the control
 // plane, unless DISKPOOL_REQUIRE_CONTROLPLANE is set (then it fails);
