@@ -14,11 +14,7 @@ import (
 // ReadLabel reads the label areas of a disk file.
 func ReadLabel(t testing.TB, path string) *label.Found {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = fh.Close() }()
+	fh := open(t, path)
 	fi, err := fh.Stat()
 	if err != nil {
 		t.Fatal(err)
@@ -34,11 +30,7 @@ func ReadLabel(t testing.TB, path string) *label.Found {
 // not write hashes the same before and after.
 func FileHash(t testing.TB, path string) string {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = fh.Close() }()
+	fh := open(t, path)
 	h := sha256.New()
 	if _, err := io.Copy(h, fh); err != nil {
 		t.Fatal(err)
@@ -50,14 +42,21 @@ func FileHash(t testing.TB, path string) string {
 // label, no signature, nothing written.
 func FirstMiBIsZero(t testing.TB, path string) bool {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = fh.Close() }()
+	fh := open(t, path)
 	buf := make([]byte, 1<<20)
 	if _, err := io.ReadFull(fh, buf); err != nil {
 		t.Fatal(err)
 	}
 	return bytes.Count(buf, []byte{0}) == len(buf)
+}
+
+// open opens path for reading until the test ends.
+func open(t testing.TB, path string) *os.File {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = fh.Close() })
+	return fh
 }
