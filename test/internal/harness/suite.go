@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,7 +26,8 @@ type Suite struct {
 	// Name prefixes the suite's messages and its work directory.
 	Name string
 	// Options of the environment; Main sets WorkDir, UnsafeNoFsync, the
-	// control plane binaries and Progress.
+	// control plane binaries and Progress, and BinDir (to a directory in
+	// the work dir) unless it is set.
 	Options localenv.Options
 	// BeforeStart, when set, runs after flag parsing, before the start.
 	BeforeStart func()
@@ -67,6 +69,11 @@ func (s *Suite) Main(m *testing.M) int {
 	}
 	opts := s.Options
 	opts.WorkDir, opts.UnsafeNoFsync = workDir, true
+	if opts.BinDir == "" {
+		// Binaries of the suite's own: a restart must start the binary the
+		// suite began with, whatever else builds into _output/bin meanwhile.
+		opts.BinDir = filepath.Join(workDir, "bin")
+	}
 	opts.ControlPlane.Binaries = &bins
 	if testing.Verbose() {
 		opts.Progress = os.Stdout // each step of the start, timed
