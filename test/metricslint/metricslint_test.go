@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -222,7 +223,7 @@ func TestScrapedMetricsLint(t *testing.T) {
 	}
 	scraped := map[string]bool{}
 	for _, body := range targets {
-		for fam := range families(body) {
+		for fam := range families(t, body) {
 			scraped[fam] = true
 		}
 	}
