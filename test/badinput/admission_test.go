@@ -80,26 +80,7 @@ func TestAdmissionRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := f.Pool(harness.UniqueName("adm"), "node-a", disk)
 			tc.mutate(p)
-			_, err := f.create(p)
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("create: %v", err)
-				}
-				return
-			}
-			if !apierrors.IsInvalid(err) {
-				t.Fatalf("create: %v; want Invalid", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("message %q does not say %q", err.Error(), w)
-				}
-			}
-			if p.Name != "" && len(p.Name) <= 253 {
-				if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, p.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-					t.Errorf("rejected object is stored: %v", err)
-				}
-			}
+			f.admits(t, p, tc.want)
 		})
 	}
 }

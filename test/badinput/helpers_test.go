@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
@@ -34,6 +35,33 @@ func nodeDir(node string) string { return env.DiskRoot() + "/" + node }
 // create creates p and returns the API's answer.
 func (f *fixture) create(p *v1beta3.DiskPool) (*v1beta3.DiskPool, error) {
 	return f.Pools.OpenebsV1beta3().DiskPools(p.Namespace).Create(f.Ctx, p, metav1.CreateOptions{})
+}
+
+// admits creates p: with want nil the API server must accept it;
+// otherwise refuse it as Invalid with a message that says every want, and
+// store nothing.
+func (f *fixture) admits(t *testing.T, p *v1beta3.DiskPool, want []string) {
+	t.Helper()
+	_, err := f.create(p)
+	if want == nil {
+		if err != nil {
+			t.Fatalf("create: %v", err)
+		}
+		return
+	}
+	if !apierrors.IsInvalid(err) {
+		t.Fatalf("create: %v; want Invalid", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("message %q does not say %q", err.Error(), w)
+		}
+	}
+	if p.Name != "" && len(p.Name) <= 253 { // a longer name cannot be looked up
+		if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, p.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("rejected object is stored: %v", err)
+		}
+	}
 }
 
 // refused waits until the object's Ready condition is False with reason,

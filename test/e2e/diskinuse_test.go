@@ -29,18 +29,7 @@ func TestDiskInUse(t *testing.T) {
 	if err := os.Truncate(disk, 64<<20); err != nil {
 		t.Fatal(err)
 	}
-	fh, err := os.OpenFile(disk, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var magic [2]byte
-	binary.LittleEndian.PutUint16(magic[:], extMagic)
-	if _, err := fh.WriteAt(magic[:], extMagicOffset); err != nil {
-		t.Fatal(err)
-	}
-	if err := fh.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeExtMagic(t, disk)
 	hash := harness.FileHash(t, disk)
 
 	name := harness.UniqueName("inuse-fs")
@@ -72,5 +61,23 @@ func TestDiskInUse(t *testing.T) {
 	f.WaitGone(name, harness.ConvergeTimeout)
 	if got := harness.FileHash(t, disk); got != hash {
 		t.Fatalf("disk %s changed by the delete: sha256 %s, was %s", disk, got, hash)
+	}
+}
+
+// writeExtMagic writes the ext2/3/4 superblock magic into disk, as a
+// filesystem on it would have.
+func writeExtMagic(t *testing.T, disk string) {
+	t.Helper()
+	fh, err := os.OpenFile(disk, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var magic [2]byte
+	binary.LittleEndian.PutUint16(magic[:], extMagic)
+	if _, err := fh.WriteAt(magic[:], extMagicOffset); err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"encoding/binary"
-	"os"
 	"os/exec"
 	"regexp"
 	"testing"
@@ -26,18 +24,7 @@ var remedyCommand = regexp.MustCompile("`([^`]+)`")
 func TestDiskInUseRemedy(t *testing.T) {
 	f := setup(t)
 	disk := f.NewDisk("node-a")
-	fh, err := os.OpenFile(disk, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var magic [2]byte
-	binary.LittleEndian.PutUint16(magic[:], extMagic)
-	if _, err := fh.WriteAt(magic[:], extMagicOffset); err != nil {
-		t.Fatal(err)
-	}
-	if err := fh.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeExtMagic(t, disk)
 
 	name := harness.UniqueName("remedy")
 	f.CreatePool(name, "node-a", disk)
