@@ -22,7 +22,7 @@ generate: ## Regenerate proto code, clients, deepcopy and CRDs
 	scripts/generate-crds.sh
 
 .PHONY: verify
-verify: ## Fail when generated code or CRDs are stale
+verify: ## Fail when generated code, CRDs or a go.mod are stale
 	scripts/verify-generated.sh
 
 .PHONY: lint
@@ -32,11 +32,13 @@ lint: ## gofmt, go vet and golangci-lint (pinned)
 .PHONY: test
 test: controlplane ## Unit, integration and e2e tests (builds the local control plane once), then bounded fuzzing
 	DISKPOOL_REQUIRE_CONTROLPLANE=1 $(GO) test -race -count=1 -timeout 60m ./...
+	$(GO) -C test/dashpreview test -race -count=1 ./...
 	scripts/fuzz.sh $(FUZZTIME)
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no control plane needed)
 	$(GO) test -race -count=1 -short ./...
+	$(GO) -C test/dashpreview test -race -count=1 -short ./...
 
 .PHONY: fuzz
 fuzz: ## Run every fuzz target for FUZZTIME each

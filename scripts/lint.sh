@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# gofmt, go vet and the pinned golangci-lint (scripts/tools/go.mod).
+# gofmt, go vet and the pinned golangci-lint (scripts/tools/go.mod), over the
+# product module and test/dashpreview.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,6 +10,9 @@ if [ -n "$unformatted" ]; then
   echo "$unformatted" >&2
   exit 1
 fi
-go vet ./...
 tools=$("$root/scripts/tools.sh" golangci-lint | tail -n1)
-"$tools/golangci-lint" run ./...
+# The product module, then every other module whose code ships with the
+# repository (test/dashpreview keeps golang.org/x/image out of the product).
+for mod in . test/dashpreview; do
+  (cd "$root/$mod" && go vet ./... && "$tools/golangci-lint" run ./...)
+done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when generated code or CRDs are stale: regenerates everything in a
-# temporary copy of the working tree and diffs it against the original.
+# Fails when generated code or CRDs are stale (regenerates everything in a
+# temporary copy of the working tree and diffs it against the original), or
+# when a module's go.mod is not tidy.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -26,5 +27,14 @@ for dir in generated pkg/apis manifests/crds; do
     status=1
   fi
 done
-[ $status -eq 0 ] && echo "verify: generated code and CRDs are up to date"
+# Each module's go.mod and go.sum hold exactly what its code needs (the
+# product's no tool or preview dependency: those live in modules of their own).
+for mod in . test/dashpreview; do
+  if ! (cd "$root/$mod" && go mod tidy -diff >"$tmp/tidy.txt" 2>&1); then
+    echo "verify: $mod/go.mod is not tidy; run 'go mod tidy' there:" >&2
+    head -30 "$tmp/tidy.txt" >&2
+    status=1
+  fi
+done
+[ $status -eq 0 ] && echo "verify: generated code, CRDs and go.mod files are up to date"
 exit $status

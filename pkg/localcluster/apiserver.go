@@ -37,6 +37,8 @@ func (c apiserverConfig) args() []string {
 		"--etcd-servers=" + c.etcdURL,
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(c.port),
+		// The port is held by this process (HeldPort).
+		"--permit-port-sharing",
 		// v1.37 refuses a loopback advertise address unless the endpoint
 		// reconciler is off; nothing here needs the kubernetes Service
 		// endpoints.

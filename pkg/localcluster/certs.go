@@ -1,24 +1,16 @@
 package localcluster
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"time"
-)
 
-// certValidity is how long generated certificates are valid: far longer than
-// any test or demo, short enough to be obviously throwaway.
-const certValidity = 7 * 24 * time.Hour
+	"github.com/diskpool/diskpool-operator/pkg/localcluster/pki"
+)
 
 // AdminUser and AdminGroup are the identity of the admin client certificate.
 // system:masters bypasses RBAC.
@@ -28,10 +20,7 @@ const (
 )
 
 // KeyPair is a certificate and its private key, PEM encoded.
-type KeyPair struct {
-	CertPEM []byte
-	KeyPEM  []byte
-}
+type KeyPair = pki.KeyPair
 
 // PKI is the set of credentials a local cluster needs, all generated in Go.
 type PKI struct {
@@ -50,30 +39,12 @@ type PKI struct {
 // NewPKI generates a CA, a serving certificate valid for hosts (IP addresses
 // or DNS names), an admin client certificate and a ServiceAccount signing key.
 func NewPKI(hosts []string) (*PKI, error) {
-	now := time.Now()
-	caKey, err := newKey()
+	ca, err := pki.NewCA("localcluster-ca")
 	if err != nil {
-		return nil, fmt.Errorf("generate CA key: %w", err)
+		return nil, fmt.Errorf("generate CA: %w", err)
 	}
-	caTmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "localcluster-ca"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(certValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caCert, caPair, err := sign(caTmpl, caKey, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("generate CA certificate: %w", err)
-	}
-
 	servingTmpl := &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "kube-apiserver"},
-		NotBefore:   now.Add(-time.Hour),
-		NotAfter:    now.Add(certValidity),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	for _, h := range hosts {
@@ -83,27 +54,23 @@ func NewPKI(hosts []string) (*PKI, error) {
 			servingTmpl.DNSNames = append(servingTmpl.DNSNames, h)
 		}
 	}
-	serving, err := newLeaf(servingTmpl, caCert, caKey)
+	serving, err := ca.Issue(servingTmpl)
 	if err != nil {
 		return nil, fmt.Errorf("generate serving certificate: %w", err)
 	}
-
-	admin, err := newLeaf(&x509.Certificate{
+	admin, err := ca.Issue(&x509.Certificate{
 		Subject:     pkix.Name{CommonName: AdminUser, Organization: []string{AdminGroup}},
-		NotBefore:   now.Add(-time.Hour),
-		NotAfter:    now.Add(certValidity),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}, caCert, caKey)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("generate admin client certificate: %w", err)
 	}
 
-	saKey, err := newKey()
+	saKey, err := pki.NewKey()
 	if err != nil {
 		return nil, fmt.Errorf("generate service account key: %w", err)
 	}
-	saKeyPEM, err := encodeKey(saKey)
+	saKeyPEM, err := pki.EncodeKey(saKey)
 	if err != nil {
 		return nil, fmt.Errorf("encode service account key: %w", err)
 	}
@@ -113,7 +80,7 @@ func NewPKI(hosts []string) (*PKI, error) {
 	}
 
 	return &PKI{
-		CA:                         caPair,
+		CA:                         ca.KeyPair,
 		Serving:                    serving,
 		Admin:                      admin,
 		ServiceAccountKeyPEM:       saKeyPEM,
@@ -160,56 +127,4 @@ func (p *PKI) WriteFiles(dir string) (PKIFiles, error) {
 		}
 	}
 	return f, nil
-}
-
-// newKey returns an ECDSA P-256 key: generated in microseconds, unlike RSA,
-// and accepted by kube-apiserver for TLS and ServiceAccount tokens (ES256).
-func newKey() (*ecdsa.PrivateKey, error) {
-	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-}
-
-func newLeaf(tmpl, ca *x509.Certificate, caKey crypto.Signer) (KeyPair, error) {
-	key, err := newKey()
-	if err != nil {
-		return KeyPair{}, err
-	}
-	_, pair, err := sign(tmpl, key, ca, caKey)
-	return pair, err
-}
-
-// sign issues tmpl for key, signed by parent and parentKey, or self-signed
-// when parent is nil.
-func sign(tmpl *x509.Certificate, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey crypto.Signer) (*x509.Certificate, KeyPair, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, KeyPair{}, err
-	}
-	tmpl.SerialNumber = serial
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
-	if err != nil {
-		return nil, KeyPair{}, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, KeyPair{}, err
-	}
-	keyPEM, err := encodeKey(key)
-	if err != nil {
-		return nil, KeyPair{}, err
-	}
-	return cert, KeyPair{
-		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:  keyPEM,
-	}, nil
-}
-
-func encodeKey(key *ecdsa.PrivateKey) ([]byte, error) {
-	der, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), nil
 }

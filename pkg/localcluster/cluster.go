@@ -67,6 +67,9 @@ type Cluster struct {
 	apiCfg        apiserverConfig
 	kubeconfig    string
 	restConfig    *rest.Config
+	// ports are etcd's client and peer ports and kube-apiserver's, held
+	// until Stop (see HeldPort).
+	ports []*HeldPort
 
 	mu        sync.Mutex
 	etcd      *Process
@@ -85,6 +88,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		if stopErr := c.stopProcesses(); stopErr != nil {
 			err = errors.Join(err, stopErr)
 		}
+		c.closePorts()
 		return nil, fmt.Errorf("start local cluster (logs in %s): %w", c.workDir, err)
 	}
 	return c, nil
@@ -129,10 +133,17 @@ func newCluster(opts Options) (_ *Cluster, err error) {
 		c.workDir = dir
 	}
 
-	ports, err := freePorts(3)
+	// Held for the cluster's life: restarts come back on the same ports.
+	ports, err := HoldPorts(3)
 	if err != nil {
 		return nil, err
 	}
+	c.ports = ports
+	defer func() {
+		if err != nil {
+			c.closePorts()
+		}
+	}()
 	// The serving certificate also names the in-cluster service address and
 	// DNS names, so a client configured for them validates it too.
 	c.pki, err = NewPKI([]string{"127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"})
@@ -147,8 +158,8 @@ func newCluster(opts Options) (_ *Cluster, err error) {
 		binary:        bins.Etcd,
 		dataDir:       filepath.Join(c.workDir, "etcd-data"),
 		logPath:       filepath.Join(c.workDir, "etcd.log"),
-		clientPort:    ports[0],
-		peerPort:      ports[1],
+		clientPort:    ports[0].Port(),
+		peerPort:      ports[1].Port(),
 		unsafeNoFsync: opts.UnsafeNoFsync,
 		surviveParent: opts.SurviveParent,
 		stopTimeout:   opts.StopTimeout,
@@ -157,7 +168,7 @@ func newCluster(opts Options) (_ *Cluster, err error) {
 		binary:        bins.KubeAPIServer,
 		certDir:       filepath.Join(c.workDir, "apiserver-certs"),
 		logPath:       filepath.Join(c.workDir, "kube-apiserver.log"),
-		port:          ports[2],
+		port:          ports[2].Port(),
 		etcdURL:       c.etcdCfg.clientURL(),
 		serviceCIDR:   opts.ServiceClusterIPRange,
 		files:         files,
@@ -201,12 +212,22 @@ func (c *Cluster) Stop() error {
 	if err := c.stopProcesses(); err != nil {
 		return fmt.Errorf("stop local cluster: %w", err)
 	}
+	c.closePorts()
 	if c.removeWorkDir {
 		if err := os.RemoveAll(c.workDir); err != nil {
 			return fmt.Errorf("stop local cluster: remove work dir: %w", err)
 		}
 	}
 	return nil
+}
+
+// closePorts releases the held ports once nothing serves on them.
+func (c *Cluster) closePorts() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.ports {
+		_ = p.Close()
+	}
 }
 
 func (c *Cluster) stopProcesses() error {

@@ -35,6 +35,8 @@ func (c etcdConfig) args() []string {
 		"--initial-advertise-peer-urls=" + c.peerURL(),
 		"--initial-cluster=localcluster=" + c.peerURL(),
 		"--log-level=warn",
+		// The ports are held by this process (HeldPort).
+		"--socket-reuse-port",
 	}
 	if c.unsafeNoFsync {
 		args = append(args, "--unsafe-no-fsync")

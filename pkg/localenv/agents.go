@@ -4,43 +4,42 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 )
 
-// agentProc is one node's agent: its fixed configuration (ports and
-// certificate stay across restarts, as a restarted pod keeps its IP) and
-// the current process.
+// agentProc is one node's agent: its fixed configuration (disks, state and
+// certificate stay across restarts) and the current process. Each process
+// binds port 0 and names its ports in addrFile, so a restarted agent
+// serves on new ports and publishes the new endpoint in its Lease, as a
+// recreated pod does with its new IP.
 type agentProc struct {
-	node        string
-	grpcPort    int
-	metricsPort int
-	cfg         localcluster.ProcessConfig
-	proc        *localcluster.Process
+	node     string
+	addrFile string
+	cfg      localcluster.ProcessConfig
+	proc     *localcluster.Process
+	// endpoint and metricsAddr are the current process's, from addrFile.
+	endpoint, metricsAddr string
 }
 
-func (a *agentProc) endpoint() string { return hostPort(a.grpcPort) }
-
-// newAgent prepares node's agent: ports, serving certificate, command line.
+// newAgent prepares node's agent: serving certificate, command line.
 func (e *Env) newAgent(node string) (*agentProc, error) {
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
 	tlsFiles, err := e.pki.server("agent-" + node)
 	if err != nil {
 		return nil, err
 	}
-	a := &agentProc{node: node, grpcPort: ports[0], metricsPort: ports[1]}
+	a := &agentProc{node: node, addrFile: filepath.Join(e.workDir, "agents", node+".addr")}
 	args := []string{
 		"--node=" + node,
 		"--namespace=" + SystemNamespace,
 		"--kubeconfig=" + e.AgentKubeconfig(node),
-		"--listen-address=" + a.endpoint(),
-		"--advertise-address=" + a.endpoint(),
-		"--metrics-address=" + hostPort(a.metricsPort),
+		// The Lease publishes the bound address.
+		"--listen-address=" + localAddr,
+		"--metrics-address=" + localAddr,
+		"--address-file=" + a.addrFile,
 		"--allowed-device-dir=" + filepath.Join(e.disks.root, node),
 		// A glob: disks added later (AddDisk) are scanned on restart too.
 		"--disk=" + filepath.Join(e.disks.root, node, "disk-*"),
@@ -93,21 +92,42 @@ func (e *Env) startAgents(ctx context.Context) error {
 }
 
 func (e *Env) launchAgent(a *agentProc) error {
+	if err := os.MkdirAll(filepath.Dir(a.addrFile), 0o755); err != nil {
+		return err
+	}
+	if err := removeStale(a.addrFile); err != nil {
+		return err
+	}
 	p, err := localcluster.StartProcess(a.cfg)
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
 	a.proc = p
+	a.endpoint, a.metricsAddr = "", ""
 	e.mu.Unlock()
 	return nil
 }
 
-// waitAgent waits until the agent's Lease names its endpoint and was renewed
-// after since: from then on the operator can find and dial it.
+// waitAgent waits until the agent has named its ports and its Lease names
+// that endpoint, renewed after since: from then on the operator can find
+// and dial it.
 func (e *Env) waitAgent(ctx context.Context, a *agentProc, since time.Time) error {
-	if err := waitLease(ctx, e.kube, a.node, a.endpoint(), since, a.proc, e.opts.StartTimeout); err != nil {
-		return fmt.Errorf("agent on %s: %w\n---- %s ----\n%s", a.node, err, a.proc.LogPath(), a.proc.LogTail(logTailLines))
+	e.mu.Lock()
+	p := a.proc
+	e.mu.Unlock()
+	fail := func(err error) error {
+		return fmt.Errorf("agent on %s: %w\n---- %s ----\n%s", a.node, err, p.LogPath(), p.LogTail(logTailLines))
+	}
+	addrs, err := WaitAddresses(ctx, p, a.addrFile, e.opts.StartTimeout, "grpc", "metrics")
+	if err != nil {
+		return fail(err)
+	}
+	e.mu.Lock()
+	a.endpoint, a.metricsAddr = addrs["grpc"], addrs["metrics"]
+	e.mu.Unlock()
+	if err := waitLease(ctx, e.kube, a.node, addrs["grpc"], since, p, e.opts.StartTimeout); err != nil {
+		return fail(err)
 	}
 	return nil
 }
@@ -135,23 +155,29 @@ func (e *Env) Agent(node string) *localcluster.Process {
 	return a.proc
 }
 
-// AgentEndpoint returns the host:port of node's agent gRPC server (the
-// same across restarts).
+// AgentEndpoint returns the host:port of node's agent gRPC server: that of
+// the process StartAgent last started ("" while it starts; a restart binds
+// a new port).
 func (e *Env) AgentEndpoint(node string) string {
 	a, err := e.agent(node)
 	if err != nil {
 		return ""
 	}
-	return a.endpoint()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return a.endpoint
 }
 
-// AgentMetricsURL returns the URL of node's agent /metrics.
+// AgentMetricsURL returns the URL of node's agent /metrics, of the process
+// StartAgent last started.
 func (e *Env) AgentMetricsURL(node string) string {
 	a, err := e.agent(node)
 	if err != nil {
 		return ""
 	}
-	return "http://" + hostPort(a.metricsPort) + "/metrics"
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return httpURL(a.metricsAddr, "/metrics")
 }
 
 // StopAgent stops node's agent gracefully (SIGTERM: it releases its Lease).
@@ -185,8 +211,8 @@ func (e *Env) KillAgent(node string) error {
 	return p.Kill()
 }
 
-// StartAgent starts node's agent again, with the same ports, disks and
-// certificate, and waits until it has renewed its Lease. It does nothing if
+// StartAgent starts node's agent again, with the same disks and
+// certificate on new ports, and waits until it has renewed its Lease. It does nothing if
 // the agent is running.
 func (e *Env) StartAgent(ctx context.Context, node string) error {
 	a, err := e.agent(node)

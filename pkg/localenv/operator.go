@@ -10,26 +10,24 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 )
 
-// operatorProc is the operator: fixed ports and command line, current
-// process.
+// operatorProc is the operator: its command line and the current process,
+// which binds port 0 for both servers and names them in addrFile.
 type operatorProc struct {
-	metricsPort int
-	healthPort  int
-	cfg         localcluster.ProcessConfig
-	proc        *localcluster.Process
+	addrFile string
+	cfg      localcluster.ProcessConfig
+	proc     *localcluster.Process
+	// metricsAddr and healthAddr are the current process's, from addrFile.
+	metricsAddr, healthAddr string
 }
 
-func (e *Env) newOperator() (*operatorProc, error) {
-	ports, err := freePorts(2)
-	if err != nil {
-		return nil, err
-	}
-	o := &operatorProc{metricsPort: ports[0], healthPort: ports[1]}
+func (e *Env) newOperator() *operatorProc {
+	o := &operatorProc{addrFile: filepath.Join(e.workDir, "operator.addr")}
 	args := []string{
 		"--kubeconfig=" + e.operatorKubeconfig,
 		"--operator-namespace=" + SystemNamespace,
-		"--metrics-address=" + hostPort(o.metricsPort),
-		"--health-address=" + hostPort(o.healthPort),
+		"--metrics-address=" + localAddr,
+		"--health-address=" + localAddr,
+		"--address-file=" + o.addrFile,
 		"--agent-tls-cert-file=" + e.operatorTLS.CertFile,
 		"--agent-tls-key-file=" + e.operatorTLS.KeyFile,
 		"--agent-tls-ca-file=" + e.operatorTLS.CAFile,
@@ -50,21 +48,18 @@ func (e *Env) newOperator() (*operatorProc, error) {
 		StopTimeout:   e.opts.StopTimeout,
 		SurviveParent: e.opts.SurviveParent,
 	}
-	return o, nil
+	return o
 }
 
 // StartOperator starts the operator (again, after StopOperator or
-// KillOperator, with the same ports and flags) and waits until its /readyz
+// KillOperator, with the same flags, on new ports) and waits until its /readyz
 // answers 200. It does nothing if the operator is running.
 func (e *Env) StartOperator(ctx context.Context) error {
 	e.mu.Lock()
 	o := e.operator
 	e.mu.Unlock()
 	if o == nil {
-		var err error
-		if o, err = e.newOperator(); err != nil {
-			return err
-		}
+		o = e.newOperator()
 		e.mu.Lock()
 		e.operator = o
 		e.mu.Unlock()
@@ -76,16 +71,29 @@ func (e *Env) StartOperator(ctx context.Context) error {
 		return nil
 	}
 	began := time.Now()
+	if err := removeStale(o.addrFile); err != nil {
+		return err
+	}
 	p, err := localcluster.StartProcess(o.cfg)
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
 	o.proc = p
+	o.metricsAddr, o.healthAddr = "", ""
 	e.mu.Unlock()
-	url := "http://" + hostPort(o.healthPort) + "/readyz"
-	if err := waitHTTP200(ctx, url, p, e.opts.StartTimeout); err != nil {
+	fail := func(err error) error {
 		return fmt.Errorf("operator: %w\n---- %s ----\n%s", err, p.LogPath(), p.LogTail(logTailLines))
+	}
+	addrs, err := WaitAddresses(ctx, p, o.addrFile, e.opts.StartTimeout, "metrics", "health")
+	if err != nil {
+		return fail(err)
+	}
+	e.mu.Lock()
+	o.metricsAddr, o.healthAddr = addrs["metrics"], addrs["health"]
+	e.mu.Unlock()
+	if err := waitHTTP200(ctx, httpURL(addrs["health"], "/readyz"), p, e.opts.StartTimeout); err != nil {
+		return fail(err)
 	}
 	e.progressf("Operator ready in %s", time.Since(began).Round(10*time.Millisecond))
 	return nil
@@ -121,26 +129,26 @@ func (e *Env) KillOperator() error {
 	return nil
 }
 
-// OperatorMetricsURL returns the URL of the operator's /metrics ("" before
-// the operator was first started).
+// OperatorMetricsURL returns the URL of the operator's /metrics, of the
+// process StartOperator last started ("" before that).
 func (e *Env) OperatorMetricsURL() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.operator == nil {
 		return ""
 	}
-	return "http://" + hostPort(e.operator.metricsPort) + "/metrics"
+	return httpURL(e.operator.metricsAddr, "/metrics")
 }
 
 // OperatorHealthURL returns the base URL of the operator's /healthz and
-// /readyz.
+// /readyz, of the process StartOperator last started.
 func (e *Env) OperatorHealthURL() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.operator == nil {
 		return ""
 	}
-	return "http://" + hostPort(e.operator.healthPort)
+	return httpURL(e.operator.healthAddr, "")
 }
 
 // OperatorKubeconfig returns the kubeconfig of the diskpool-operator

@@ -1,23 +1,16 @@
 package localenv
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"time"
-)
 
-// certValidity is far longer than any test or demo run.
-const certValidity = 7 * 24 * time.Hour
+	"github.com/diskpool/diskpool-operator/pkg/localcluster/pki"
+)
 
 // TLSFiles are the PEM files of one mTLS identity: its certificate and key,
 // and the CA that verifies the other side.
@@ -29,10 +22,8 @@ type TLSFiles struct {
 // every agent's serving certificate and every client certificate, as one
 // cert-manager Issuer does in manifests/components/tls-cert-manager.
 type agentPKI struct {
-	dir    string
-	caCert *x509.Certificate
-	caKey  *ecdsa.PrivateKey
-	caPEM  []byte
+	dir string
+	ca  *pki.CA
 }
 
 // newAgentPKI generates a CA and writes its certificate to dir/ca.crt.
@@ -40,30 +31,12 @@ func newAgentPKI(dir string) (*agentPKI, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("agent PKI: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := pki.NewCA("diskpool-localenv-agent-ca")
 	if err != nil {
-		return nil, fmt.Errorf("agent PKI: generate CA key: %w", err)
+		return nil, fmt.Errorf("agent PKI: CA: %w", err)
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: "diskpool-localenv-agent-ca"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(certValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	der, err := issue(tmpl, key, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("agent PKI: CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("agent PKI: CA certificate: %w", err)
-	}
-	p := &agentPKI{dir: dir, caCert: cert, caKey: key, caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-	if err := os.WriteFile(p.caFile(), p.caPEM, 0o644); err != nil {
+	p := &agentPKI{dir: dir, ca: ca}
+	if err := os.WriteFile(p.caFile(), ca.CertPEM, 0o644); err != nil {
 		return nil, fmt.Errorf("agent PKI: %w", err)
 	}
 	return p, nil
@@ -92,18 +65,7 @@ func (p *agentPKI) client(name, cn string) (TLSFiles, error) {
 }
 
 func (p *agentPKI) leaf(name string, tmpl *x509.Certificate) (TLSFiles, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return TLSFiles{}, fmt.Errorf("certificate %s: %w", name, err)
-	}
-	now := time.Now()
-	tmpl.NotBefore, tmpl.NotAfter = now.Add(-time.Hour), now.Add(certValidity)
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	der, err := issue(tmpl, key, p.caCert, p.caKey)
-	if err != nil {
-		return TLSFiles{}, fmt.Errorf("certificate %s: %w", name, err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	pair, err := p.ca.Issue(tmpl)
 	if err != nil {
 		return TLSFiles{}, fmt.Errorf("certificate %s: %w", name, err)
 	}
@@ -112,27 +74,13 @@ func (p *agentPKI) leaf(name string, tmpl *x509.Certificate) (TLSFiles, error) {
 		KeyFile:  filepath.Join(p.dir, name+".key"),
 		CAFile:   p.caFile(),
 	}
-	if err := os.WriteFile(f.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := os.WriteFile(f.CertFile, pair.CertPEM, 0o644); err != nil {
 		return TLSFiles{}, fmt.Errorf("certificate %s: %w", name, err)
 	}
-	if err := os.WriteFile(f.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := os.WriteFile(f.KeyFile, pair.KeyPEM, 0o600); err != nil {
 		return TLSFiles{}, fmt.Errorf("certificate %s: %w", name, err)
 	}
 	return f, nil
-}
-
-// issue signs tmpl for key with parent and parentKey, or self-signs it when
-// parent is nil, and returns the DER certificate.
-func issue(tmpl *x509.Certificate, key *ecdsa.PrivateKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) ([]byte, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, err
-	}
-	tmpl.SerialNumber = serial
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	return x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
 }
 
 // ClientTLSConfig loads f as a TLS 1.3 client configuration that presents

@@ -92,7 +92,7 @@ func TestAgentPKIRejectsForeignClient(t *testing.T) {
 	}
 	cert, _ := tls.LoadX509KeyPair(server.CertFile, server.KeyFile)
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(p.caPEM)
+	pool.AppendCertsFromPEM(p.ca.CertPEM)
 	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert})
 	if err != nil {
 		t.Fatal(err)

@@ -1,19 +1,15 @@
 package poolclient
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/diskpool/diskpool-operator/pkg/localcluster/pki"
 )
 
 // testPKI is a CA with one agent serving certificate and one operator
@@ -28,65 +24,34 @@ type testPKI struct {
 func newTestPKI(t *testing.T) *testPKI {
 	t.Helper()
 	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "diskpool test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
+	ca, err := pki.NewCA("diskpool test CA")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &testPKI{dir: dir, caFile: filepath.Join(dir, "ca.crt")}
-	writePEM(t, p.caFile, "CERTIFICATE", caDER)
-
-	issue := func(name string, serial int64, usage x509.ExtKeyUsage, dnsNames []string) (string, string) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: name},
-			DNSNames:     dnsNames,
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyDER, err := x509.MarshalECPrivateKey(key)
+	writeFile(t, p.caFile, ca.CertPEM)
+	issue := func(name string, usage x509.ExtKeyUsage, dnsNames []string) (string, string) {
+		pair, err := ca.Issue(&x509.Certificate{
+			Subject:     pkix.Name{CommonName: name},
+			DNSNames:    dnsNames,
+			ExtKeyUsage: []x509.ExtKeyUsage{usage},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-		writePEM(t, certFile, "CERTIFICATE", der)
-		writePEM(t, keyFile, "EC PRIVATE KEY", keyDER)
+		writeFile(t, certFile, pair.CertPEM)
+		writeFile(t, keyFile, pair.KeyPEM)
 		return certFile, keyFile
 	}
-	p.serverCert, p.serverKey = issue("agent", 2, x509.ExtKeyUsageServerAuth, []string{"diskpool-agent"})
-	p.clientCert, p.clientKey = issue("operator", 3, x509.ExtKeyUsageClientAuth, nil)
+	p.serverCert, p.serverKey = issue("agent", x509.ExtKeyUsageServerAuth, []string{"diskpool-agent"})
+	p.clientCert, p.clientKey = issue("operator", x509.ExtKeyUsageClientAuth, nil)
 	return p
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) {
+func writeFile(t *testing.T, path string, data []byte) {
 	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestAdmissionRejects creates pool objects the CRD's OpenAPI schema and
@@ -77,28 +78,9 @@ func TestAdmissionRejects(t *testing.T) {
 			nil}, // status is ignored on create: accepted, see below
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := f.object(uniqueName("adm"), "node-a", disk)
+			p := f.Pool(harness.UniqueName("adm"), "node-a", disk)
 			tc.mutate(p)
-			_, err := f.create(p)
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("create: %v", err)
-				}
-				return
-			}
-			if !apierrors.IsInvalid(err) {
-				t.Fatalf("create: %v; want Invalid", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("message %q does not say %q", err.Error(), w)
-				}
-			}
-			if p.Name != "" && len(p.Name) <= 253 {
-				if _, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, p.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-					t.Errorf("rejected object is stored: %v", err)
-				}
-			}
+			f.admits(t, p, tc.want)
 		})
 	}
 }
@@ -108,10 +90,7 @@ func TestAdmissionRejects(t *testing.T) {
 // and the pool stays where it is.
 func TestImmutableFields(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-a")
-	name := uniqueName("immutable")
-	f.mustCreate(f.object(name, "node-a", disk))
-	before := f.waitCreated(f.ns, name)
+	name, disk, before := f.CreatedPool("immutable", "node-a")
 	for _, tc := range []struct {
 		name   string
 		mutate func(p *v1beta3.DiskPool)
@@ -124,13 +103,13 @@ func TestImmutableFields(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := before.DeepCopy()
 			tc.mutate(p)
-			_, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Update(f.ctx, p, metav1.UpdateOptions{})
+			_, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Update(f.Ctx, p, metav1.UpdateOptions{})
 			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("update: %v; want Invalid saying %q", err, tc.want)
 			}
 		})
 	}
-	after := f.waitCreated(f.ns, name)
+	after := f.WaitCreated(name)
 	if after.Spec.Node != "node-a" || after.Spec.Disks[0] != disk || after.Status.PoolUUID != before.Status.PoolUUID {
 		t.Errorf("after refused edits: spec %+v, uuid %s (was %s)", after.Spec, after.Status.PoolUUID, before.Status.PoolUUID)
 	}
@@ -146,13 +125,13 @@ func TestLargeObjects(t *testing.T) {
 	for i := range 64 {
 		labels[fmt.Sprintf("example.com/k%02d", i)] = v1beta3.LabelValue(strings.Repeat("v", 63))
 	}
-	name := uniqueName("large")
-	p := f.object(name, "node-b", f.newDisk("node-b"))
+	name := harness.UniqueName("large")
+	p := f.Pool(name, "node-b", f.NewDisk("node-b"))
 	p.Spec.Topology = &v1beta3.PoolTopology{Labelled: labels}
 	p.Annotations = map[string]string{"example.com/blob": strings.Repeat("x", 250<<10)}
-	f.mustCreate(p)
-	f.waitCreated(f.ns, name)
-	got, err := agentClient(t, "node-b").GetPool(f.ctx, getPool(name))
+	f.MustCreate(p)
+	f.WaitCreated(name)
+	got, err := harness.AgentClient(t, env, "node-b").GetPool(f.Ctx, getPool(name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestAdmissionUpstreamFields creates pool objects with Mayastor's v1beta3
@@ -46,26 +47,9 @@ func TestAdmissionUpstreamFields(t *testing.T) {
 			[]string{"spec.encryptionConfig.source.secret.name"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := f.object(uniqueName("adm3"), "node-a", disk)
+			p := f.Pool(harness.UniqueName("adm3"), "node-a", disk)
 			tc.mutate(p)
-			_, err := f.create(p)
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("create: %v", err)
-				}
-				return
-			}
-			if !apierrors.IsInvalid(err) {
-				t.Fatalf("create: %v; want Invalid", err)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("message %q does not say %q", err.Error(), w)
-				}
-			}
-			if _, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, p.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-				t.Errorf("rejected object is stored: %v", err)
-			}
+			f.admits(t, p, tc.want)
 		})
 	}
 }
@@ -108,18 +92,18 @@ func TestUpstreamFieldsImmutable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// On a node that does not exist: the operator writes only
 			// the NodeNotFound status, the spec stays as created.
-			p := f.object(uniqueName("imm3"), "no-such-node", disk)
+			p := f.Pool(harness.UniqueName("imm3"), "no-such-node", disk)
 			tc.before(p)
-			stored := f.mustCreate(p)
+			stored := f.MustCreate(p)
 			edited := stored.DeepCopy()
 			tc.after(edited)
 			var err error
 			for range 5 { // the operator's status write may bump resourceVersion
-				_, err = f.pool.OpenebsV1beta3().DiskPools(f.ns).Update(f.ctx, edited, metav1.UpdateOptions{})
+				_, err = f.Pools.OpenebsV1beta3().DiskPools(f.NS).Update(f.Ctx, edited, metav1.UpdateOptions{})
 				if !apierrors.IsConflict(err) {
 					break
 				}
-				cur, gerr := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, p.Name, metav1.GetOptions{})
+				cur, gerr := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, p.Name, metav1.GetOptions{})
 				if gerr != nil {
 					t.Fatal(gerr)
 				}
@@ -129,7 +113,7 @@ func TestUpstreamFieldsImmutable(t *testing.T) {
 			if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("update: %v; want Invalid saying %q", err, tc.want)
 			}
-			after, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, p.Name, metav1.GetOptions{})
+			after, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, p.Name, metav1.GetOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestEncryptionRefused creates a pool object with spec.encryptionConfig
@@ -17,18 +18,18 @@ import (
 // status never says encrypted.
 func TestEncryptionRefused(t *testing.T) {
 	f := setup(t)
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "pool-key", Namespace: f.ns}, StringData: map[string]string{"key": "0123456789abcdef"}}
-	if _, err := f.kube.CoreV1().Secrets(f.ns).Create(f.ctx, secret, metav1.CreateOptions{}); err != nil {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "pool-key", Namespace: f.NS}, StringData: map[string]string{"key": "0123456789abcdef"}}
+	if _, err := f.Kube.CoreV1().Secrets(f.NS).Create(f.Ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	disk := f.newDisk("node-a")
-	hash := fileHash(t, disk)
-	name := uniqueName("encrypted")
-	p := f.object(name, "node-a", disk)
+	disk := f.NewDisk("node-a")
+	hash := harness.FileHash(t, disk)
+	name := harness.UniqueName("encrypted")
+	p := f.Pool(name, "node-a", disk)
 	p.Spec.EncryptionConfig = &v1beta3.EncryptionConfig{Source: v1beta3.EncryptionSource{Secret: v1beta3.EncryptionSecret{Name: "pool-key"}}}
-	f.mustCreate(p)
-	f.refused(f.ns, name, reconcile.ReasonEncryptionUnsupported, "cannot encrypt", "nothing was written")
-	got, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, name, metav1.GetOptions{})
+	f.MustCreate(p)
+	f.refused(name, reconcile.ReasonEncryptionUnsupported, "cannot encrypt", "nothing was written")
+	got, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,10 +40,10 @@ func TestEncryptionRefused(t *testing.T) {
 		t.Errorf("finalizers %v on a refused object: nothing exists to clean up", got.Finalizers)
 	}
 	f.noPool(name)
-	if fileHash(t, disk) != hash {
+	if harness.FileHash(t, disk) != hash {
 		t.Error("disk changed")
 	}
 	// Nothing holds the object: it goes at once.
-	f.delete(f.ns, name)
-	f.waitGone(f.ns, name)
+	f.DeletePool(name)
+	f.WaitGone(name, f.Timeout)
 }

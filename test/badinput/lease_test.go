@@ -22,6 +22,7 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // leaderLease is the operator's leader-election Lease (--leader-elect-id).
@@ -62,7 +63,7 @@ func TestAgentWritesOnlyItsOwnLease(t *testing.T) {
 	}
 	a, b := nodes[0], nodes[1]
 	agentA := kubeFrom(t, env.AgentKubeconfig(a))
-	ssr, err := agentA.AuthenticationV1().SelfSubjectReviews().Create(f.ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	ssr, err := agentA.AuthenticationV1().SelfSubjectReviews().Create(f.Ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,20 +71,20 @@ func TestAgentWritesOnlyItsOwnLease(t *testing.T) {
 		t.Fatalf("agent %s token: %s = %v, want [%s]", a, nodeNameExtra, got, a)
 	}
 	leases := agentA.CoordinationV1().Leases(localenv.SystemNamespace)
-	admin := f.kube.CoordinationV1().Leases(localenv.SystemNamespace)
-	waitLeaderLease(t, f.ctx, admin)
-	waitPolicyEnforced(t, f.ctx, leases, agentlease.Name(b))
+	admin := f.Kube.CoordinationV1().Leases(localenv.SystemNamespace)
+	waitLeaderLease(t, f.Ctx, admin)
+	waitPolicyEnforced(t, f.Ctx, leases, agentlease.Name(b))
 
 	t.Run("another node's endpoint", func(t *testing.T) {
-		before, err := admin.Get(f.ctx, agentlease.Name(b), metav1.GetOptions{})
+		before, err := admin.Get(f.Ctx, agentlease.Name(b), metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		l := before.DeepCopy()
 		l.Annotations[agentlease.EndpointAnnotation] = "127.0.0.1:1"
-		_, err = leases.Update(f.ctx, l, metav1.UpdateOptions{})
+		_, err = leases.Update(f.Ctx, l, metav1.UpdateOptions{})
 		wantForbidden(t, err, "may write only Lease "+agentlease.Name(a))
-		after, err := admin.Get(f.ctx, agentlease.Name(b), metav1.GetOptions{})
+		after, err := admin.Get(f.Ctx, agentlease.Name(b), metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,43 +93,43 @@ func TestAgentWritesOnlyItsOwnLease(t *testing.T) {
 		}
 	})
 	t.Run("leader lease", func(t *testing.T) {
-		l, err := leases.Get(f.ctx, leaderLease, metav1.GetOptions{})
+		l, err := leases.Get(f.Ctx, leaderLease, metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		l.Spec.HolderIdentity = ptr.To(a)
-		_, err = leases.Update(f.ctx, l, metav1.UpdateOptions{})
+		_, err = leases.Update(f.Ctx, l, metav1.UpdateOptions{})
 		wantForbidden(t, err, "may write only Lease "+agentlease.Name(a))
 	})
 	t.Run("create another node's lease", func(t *testing.T) {
-		other := "node-never-" + uniqueName("x")
+		other := "node-never-" + harness.UniqueName("x")
 		l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{
 			Name: agentlease.Name(other), Namespace: localenv.SystemNamespace, Labels: agentlease.Labels(other)}}
-		_, err := leases.Create(f.ctx, l, metav1.CreateOptions{})
+		_, err := leases.Create(f.Ctx, l, metav1.CreateOptions{})
 		wantForbidden(t, err, "may write only Lease "+agentlease.Name(a))
-		if _, err := admin.Get(f.ctx, l.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		if _, err := admin.Get(f.Ctx, l.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Errorf("Lease %s: got %v, want NotFound", l.Name, err)
 		}
 	})
 	t.Run("own lease labelled for another node", func(t *testing.T) {
-		updateOwn(t, f.ctx, leases, a, func(l *coordinationv1.Lease) { l.Labels[agentlease.NodeLabel] = b },
+		updateOwn(t, f.Ctx, leases, a, func(l *coordinationv1.Lease) { l.Labels[agentlease.NodeLabel] = b },
 			"must label its Lease "+agentlease.NodeLabel+"="+a)
 	})
 	t.Run("own lease held for another node", func(t *testing.T) {
-		updateOwn(t, f.ctx, leases, a, func(l *coordinationv1.Lease) { l.Spec.HolderIdentity = ptr.To(b) },
+		updateOwn(t, f.Ctx, leases, a, func(l *coordinationv1.Lease) { l.Spec.HolderIdentity = ptr.To(b) },
 			"may hold its Lease only as "+a)
 	})
 	t.Run("token bound to no pod", func(t *testing.T) {
 		kc := filepath.Join(t.TempDir(), "unbound.kubeconfig")
-		if err := localcluster.WriteServiceAccountKubeconfig(f.ctx, f.kube, env.Cluster().APIServerURL(), env.Cluster().CACertPEM(),
+		if err := localcluster.WriteServiceAccountKubeconfig(f.Ctx, f.Kube, env.Cluster().APIServerURL(), env.Cluster().CACertPEM(),
 			localenv.SystemNamespace, localenv.AgentServiceAccount, kc); err != nil {
 			t.Fatal(err)
 		}
 		unbound := kubeFrom(t, kc).CoordinationV1().Leases(localenv.SystemNamespace)
-		updateOwn(t, f.ctx, unbound, a, func(*coordinationv1.Lease) {}, "its token names no node")
+		updateOwn(t, f.Ctx, unbound, a, func(*coordinationv1.Lease) {}, "its token names no node")
 	})
 	t.Run("own lease", func(t *testing.T) {
-		updateOwn(t, f.ctx, leases, a, func(l *coordinationv1.Lease) { l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()} }, "")
+		updateOwn(t, f.Ctx, leases, a, func(l *coordinationv1.Lease) { l.Spec.RenewTime = &metav1.MicroTime{Time: time.Now()} }, "")
 	})
 }
 
@@ -168,12 +169,12 @@ func wantForbidden(t *testing.T, err error, want string) {
 // waitLeaderLease waits until the operator holds its leader Lease.
 func waitLeaderLease(t *testing.T, ctx context.Context, admin coordinationclient.LeaseInterface) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(ctx, pollInterval, convergeTimeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, harness.PollInterval, harness.ConvergeTimeout, true, func(ctx context.Context) (bool, error) {
 		l, err := admin.Get(ctx, leaderLease, metav1.GetOptions{})
 		return err == nil && ptr.Deref(l.Spec.HolderIdentity, "") != "", nil
 	})
 	if err != nil {
-		t.Fatalf("leader Lease %s not held within %s", leaderLease, convergeTimeout)
+		t.Fatalf("leader Lease %s not held within %s", leaderLease, harness.ConvergeTimeout)
 	}
 }
 
@@ -182,7 +183,7 @@ func waitLeaderLease(t *testing.T, ctx context.Context, admin coordinationclient
 func waitPolicyEnforced(t *testing.T, ctx context.Context, leases coordinationclient.LeaseInterface, other string) {
 	t.Helper()
 	var last error
-	err := wait.PollUntilContextTimeout(ctx, pollInterval, policyTimeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, harness.PollInterval, policyTimeout, true, func(ctx context.Context) (bool, error) {
 		l, err := leases.Get(ctx, other, metav1.GetOptions{})
 		if err != nil {
 			return false, err

@@ -18,6 +18,7 @@ import (
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/disk/signature/sigtest"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 func getPool(name string) *agentv1.GetPoolRequest { return &agentv1.GetPoolRequest{Name: name} }
@@ -57,14 +58,14 @@ func TestNodeRefusals(t *testing.T) {
 		{name: "outside the allow-list", reason: reconcile.ReasonDiskNotAllowed,
 			want: []string{"outside the allowed device directories", "--allowed-device-dir"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				p := outsideFile(t, uniqueName("outside"))
+				p := outsideFile(t, harness.UniqueName("outside"))
 				return p, p
 			}},
 		{name: "symlink escaping the allow-list", reason: reconcile.ReasonDiskNotAllowed,
 			want: []string{"resolves to", "outside the allowed device directories"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				target := outsideFile(t, uniqueName("target"))
-				link := filepath.Join(nodeDir("node-a"), uniqueName("escape"))
+				target := outsideFile(t, harness.UniqueName("target"))
+				link := filepath.Join(nodeDir("node-a"), harness.UniqueName("escape"))
 				if err := os.Symlink(target, link); err != nil {
 					t.Fatal(err)
 				}
@@ -73,8 +74,8 @@ func TestNodeRefusals(t *testing.T) {
 		{name: "relative symlink escaping the allow-list", reason: reconcile.ReasonDiskNotAllowed,
 			want: []string{"resolves to"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				target := outsideFile(t, uniqueName("rtarget"))
-				link := filepath.Join(nodeDir("node-a"), uniqueName("rescape"))
+				target := outsideFile(t, harness.UniqueName("rtarget"))
+				link := filepath.Join(nodeDir("node-a"), harness.UniqueName("rescape"))
 				rel, err := filepath.Rel(nodeDir("node-a"), target)
 				if err != nil {
 					t.Fatal(err)
@@ -87,7 +88,7 @@ func TestNodeRefusals(t *testing.T) {
 		{name: "a directory", reason: reconcile.ReasonInvalidSpec,
 			want: []string{"a directory", "a pool needs a block device"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				dir := filepath.Join(nodeDir("node-a"), uniqueName("dir"))
+				dir := filepath.Join(nodeDir("node-a"), harness.UniqueName("dir"))
 				if err := os.Mkdir(dir, 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -96,7 +97,7 @@ func TestNodeRefusals(t *testing.T) {
 		{name: "/dev/null through a symlink inside the allow-list", reason: reconcile.ReasonDiskNotAllowed,
 			want: []string{"resolves to /dev/null"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				link := filepath.Join(nodeDir("node-a"), uniqueName("null"))
+				link := filepath.Join(nodeDir("node-a"), harness.UniqueName("null"))
 				if err := os.Symlink("/dev/null", link); err != nil {
 					t.Fatal(err)
 				}
@@ -105,7 +106,7 @@ func TestNodeRefusals(t *testing.T) {
 		{name: "a character device inside the allow-list", reason: reconcile.ReasonInvalidSpec,
 			want: []string{"a character device", "a pool needs a block device"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				dev := filepath.Join(nodeDir("node-a"), uniqueName("chr"))
+				dev := filepath.Join(nodeDir("node-a"), harness.UniqueName("chr"))
 				// The device numbers of /dev/null (1, 3); needs CAP_MKNOD.
 				if err := syscall.Mknod(dev, syscall.S_IFCHR|0o600, 1<<8|3); err != nil {
 					t.Skipf("Skipping: mknod: %v", err)
@@ -115,12 +116,12 @@ func TestNodeRefusals(t *testing.T) {
 		{name: "a disk that does not exist", reason: reconcile.ReasonDiskNotFound,
 			want: []string{"does not exist on this node"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				return filepath.Join(nodeDir("node-a"), uniqueName("missing")), ""
+				return filepath.Join(nodeDir("node-a"), harness.UniqueName("missing")), ""
 			}},
 		{name: "a disk too small for a pool", reason: reconcile.ReasonInvalidSpec,
 			want: []string{"a pool needs at least"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				p := filepath.Join(nodeDir("node-a"), uniqueName("small"))
+				p := filepath.Join(nodeDir("node-a"), harness.UniqueName("small"))
 				if err := os.WriteFile(p, make([]byte, 1<<20), 0o644); err != nil {
 					t.Fatal(err)
 				}
@@ -129,7 +130,7 @@ func TestNodeRefusals(t *testing.T) {
 		{name: "a node that does not exist", node: "no-such-node", reason: reconcile.ReasonNodeNotFound,
 			want: []string{"node no-such-node does not exist"},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				p := f.newDisk("node-a")
+				p := f.NewDisk("node-a")
 				return p, p
 			}},
 	}
@@ -137,7 +138,7 @@ func TestNodeRefusals(t *testing.T) {
 		cases = append(cases, refusalCase{name: "signature " + typ, reason: reconcile.ReasonDiskInUse,
 			want: []string{"signature at offset", "nothing was written", "dd if=/dev/zero of="},
 			prepare: func(t *testing.T, f *fixture) (string, string) {
-				p := f.newDisk("node-a")
+				p := f.NewDisk("node-a")
 				fh, err := os.OpenFile(p, os.O_WRONLY, 0)
 				if err != nil {
 					t.Fatal(err)
@@ -154,24 +155,24 @@ func TestNodeRefusals(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f := &fixture{t: t, ctx: t.Context(), kube: f.kube, pool: f.pool, ns: f.ns}
+			f := &fixture{f.For(t)}
 			disk, watch := tc.prepare(t, f)
 			hash := ""
 			if watch != "" {
-				hash = fileHash(t, watch)
+				hash = harness.FileHash(t, watch)
 			}
 			node := tc.node
 			if node == "" {
 				node = "node-a"
 			}
-			name := uniqueName("refuse")
-			f.mustCreate(f.object(name, node, disk))
-			msg := f.refused(f.ns, name, tc.reason, tc.want...)
+			name := harness.UniqueName("refuse")
+			f.CreatePool(name, node, disk)
+			msg := f.refused(name, tc.reason, tc.want...)
 			t.Logf("%s: Ready=False %s: %s", tc.name, tc.reason, msg)
 			f.noPool(name)
-			f.delete(f.ns, name)
-			f.waitGone(f.ns, name)
-			if watch != "" && fileHash(t, watch) != hash {
+			f.DeletePool(name)
+			f.WaitGone(name, f.Timeout)
+			if watch != "" && harness.FileHash(t, watch) != hash {
 				t.Errorf("%s changed", watch)
 			}
 		})
@@ -184,30 +185,30 @@ func TestNodeRefusals(t *testing.T) {
 // first pool is untouched.
 func TestDiskClaimed(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-b")
-	owner := uniqueName("owner")
-	f.mustCreate(f.object(owner, "node-b", disk))
-	first := f.waitCreated(f.ns, owner)
-	hash := fileHash(t, disk)
+	disk := f.NewDisk("node-b")
+	owner := harness.UniqueName("owner")
+	f.CreatePool(owner, "node-b", disk)
+	first := f.WaitCreated(owner)
+	hash := harness.FileHash(t, disk)
 
-	other := uniqueName("other-ns")
-	if _, err := f.kube.CoreV1().Namespaces().Create(f.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}}, metav1.CreateOptions{}); err != nil {
+	other := harness.UniqueName("other-ns")
+	if _, err := f.Kube.CoreV1().Namespaces().Create(f.Ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: other}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, ns := range []string{f.ns, other} {
-		name := uniqueName("claim")
-		p := f.object(name, "node-b", disk)
+	for _, ns := range []string{f.NS, other} {
+		name := harness.UniqueName("claim")
+		p := f.Pool(name, "node-b", disk)
 		p.Namespace = ns
-		f.mustCreate(p)
-		f.refused(ns, name, reconcile.ReasonDiskClaimed, owner)
+		f.MustCreate(p)
+		f.in(ns).refused(name, reconcile.ReasonDiskClaimed, owner)
 		f.noPool(name)
-		f.delete(ns, name)
-		f.waitGone(ns, name)
+		f.In(ns).DeletePool(name)
+		f.In(ns).WaitGone(name, f.Timeout)
 	}
-	if fileHash(t, disk) != hash {
+	if harness.FileHash(t, disk) != hash {
 		t.Errorf("claimed disk %s changed", disk)
 	}
-	if after := f.waitCreated(f.ns, owner); after.Status.PoolUUID != first.Status.PoolUUID {
+	if after := f.WaitCreated(owner); after.Status.PoolUUID != first.Status.PoolUUID {
 		t.Errorf("first pool's uuid %s, was %s", after.Status.PoolUUID, first.Status.PoolUUID)
 	}
 }
@@ -219,28 +220,28 @@ func TestDiskClaimed(t *testing.T) {
 // goes, the pool is destroyed and the object goes.
 func TestUnknownDeleteOption(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-b")
-	name := uniqueName("opts")
-	f.mustCreate(f.object(name, "node-b", disk))
-	f.waitCreated(f.ns, name)
-	agent := agentClient(t, "node-b")
+	disk := f.NewDisk("node-b")
+	name := harness.UniqueName("opts")
+	f.CreatePool(name, "node-b", disk)
+	f.WaitCreated(name)
+	agent := harness.AgentClient(t, env, "node-b")
 	replica := uuid.NewString()
-	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(f.Ctx, 10*time.Second)
 	defer cancel()
 	if _, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: name, Uuid: replica, Size: 8 << 20}); err != nil {
 		t.Fatal(err)
 	}
 	patch := []byte(`{"metadata":{"annotations":{"` + v1beta3.DeleteOptsAnnotation + `":"Purge"}}}`)
-	if _, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Patch(f.ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+	if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Patch(f.Ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.waitPool(f.ns, name, "reporting its replica", func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
-	f.delete(f.ns, name)
-	p := f.waitPool(f.ns, name, "blocked", func(p *v1beta3.DiskPool) bool {
-		c := ready(p)
+	f.WaitPool(name, "reporting its replica", f.Timeout, func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
+	f.DeletePool(name)
+	p := f.WaitPool(name, "blocked", f.Timeout, func(p *v1beta3.DiskPool) bool {
+		c := harness.Ready(p)
 		return c != nil && c.Reason == reconcile.ReasonPoolInUse
 	})
-	msg := ready(p).Message
+	msg := harness.Ready(p).Message
 	for _, w := range []string{`unknown value "Purge"`, "ignored", `"purge"`} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("Ready message %q does not say %q", msg, w)
@@ -252,6 +253,6 @@ func TestUnknownDeleteOption(t *testing.T) {
 	if _, err := agent.DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: name, Uuid: replica}); err != nil {
 		t.Fatal(err)
 	}
-	f.waitGone(f.ns, name)
+	f.WaitGone(name, f.Timeout)
 	f.noPool(name)
 }

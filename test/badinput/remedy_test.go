@@ -9,6 +9,7 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/disk/signature/sigtest"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 var remedyCommand = regexp.MustCompile("`([^`]+)`")
@@ -51,20 +52,20 @@ func TestDiskInUseRemediesWork(t *testing.T) {
 	for name, apply := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := &fixture{t: t, ctx: t.Context(), kube: f.kube, pool: f.pool, ns: f.ns}
-			disk := f.newDisk("node-a")
+			f := &fixture{f.For(t)}
+			disk := f.NewDisk("node-a")
 			apply(t, disk)
-			obj := uniqueName("remedy")
-			f.mustCreate(f.object(obj, "node-a", disk))
-			msg := f.refused(f.ns, obj, reconcile.ReasonDiskInUse, "nothing was written")
+			obj := harness.UniqueName("remedy")
+			f.CreatePool(obj, "node-a", disk)
+			msg := f.refused(obj, reconcile.ReasonDiskInUse, "nothing was written")
 			cmds := remedyCommand.FindAllStringSubmatch(msg, -1)
 			if len(cmds) != 1 {
 				t.Fatalf("message %q gives %d commands, want 1", msg, len(cmds))
 			}
-			if out, err := exec.CommandContext(f.ctx, "sh", "-c", cmds[0][1]).CombinedOutput(); err != nil {
+			if out, err := exec.CommandContext(f.Ctx, "sh", "-c", cmds[0][1]).CombinedOutput(); err != nil {
 				t.Fatalf("%s: %v\n%s", cmds[0][1], err, out)
 			}
-			f.waitCreated(f.ns, obj)
+			f.WaitCreated(obj)
 		})
 	}
 }
@@ -74,10 +75,10 @@ func TestDiskInUseRemediesWork(t *testing.T) {
 // retry with no change to the object.
 func TestDiskNotFoundRemedyWorks(t *testing.T) {
 	f := setup(t)
-	path := nodeDir("node-a") + "/" + uniqueName("attached-later")
-	name := uniqueName("notfound")
-	f.mustCreate(f.object(name, "node-a", path))
-	f.refused(f.ns, name, reconcile.ReasonDiskNotFound, "does not exist on this node", "attach the disk")
+	path := nodeDir("node-a") + "/" + harness.UniqueName("attached-later")
+	name := harness.UniqueName("notfound")
+	f.CreatePool(name, "node-a", path)
+	f.refused(name, reconcile.ReasonDiskNotFound, "does not exist on this node", "attach the disk")
 	createSparse(t, path)
-	f.waitCreated(f.ns, name)
+	f.WaitCreated(name)
 }

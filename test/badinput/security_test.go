@@ -22,6 +22,7 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/agent/transport/transporttest"
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestServiceAccountIdentities checks that the operator and every agent
@@ -59,10 +60,10 @@ func TestServiceAccountIdentities(t *testing.T) {
 		{"operator", env.OperatorKubeconfig(), "system:serviceaccount:" + localenv.SystemNamespace + ":" + localenv.OperatorServiceAccount,
 			[]authorizationv1.ResourceAttributes{
 				{Verb: "get", Resource: "secrets", Namespace: localenv.SystemNamespace},
-				{Verb: "create", Group: "openebs.io", Resource: "diskpools", Namespace: f.ns},
-				{Verb: "delete", Group: "openebs.io", Resource: "diskpools", Namespace: f.ns},
+				{Verb: "create", Group: "openebs.io", Resource: "diskpools", Namespace: f.NS},
+				{Verb: "delete", Group: "openebs.io", Resource: "diskpools", Namespace: f.NS},
 				{Verb: "update", Resource: "nodes"},
-				{Verb: "create", Resource: "events", Namespace: f.ns},
+				{Verb: "create", Resource: "events", Namespace: f.NS},
 				{Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Namespace: "default"},
 				{Verb: "delete", Group: "coordination.k8s.io", Resource: "leases", Namespace: localenv.SystemNamespace},
 			}},
@@ -84,7 +85,7 @@ func TestServiceAccountIdentities(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ssr, err := kube.AuthenticationV1().SelfSubjectReviews().Create(f.ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+			ssr, err := kube.AuthenticationV1().SelfSubjectReviews().Create(f.Ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +93,7 @@ func TestServiceAccountIdentities(t *testing.T) {
 				t.Errorf("%s is %q, want %q", tc.kubeconfig, got, tc.user)
 			}
 			for _, ra := range tc.denied {
-				sar, err := kube.AuthorizationV1().SelfSubjectAccessReviews().Create(f.ctx, &authorizationv1.SelfSubjectAccessReview{
+				sar, err := kube.AuthorizationV1().SelfSubjectAccessReviews().Create(f.Ctx, &authorizationv1.SelfSubjectAccessReview{
 					Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &ra}}, metav1.CreateOptions{})
 				if err != nil {
 					t.Fatal(err)
@@ -112,8 +113,8 @@ func TestServiceAccountIdentities(t *testing.T) {
 func TestAgentRejectsClientsWithoutValidCertificate(t *testing.T) {
 	f := setup(t)
 	const node = "node-a"
-	disk := f.newDisk(node)
-	hash := fileHash(t, disk)
+	disk := f.NewDisk(node)
+	hash := harness.FileHash(t, disk)
 	valid, err := env.AgentClientTLS().ClientTLSConfig(localenv.AgentTLSServerName)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestAgentRejectsClientsWithoutValidCertificate(t *testing.T) {
 	rogueTrust := rogue.Clone()
 	rogueTrust.RootCAs = rogueCA.Pool()
 
-	name := uniqueName("rogue")
+	name := harness.UniqueName("rogue")
 	for _, tc := range []struct {
 		name  string
 		creds credentials.TransportCredentials
@@ -145,7 +146,7 @@ func TestAgentRejectsClientsWithoutValidCertificate(t *testing.T) {
 			}
 			defer func() { _ = conn.Close() }()
 			c := agentv1.NewPoolServiceClient(conn)
-			ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
+			ctx, cancel := context.WithTimeout(f.Ctx, 10*time.Second)
 			defer cancel()
 			if _, err := c.ListPools(ctx, &agentv1.ListPoolsRequest{}); err == nil {
 				t.Error("ListPools succeeded")
@@ -158,13 +159,13 @@ func TestAgentRejectsClientsWithoutValidCertificate(t *testing.T) {
 		})
 	}
 	f.noPool(name)
-	if fileHash(t, disk) != hash {
+	if harness.FileHash(t, disk) != hash {
 		t.Errorf("disk %s changed by refused clients", disk)
 	}
 	// The control: a certificate from the agents' CA.
-	ctx, cancel := context.WithTimeout(f.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(f.Ctx, 10*time.Second)
 	defer cancel()
-	if _, err := agentClient(t, node).ListPools(ctx, &agentv1.ListPoolsRequest{}); err != nil {
+	if _, err := harness.AgentClient(t, env, node).ListPools(ctx, &agentv1.ListPoolsRequest{}); err != nil {
 		t.Errorf("ListPools with a valid certificate: %v", err)
 	}
 }

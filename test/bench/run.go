@@ -17,6 +17,7 @@ import (
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 const (
@@ -149,11 +150,11 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	metricsURL := env.OperatorMetricsURL()
 
 	// Operator: create burst.
-	base, err := scrape(ctx, metricsURL)
+	base, err := metrics.Scrape(ctx, metricsURL)
 	if err != nil {
 		return res, err
 	}
-	res.Operator.HeapBaselineBytes = base.sum("go_memstats_heap_alloc_bytes")
+	res.Operator.HeapBaselineBytes = base.Sum("go_memstats_heap_alloc_bytes")
 	track := newTracker()
 	if err := track.run(ctx, client, poolNamespace); err != nil {
 		return res, err
@@ -172,7 +173,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if err := waitQueueEmpty(ctx, metricsURL, 30*time.Second); err != nil {
 		return res, err
 	}
-	afterCreate, err := scrape(ctx, metricsURL)
+	afterCreate, err := metrics.Scrape(ctx, metricsURL)
 	if err != nil {
 		return res, err
 	}
@@ -182,12 +183,12 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.EventWritesPerCreate = eventWrites(base, afterCreate) / n
 	o.WritesByKind = writesByKind(base, afterCreate, n)
 	o.GRPCPerCreate = unaryGRPC(base, afterCreate) / n
-	o.CPUSecondsPerPool = delta(base, afterCreate, "process_cpu_seconds_total") / n
-	o.MeanCreatePoolSeconds = histogramMean(base, afterCreate, "diskpool_grpc_client_request_duration_seconds", "method=CreatePool")
-	o.MeanWriteSeconds = histogramMean(base, afterCreate, "diskpool_rest_client_request_duration_seconds", "verb=PUT")
-	o.MeanRateLimitSeconds = histogramMean(base, afterCreate, "diskpool_rest_client_rate_limiter_duration_seconds")
-	o.MeanQueueWaitSeconds = histogramMean(base, afterCreate, "diskpool_workqueue_queue_duration_seconds")
-	o.MeanReconcileSeconds = histogramMean(base, afterCreate, "diskpool_reconcile_duration_seconds")
+	o.CPUSecondsPerPool = metrics.Delta(base, afterCreate, "process_cpu_seconds_total") / n
+	o.MeanCreatePoolSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_grpc_client_request_duration_seconds", "method=CreatePool")
+	o.MeanWriteSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_rest_client_request_duration_seconds", "verb=PUT")
+	o.MeanRateLimitSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_rest_client_rate_limiter_duration_seconds")
+	o.MeanQueueWaitSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_workqueue_queue_duration_seconds")
+	o.MeanReconcileSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_reconcile_duration_seconds")
 
 	// Idle: nothing may be written or called.
 	logf("idle for %s", cfg.idle)
@@ -196,7 +197,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	case <-ctx.Done():
 		return res, ctx.Err()
 	}
-	afterIdle, err := scrape(ctx, metricsURL)
+	afterIdle, err := metrics.Scrape(ctx, metricsURL)
 	if err != nil {
 		return res, err
 	}
@@ -204,10 +205,10 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.IdleWrites = poolWrites(afterCreate, afterIdle) + eventWrites(afterCreate, afterIdle)
 	o.IdleLeaderElectionWrites = leaseWrites(afterCreate, afterIdle)
 	o.IdleGRPC = unaryGRPC(afterCreate, afterIdle)
-	o.HeapBytes = afterIdle.sum("go_memstats_heap_alloc_bytes")
+	o.HeapBytes = afterIdle.Sum("go_memstats_heap_alloc_bytes")
 	o.HeapBytesPerPool = (o.HeapBytes - o.HeapBaselineBytes) / n
 	o.PeakRSSBytes = peakRSS(env.Operator().PID())
-	o.Conflicts = afterIdle.sum("diskpool_api_conflicts_total")
+	o.Conflicts = afterIdle.Sum("diskpool_api_conflicts_total")
 
 	if !cfg.skipRestart {
 		if err := measureRestart(ctx, env, cfg, &res.Restart); err != nil {
@@ -216,7 +217,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 
 	// Operator: delete burst.
-	beforeDelete, err := scrape(ctx, metricsURL)
+	beforeDelete, err := metrics.Scrape(ctx, metricsURL)
 	if err != nil {
 		return res, err
 	}
@@ -231,13 +232,13 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if err := checkLabelsErased(pools); err != nil {
 		return res, err
 	}
-	afterDelete, err := scrape(ctx, metricsURL)
+	afterDelete, err := metrics.Scrape(ctx, metricsURL)
 	if err != nil {
 		return res, err
 	}
 	o.WritesPerDelete = poolWrites(beforeDelete, afterDelete) / n
 	o.GRPCPerDelete = unaryGRPC(beforeDelete, afterDelete) / n
-	o.Conflicts += afterDelete.sum("diskpool_api_conflicts_total") - beforeDelete.sum("diskpool_api_conflicts_total")
+	o.Conflicts += afterDelete.Sum("diskpool_api_conflicts_total") - beforeDelete.Sum("diskpool_api_conflicts_total")
 	logf("all gone and every label erased: %.2fs", res.Delete.WallSeconds)
 
 	if !cfg.skipFloor {
@@ -268,11 +269,11 @@ func measureRestart(ctx context.Context, env *localenv.Env, cfg config, out *res
 	out.ReadySeconds = time.Since(began).Seconds()
 	// The new leader lists every pool and reconciles each once.
 	deadline := time.Now().Add(cfg.timeout)
-	var m metricsSnapshot
+	var m metrics.Snapshot
 	for {
 		var err error
-		m, err = scrape(ctx, env.OperatorMetricsURL())
-		if err == nil && m.sum("diskpool_reconcile_total") >= float64(cfg.pools) && m.sum("diskpool_workqueue_depth") == 0 {
+		m, err = metrics.Scrape(ctx, env.OperatorMetricsURL())
+		if err == nil && m.Sum("diskpool_reconcile_total") >= float64(cfg.pools) && m.Sum("diskpool_workqueue_depth") == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -285,10 +286,10 @@ func measureRestart(ctx context.Context, env *localenv.Env, cfg config, out *res
 		}
 	}
 	out.SettleSeconds = time.Since(began).Seconds()
-	out.Reconciles = m.sum("diskpool_reconcile_total")
-	out.Writes = poolWrites(metricsSnapshot{}, m) + eventWrites(metricsSnapshot{}, m)
-	out.LeaderElectionWrites = leaseWrites(metricsSnapshot{}, m)
-	out.GRPC = m.sum("diskpool_grpc_client_requests_total")
+	out.Reconciles = m.Sum("diskpool_reconcile_total")
+	out.Writes = poolWrites(metrics.Snapshot{}, m) + eventWrites(metrics.Snapshot{}, m)
+	out.LeaderElectionWrites = leaseWrites(metrics.Snapshot{}, m)
+	out.GRPC = m.Sum("diskpool_grpc_client_requests_total")
 	var methods []string
 	if f, ok := m["diskpool_grpc_client_requests_total"]; ok {
 		for _, s := range f.GetMetric() {
@@ -361,8 +362,8 @@ func measureFloor(ctx context.Context, env *localenv.Env, pools []poolSpec, name
 func waitQueueEmpty(ctx context.Context, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		m, err := scrape(ctx, url)
-		if err == nil && m.sum("diskpool_workqueue_depth") == 0 && m.sum("diskpool_workqueue_unfinished_work_seconds") == 0 {
+		m, err := metrics.Scrape(ctx, url)
+		if err == nil && m.Sum("diskpool_workqueue_depth") == 0 && m.Sum("diskpool_workqueue_unfinished_work_seconds") == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -377,24 +378,24 @@ func waitQueueEmpty(ctx context.Context, url string, timeout time.Duration) erro
 }
 
 // poolWrites are the operator's writes of pool objects (finalizers, status).
-func poolWrites(before, after metricsSnapshot) float64 {
-	return delta(before, after, "diskpool_api_writes_total", "resource=~diskpools|mayastorpools|diskpools/status|mayastorpools/status")
+func poolWrites(before, after metrics.Snapshot) float64 {
+	return metrics.Delta(before, after, "diskpool_api_writes_total", "resource=~diskpools|mayastorpools|diskpools/status|mayastorpools/status")
 }
 
 // eventWrites are the operator's event writes (events.k8s.io create and
 // patch, counted by the operator's event recorder client).
-func eventWrites(before, after metricsSnapshot) float64 {
-	return delta(before, after, "diskpool_event_writes_total")
+func eventWrites(before, after metrics.Snapshot) float64 {
+	return metrics.Delta(before, after, "diskpool_event_writes_total")
 }
 
 // leaseWrites are the remaining writes of the operator's REST client: the
 // leader-election Lease.
-func leaseWrites(before, after metricsSnapshot) float64 {
-	all := delta(before, after, "diskpool_rest_client_requests_total", "method=~POST|PUT|PATCH|DELETE")
+func leaseWrites(before, after metrics.Snapshot) float64 {
+	all := metrics.Delta(before, after, "diskpool_rest_client_requests_total", "method=~POST|PUT|PATCH|DELETE")
 	return max(all-poolWrites(before, after)-eventWrites(before, after), 0)
 }
 
-func writesByKind(before, after metricsSnapshot, n float64) map[string]float64 {
+func writesByKind(before, after metrics.Snapshot, n float64) map[string]float64 {
 	out := map[string]float64{}
 	f, ok := after["diskpool_api_writes_total"]
 	if !ok {
@@ -407,17 +408,17 @@ func writesByKind(before, after metricsSnapshot, n float64) map[string]float64 {
 			labels = append(labels, l.GetName()+"="+l.GetValue())
 			want = append(want, l.GetName()+"="+l.GetValue())
 		}
-		out[strings.Join(labels, ",")] = delta(before, after, "diskpool_api_writes_total", want...) / n
+		out[strings.Join(labels, ",")] = metrics.Delta(before, after, "diskpool_api_writes_total", want...) / n
 	}
 	return out
 }
 
 // unaryGRPC counts CreatePool/DestroyPool/... calls, not the long-lived
 // WatchPools streams.
-func unaryGRPC(before, after metricsSnapshot) float64 {
-	total := delta(before, after, "diskpool_grpc_client_requests_total")
-	watches := delta(before, after, "diskpool_grpc_client_requests_total", "method=WatchPools") +
-		delta(before, after, "diskpool_grpc_client_requests_total", "method=/diskpool.agent.v1.PoolService/WatchPools")
+func unaryGRPC(before, after metrics.Snapshot) float64 {
+	total := metrics.Delta(before, after, "diskpool_grpc_client_requests_total")
+	watches := metrics.Delta(before, after, "diskpool_grpc_client_requests_total", "method=WatchPools") +
+		metrics.Delta(before, after, "diskpool_grpc_client_requests_total", "method=/diskpool.agent.v1.PoolService/WatchPools")
 	return total - watches
 }
 

@@ -28,6 +28,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 const (
@@ -164,7 +166,7 @@ func (s *sampler) sample(ctx context.Context, now time.Time) map[string]map[stri
 	for i, n := range nodes {
 		urls[i+1] = s.src.AgentMetricsURL(n)
 	}
-	snaps := make([]metricsSnapshot, len(urls))
+	snaps := make([]metrics.Snapshot, len(urls))
 	var wg sync.WaitGroup
 	for i, u := range urls {
 		if u == "" {
@@ -175,7 +177,7 @@ func (s *sampler) sample(ctx context.Context, now time.Time) map[string]map[stri
 			defer wg.Done()
 			sctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
 			defer cancel()
-			if m, err := scrape(sctx, u); err == nil {
+			if m, err := metrics.Scrape(sctx, u); err == nil {
 				snaps[i] = m
 			}
 		}()
@@ -202,7 +204,7 @@ func (s *sampler) sample(ctx context.Context, now time.Time) map[string]map[stri
 	series := flatten(op, "diskpool_reconcile_total", "diskpool_reconcile_duration_seconds",
 		"diskpool_workqueue_adds_total", "diskpool_workqueue_retries_total",
 		"diskpool_workqueue_queue_duration_seconds", "diskpool_agent_stream_reconnects_total")
-	cur := cumulative{at: now, start: op.sum("process_start_time_seconds"), v: map[string]float64{}}
+	cur := cumulative{at: now, start: op.Sum("process_start_time_seconds"), v: map[string]float64{}}
 	for _, f := range series {
 		cur.v[f.key()] = f.value
 	}
@@ -241,7 +243,7 @@ func (f flat) key() string {
 }
 
 // flatten lists the series of counter and histogram families.
-func flatten(m metricsSnapshot, families ...string) []flat {
+func flatten(m metrics.Snapshot, families ...string) []flat {
 	var out []flat
 	for _, name := range families {
 		fam, ok := m[name]
@@ -291,7 +293,7 @@ func increases(hist []cumulative) map[string]float64 {
 	return inc
 }
 
-func addOperatorGauges(out map[string]map[string]float64, op metricsSnapshot) {
+func addOperatorGauges(out map[string]map[string]float64, op metrics.Snapshot) {
 	byStatus, byState := map[string]float64{}, map[string]float64{}
 	each(op, "diskpool_pools", func(l map[string]string, v float64) {
 		byStatus[l["pool_status"]] += v
@@ -334,7 +336,7 @@ func addOperatorGauges(out map[string]map[string]float64, op metricsSnapshot) {
 	depth := map[string]float64{}
 	each(op, "diskpool_workqueue_depth", func(l map[string]string, v float64) { depth[l["name"]] = max(depth[l["name"]], v) })
 	out["workqueue_depth"] = depth
-	out["leader"] = map[string]float64{"leaders": op.sum("diskpool_leader")}
+	out["leader"] = map[string]float64{"leaders": op.Sum("diskpool_leader")}
 	agents := map[string]float64{}
 	each(op, "diskpool_agents", func(l map[string]string, v float64) { agents[l["state"]] = v })
 	out["agents_by_state"] = agents
@@ -441,7 +443,7 @@ func histogramQuantile(q float64, buckets []bucket) (float64, bool) {
 }
 
 // addAgent adds one agent's view of its pools.
-func addAgent(out map[string]map[string]float64, node string, m metricsSnapshot) {
+func addAgent(out map[string]map[string]float64, node string, m metrics.Snapshot) {
 	for group, family := range map[string]string{
 		"agent_capacity_bytes": "diskpool_agent_pool_capacity_bytes",
 		"agent_used_bytes":     "diskpool_agent_pool_used_bytes",
@@ -449,7 +451,7 @@ func addAgent(out map[string]map[string]float64, node string, m metricsSnapshot)
 		if out[group] == nil {
 			out[group] = map[string]float64{}
 		}
-		out[group][node] = m.sum(family)
+		out[group][node] = m.Sum(family)
 	}
 	if out["agent_pools"] == nil {
 		out["agent_pools"] = map[string]float64{}
@@ -470,7 +472,7 @@ func minMax(lo, hi map[string]float64, k string, v float64, first bool) {
 	}
 }
 
-func each(m metricsSnapshot, family string, fn func(map[string]string, float64)) {
+func each(m metrics.Snapshot, family string, fn func(map[string]string, float64)) {
 	if f, ok := m[family]; ok {
 		for _, s := range f.GetMetric() {
 			fn(labelMap(s), value(s))

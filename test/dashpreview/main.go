@@ -5,9 +5,11 @@
 // seconds.
 //
 //	go run ./test/bench -n 1000 -k 4 -samples /tmp/samples.jsonl
-//	go run ./test/dashpreview -samples /tmp/samples.jsonl -out docs/dashboard.png
+//	go -C test/dashpreview run . -samples /tmp/samples.jsonl
 //
-// See docs/dashboard.md.
+// It is a module of its own, so golang.org/x/image (its fonts and paths)
+// stays out of the product's go.mod; the default paths are relative to
+// test/dashpreview, where `go -C` runs it. See docs/dashboard.md.
 package main
 
 import (
@@ -23,8 +25,8 @@ import (
 
 func main() {
 	samplesPath := flag.String("samples", "", "JSON-lines samples written by test/bench -samples (required)")
-	out := flag.String("out", "docs/dashboard.png", "PNG to write")
-	dashPath := flag.String("dashboard", "manifests/components/monitoring/dashboard.json", "Grafana dashboard JSON whose panels are drawn")
+	out := flag.String("out", "../../docs/dashboard.png", "PNG to write (default: the docs image, from test/dashpreview)")
+	dashPath := flag.String("dashboard", "../../manifests/components/monitoring/dashboard.json", "Grafana dashboard JSON whose panels are drawn (default: the shipped one, from test/dashpreview)")
 	at := flag.Float64("at", -1, "time (s into the run) of the stat and bar gauge panels; negative: the last sample with the most Created pools")
 	width := flag.Int("width", 1800, "image width in pixels")
 	flag.Parse()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestAgentCrash kills a node's agent: its pools go Offline within the
@@ -15,29 +16,26 @@ import (
 func TestAgentCrash(t *testing.T) {
 	f := setup(t)
 	const node = "node-b"
-	disk := f.newDisk(node)
-	name := uniqueName("crash")
-	f.newPool(name, node, disk)
-	before := f.waitCreated(name)
+	name, disk, before := f.CreatedPool("crash", node)
 	t.Cleanup(func() {
 		// Whatever happened, later tests need the agent. t.Context() is
 		// cancelled by now.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := f.env.StartAgent(ctx, node); err != nil {
+		if err := f.Env.StartAgent(ctx, node); err != nil {
 			t.Errorf("restart agent on %s: %v", node, err)
 		}
 	})
 
 	killed := time.Now()
-	if err := f.env.KillAgent(node); err != nil {
+	if err := f.Env.KillAgent(node); err != nil {
 		t.Fatal(err)
 	}
 	// The Lease was renewed at most one renew interval before the kill, so it
 	// expires at most agentLeaseDuration after it; allow the operator a
 	// little more to notice and write the status.
 	limit := agentLeaseDuration + 2*time.Second
-	offline := f.waitPool(name, "Offline", limit+5*time.Second, func(p *v1beta3.DiskPool) bool {
+	offline := f.WaitPool(name, "Offline", limit+5*time.Second, func(p *v1beta3.DiskPool) bool {
 		return p.Status.PoolStatus == v1beta3.PoolStatusOffline
 	})
 	took := time.Since(killed)
@@ -46,19 +44,19 @@ func TestAgentCrash(t *testing.T) {
 		t.Errorf("Offline after %s, want within the Lease duration %s (+2 s)", took.Round(time.Millisecond), agentLeaseDuration)
 	}
 	if offline.Status.CRState != v1beta3.CRStateCreated || offline.Status.PoolUUID != before.Status.PoolUUID {
-		t.Errorf("an Offline pool stays Created with its uuid: %s", describe(offline))
+		t.Errorf("an Offline pool stays Created with its uuid: %s", harness.Describe(offline))
 	}
 
 	restarted := time.Now()
-	if err := f.env.StartAgent(f.ctx, node); err != nil {
+	if err := f.Env.StartAgent(f.Ctx, node); err != nil {
 		t.Fatal(err)
 	}
-	after := f.waitCreated(name)
+	after := f.WaitCreated(name)
 	t.Logf("Online again %s after the agent restarted", time.Since(restarted).Round(time.Millisecond))
 	if after.Status.PoolUUID != before.Status.PoolUUID {
 		t.Errorf("pool uuid %s after re-import, was %s", after.Status.PoolUUID, before.Status.PoolUUID)
 	}
-	if found := readLabel(t, disk); found.Label == nil || found.Label.UUID != before.Status.PoolUUID || found.Label.Generation != 1 {
+	if found := harness.ReadLabel(t, disk); found.Label == nil || found.Label.UUID != before.Status.PoolUUID || found.Label.Generation != 1 {
 		t.Errorf("label after re-import: %+v; want uuid %s, generation 1 (import writes nothing)", found.Label, before.Status.PoolUUID)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestCreate creates a pool and checks what the operator reports: Created,
@@ -14,11 +15,11 @@ import (
 // kubectl get (printer columns), get -o wide, describe (events) and wait.
 func TestCreate(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-a")
-	name := uniqueName("create")
+	disk := f.NewDisk("node-a")
+	name := harness.UniqueName("create")
 	began := time.Now()
-	f.newPool(name, "node-a", disk)
-	p := f.waitCreated(name)
+	f.CreatePool(name, "node-a", disk)
+	p := f.WaitCreated(name)
 	t.Logf("Created/Online %s after the create", time.Since(began).Round(time.Millisecond))
 
 	if p.Status.Capacity <= 0 || p.Status.Available != p.Status.Capacity || p.Status.Used != 0 {
@@ -34,13 +35,13 @@ func TestCreate(t *testing.T) {
 	if p.Status.ObservedGeneration != p.Generation {
 		t.Errorf("observedGeneration %d, generation %d", p.Status.ObservedGeneration, p.Generation)
 	}
-	found := readLabel(t, disk)
+	found := harness.ReadLabel(t, disk)
 	if found.Label == nil || found.Label.UUID != p.Status.PoolUUID || found.Label.Name != name || found.Label.OwnerUID != string(p.UID) {
 		t.Fatalf("disk label %+v does not match the pool (uuid %s, owner %s)", found.Label, p.Status.PoolUUID, p.UID)
 	}
 
 	t.Run("kubectl get", func(t *testing.T) {
-		out, _ := f.mustKubectl(nil, "-n", f.ns, "get", "dsp", name)
+		out, _ := f.mustKubectl(nil, "-n", f.NS, "get", "dsp", name)
 		header, row := twoLines(t, out)
 		wantColumns(t, header, "NAME", "NODE", "STATE", "POOL_STATUS", "CAPACITY", "USED", "AVAILABLE", "AGE")
 		// The sizes read as quantities: 1069547520 bytes is 1020Mi.
@@ -54,7 +55,7 @@ func TestCreate(t *testing.T) {
 		}
 	})
 	t.Run("kubectl get -o wide", func(t *testing.T) {
-		out, _ := f.mustKubectl(nil, "-n", f.ns, "get", "diskpool", name, "-o", "wide")
+		out, _ := f.mustKubectl(nil, "-n", f.NS, "get", "diskpool", name, "-o", "wide")
 		header, row := twoLines(t, out)
 		wantColumns(t, header, "NAME", "NODE", "STATE", "POOL_STATUS", "CAPACITY", "DISKS", "READY")
 		if !strings.Contains(row, disk) || !containsField(row, "PoolOnline") {
@@ -62,7 +63,7 @@ func TestCreate(t *testing.T) {
 		}
 	})
 	t.Run("kubectl describe", func(t *testing.T) {
-		out, _ := f.mustKubectl(nil, "-n", f.ns, "describe", "dsp", name)
+		out, _ := f.mustKubectl(nil, "-n", f.NS, "describe", "dsp", name)
 		events := out[strings.LastIndex(out, "Events:"):]
 		if !regexp.MustCompile(`Normal\s+Created\s+.*diskpool-operator\s+Pool ` + p.Status.PoolUUID + ` created on node node-a`).MatchString(events) {
 			t.Errorf("describe shows no Created event from diskpool-operator naming the pool:\n%s", events)
@@ -74,26 +75,26 @@ func TestCreate(t *testing.T) {
 		}
 	})
 	t.Run("kubectl wait", func(t *testing.T) {
-		out, _ := f.mustKubectl(nil, "-n", f.ns, "wait", "--for=condition=Ready", "dsp/"+name, "--timeout=30s")
+		out, _ := f.mustKubectl(nil, "-n", f.NS, "wait", "--for=condition=Ready", "dsp/"+name, "--timeout=30s")
 		if !strings.Contains(out, "condition met") {
 			t.Errorf("kubectl wait: %q", out)
 		}
 	})
 	t.Run("kubectl wait for a pool created after the call", func(t *testing.T) {
-		second := uniqueName("create-wait")
-		disk2 := f.newDisk("node-b")
+		second := harness.UniqueName("create-wait")
+		disk2 := f.NewDisk("node-b")
 		done := make(chan string, 1)
 		go func() {
-			out, errOut, err := f.kubectl(nil, "-n", f.ns, "wait", "--for=create", "dsp/"+second, "--timeout=30s")
+			out, errOut, err := f.kubectl(nil, "-n", f.NS, "wait", "--for=create", "dsp/"+second, "--timeout=30s")
 			if err == nil {
-				out, errOut, err = f.kubectl(nil, "-n", f.ns, "wait", "--for=condition=Ready", "dsp/"+second, "--timeout=30s")
+				out, errOut, err = f.kubectl(nil, "-n", f.NS, "wait", "--for=condition=Ready", "dsp/"+second, "--timeout=30s")
 			}
 			if err != nil {
 				out = err.Error() + ": " + out + errOut
 			}
 			done <- out
 		}()
-		f.newPool(second, "node-b", disk2)
+		f.CreatePool(second, "node-b", disk2)
 		if out := <-done; !strings.Contains(out, "condition met") {
 			t.Errorf("kubectl wait: %q", out)
 		}

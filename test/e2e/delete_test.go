@@ -10,23 +10,21 @@ import (
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestDelete deletes a pool: the object goes once the pool is destroyed,
 // the agent no longer has it, and the disk's label is erased.
 func TestDelete(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-b")
-	name := uniqueName("delete")
-	f.newPool(name, "node-b", disk)
-	p := f.waitCreated(name)
-	if found := readLabel(t, disk); found.Label == nil || found.Label.UUID != p.Status.PoolUUID {
+	name, disk, p := f.CreatedPool("delete", "node-b")
+	if found := harness.ReadLabel(t, disk); found.Label == nil || found.Label.UUID != p.Status.PoolUUID {
 		t.Fatalf("before delete: label %+v, want uuid %s", found.Label, p.Status.PoolUUID)
 	}
 
 	began := time.Now()
-	f.deletePool(name)
-	f.waitGone(name, convergeTimeout)
+	f.DeletePool(name)
+	f.WaitGone(name, harness.ConvergeTimeout)
 	t.Logf("Object gone %s after the delete", time.Since(began).Round(time.Millisecond))
 
 	assertErased(t, disk)
@@ -41,11 +39,11 @@ func TestDelete(t *testing.T) {
 // its first MiB is zeros again.
 func assertErased(t *testing.T, disk string) {
 	t.Helper()
-	found := readLabel(t, disk)
+	found := harness.ReadLabel(t, disk)
 	if found.Label != nil || label.HasMagic(found.Primary) || label.HasMagic(found.Backup) {
 		t.Errorf("disk %s still carries a label: %+v", disk, found.Label)
 	}
-	if !firstMiBIsZero(t, disk) {
+	if !harness.FirstMiBIsZero(t, disk) {
 		t.Errorf("first MiB of %s is not zero after the pool was destroyed", disk)
 	}
 }
@@ -56,10 +54,10 @@ func assertErased(t *testing.T, disk string) {
 // is destroyed and the object goes.
 func TestDeleteWithReplicas(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-a")
-	name := uniqueName("inuse")
-	f.newPool(name, "node-a", disk)
-	f.waitCreated(name)
+	disk := f.NewDisk("node-a")
+	name := harness.UniqueName("inuse")
+	f.CreatePool(name, "node-a", disk)
+	f.WaitCreated(name)
 
 	agent := f.agentClient("node-a")
 	replica := uuid.NewString()
@@ -69,19 +67,19 @@ func TestDeleteWithReplicas(t *testing.T) {
 		t.Fatalf("CreateReplica: %v", err)
 	}
 	// The operator hears of the replica through the agent's pool stream.
-	f.waitPool(name, "reporting the replica", convergeTimeout, func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
+	f.WaitPool(name, "reporting the replica", harness.ConvergeTimeout, func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
 
-	f.deletePool(name)
-	p := f.waitPool(name, "blocked with PoolInUse", convergeTimeout, func(p *v1beta3.DiskPool) bool {
-		return readyReason(p) == reconcile.ReasonPoolInUse
+	f.DeletePool(name)
+	p := f.WaitPool(name, "blocked with PoolInUse", harness.ConvergeTimeout, func(p *v1beta3.DiskPool) bool {
+		return harness.ReadyReason(p) == reconcile.ReasonPoolInUse
 	})
 	if p.Status.CRState != v1beta3.CRStateTerminating || p.DeletionTimestamp == nil {
-		t.Errorf("blocked pool: %s; want Terminating and deleting", describe(p))
+		t.Errorf("blocked pool: %s; want Terminating and deleting", harness.Describe(p))
 	}
-	if found := readLabel(t, disk); found.Label == nil || len(found.Label.Replicas) != 1 {
+	if found := harness.ReadLabel(t, disk); found.Label == nil || len(found.Label.Replicas) != 1 {
 		t.Fatalf("blocked pool's label: %+v, want the pool with its replica", found.Label)
 	}
-	out, _ := f.mustKubectl(nil, "-n", f.ns, "describe", "dsp", name)
+	out, _ := f.mustKubectl(nil, "-n", f.NS, "describe", "dsp", name)
 	if !containsLine(out, "Warning", reconcile.ReasonPoolInUse) {
 		t.Errorf("describe shows no Warning PoolInUse event:\n%s", out)
 	}
@@ -92,7 +90,7 @@ func TestDeleteWithReplicas(t *testing.T) {
 		t.Fatalf("DestroyReplica: %v", err)
 	}
 	began := time.Now()
-	f.waitGone(name, convergeTimeout)
+	f.WaitGone(name, harness.ConvergeTimeout)
 	t.Logf("Released %s after DestroyReplica", time.Since(began).Round(time.Millisecond))
 	assertErased(t, disk)
 }

@@ -8,6 +8,7 @@ import (
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // ext4 (ext2/3/4) superblock magic 0xEF53, little-endian at byte 56 of the
@@ -23,11 +24,50 @@ const (
 // Deleting the object then needs no destroy.
 func TestDiskInUse(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-a")
+	disk := f.NewDisk("node-a")
 	// A small disk keeps the byte-for-byte comparison quick.
 	if err := os.Truncate(disk, 64<<20); err != nil {
 		t.Fatal(err)
 	}
+	writeExtMagic(t, disk)
+	hash := harness.FileHash(t, disk)
+
+	name := harness.UniqueName("inuse-fs")
+	f.CreatePool(name, "node-a", disk)
+	p := f.WaitPool(name, "refused with DiskInUse", harness.ConvergeTimeout, func(p *v1beta3.DiskPool) bool {
+		return harness.ReadyReason(p) == reconcile.ReasonDiskInUse
+	})
+	if p.Status.CRState == v1beta3.CRStateCreated || p.Status.PoolUUID != "" {
+		t.Errorf("refused pool: %s; want not Created, no uuid", harness.Describe(p))
+	}
+	msg := ""
+	for _, c := range p.Status.Conditions {
+		if c.Type == v1beta3.ConditionReady {
+			msg = c.Message
+		}
+	}
+	if !strings.Contains(strings.ToLower(msg), "ext") {
+		t.Errorf("Ready message %q does not name the filesystem found", msg)
+	}
+	out, _ := f.mustKubectl(nil, "-n", f.NS, "describe", "dsp", name)
+	if !containsLine(out, "Warning", reconcile.ReasonDiskInUse) {
+		t.Errorf("describe shows no Warning DiskInUse event:\n%s", out)
+	}
+	if got := harness.FileHash(t, disk); got != hash {
+		t.Fatalf("disk %s changed: sha256 %s, was %s", disk, got, hash)
+	}
+
+	f.DeletePool(name)
+	f.WaitGone(name, harness.ConvergeTimeout)
+	if got := harness.FileHash(t, disk); got != hash {
+		t.Fatalf("disk %s changed by the delete: sha256 %s, was %s", disk, got, hash)
+	}
+}
+
+// writeExtMagic writes the ext2/3/4 superblock magic into disk, as a
+// filesystem on it would have.
+func writeExtMagic(t *testing.T, disk string) {
+	t.Helper()
 	fh, err := os.OpenFile(disk, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -39,37 +79,5 @@ func TestDiskInUse(t *testing.T) {
 	}
 	if err := fh.Close(); err != nil {
 		t.Fatal(err)
-	}
-	hash := fileHash(t, disk)
-
-	name := uniqueName("inuse-fs")
-	f.newPool(name, "node-a", disk)
-	p := f.waitPool(name, "refused with DiskInUse", convergeTimeout, func(p *v1beta3.DiskPool) bool {
-		return readyReason(p) == reconcile.ReasonDiskInUse
-	})
-	if p.Status.CRState == v1beta3.CRStateCreated || p.Status.PoolUUID != "" {
-		t.Errorf("refused pool: %s; want not Created, no uuid", describe(p))
-	}
-	msg := ""
-	for _, c := range p.Status.Conditions {
-		if c.Type == v1beta3.ConditionReady {
-			msg = c.Message
-		}
-	}
-	if !strings.Contains(strings.ToLower(msg), "ext") {
-		t.Errorf("Ready message %q does not name the filesystem found", msg)
-	}
-	out, _ := f.mustKubectl(nil, "-n", f.ns, "describe", "dsp", name)
-	if !containsLine(out, "Warning", reconcile.ReasonDiskInUse) {
-		t.Errorf("describe shows no Warning DiskInUse event:\n%s", out)
-	}
-	if got := fileHash(t, disk); got != hash {
-		t.Fatalf("disk %s changed: sha256 %s, was %s", disk, got, hash)
-	}
-
-	f.deletePool(name)
-	f.waitGone(name, convergeTimeout)
-	if got := fileHash(t, disk); got != hash {
-		t.Fatalf("disk %s changed by the delete: sha256 %s, was %s", disk, got, hash)
 	}
 }

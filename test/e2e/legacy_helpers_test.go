@@ -1,16 +1,12 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os/exec"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,27 +16,28 @@ import (
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // ensureNamespace creates ns unless it exists (the legacy example's
 // "mayastor" namespace outlives a test).
 func (f *fixture) ensureNamespace(ns string) {
-	f.t.Helper()
-	_, err := f.kube.CoreV1().Namespaces().Create(f.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	f.T.Helper()
+	_, err := f.Kube.CoreV1().Namespaces().Create(f.Ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
-		f.t.Fatalf("create namespace %s: %v", ns, err)
+		f.T.Fatalf("create namespace %s: %v", ns, err)
 	}
 }
 
 // newMSP creates a MayastorPool in ns.
 func (f *fixture) newMSP(ns, name, node string, disks ...string) *v1alpha1.MayastorPool {
-	f.t.Helper()
-	m, err := f.pool.OpenebsV1alpha1().MayastorPools(ns).Create(f.ctx, &v1alpha1.MayastorPool{
+	f.T.Helper()
+	m, err := f.Pools.OpenebsV1alpha1().MayastorPools(ns).Create(f.Ctx, &v1alpha1.MayastorPool{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       v1alpha1.MayastorPoolSpec{Node: node, Disks: disks},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		f.t.Fatalf("create MayastorPool %s/%s: %v", ns, name, err)
+		f.T.Fatalf("create MayastorPool %s/%s: %v", ns, name, err)
 	}
 	return m
 }
@@ -48,11 +45,11 @@ func (f *fixture) newMSP(ns, name, node string, disks ...string) *v1alpha1.Mayas
 // waitMSP polls the MayastorPool ns/name until cond holds and returns it,
 // failing the test with the last one seen after timeout.
 func (f *fixture) waitMSP(ns, name, what string, timeout time.Duration, cond func(*v1alpha1.MayastorPool) bool) *v1alpha1.MayastorPool {
-	f.t.Helper()
+	f.T.Helper()
 	var last *v1alpha1.MayastorPool
 	var lastErr error
-	err := wait.PollUntilContextTimeout(f.ctx, pollInterval, timeout, true, func(ctx context.Context) (bool, error) {
-		m, err := f.pool.OpenebsV1alpha1().MayastorPools(ns).Get(ctx, name, metav1.GetOptions{})
+	err := wait.PollUntilContextTimeout(f.Ctx, harness.PollInterval, timeout, true, func(ctx context.Context) (bool, error) {
+		m, err := f.Pools.OpenebsV1alpha1().MayastorPools(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			lastErr = err
 			return false, nil
@@ -61,25 +58,25 @@ func (f *fixture) waitMSP(ns, name, what string, timeout time.Duration, cond fun
 		return cond(m), nil
 	})
 	if err != nil {
-		f.t.Fatalf("MayastorPool %s/%s: not %s within %s: last seen %s (error %v)", ns, name, what, timeout, describeMSP(last), lastErr)
+		f.T.Fatalf("MayastorPool %s/%s: not %s within %s: last seen %s (error %v)", ns, name, what, timeout, describeMSP(last), lastErr)
 	}
 	return last
 }
 
 // waitMSPOnline waits for state online with a capacity.
 func (f *fixture) waitMSPOnline(ns, name string) *v1alpha1.MayastorPool {
-	f.t.Helper()
-	return f.waitMSP(ns, name, "online", convergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+	f.T.Helper()
+	return f.waitMSP(ns, name, "online", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
 		return m.Status.State == v1alpha1.StateOnline && m.Status.Capacity > 0
 	})
 }
 
 // waitMSPGone waits until the MayastorPool ns/name no longer exists.
 func (f *fixture) waitMSPGone(ns, name string, timeout time.Duration) {
-	f.t.Helper()
+	f.T.Helper()
 	var last *v1alpha1.MayastorPool
-	err := wait.PollUntilContextTimeout(f.ctx, pollInterval, timeout, true, func(ctx context.Context) (bool, error) {
-		m, err := f.pool.OpenebsV1alpha1().MayastorPools(ns).Get(ctx, name, metav1.GetOptions{})
+	err := wait.PollUntilContextTimeout(f.Ctx, harness.PollInterval, timeout, true, func(ctx context.Context) (bool, error) {
+		m, err := f.Pools.OpenebsV1alpha1().MayastorPools(ns).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true, nil
 		}
@@ -89,7 +86,7 @@ func (f *fixture) waitMSPGone(ns, name string, timeout time.Duration) {
 		return false, nil
 	})
 	if err != nil {
-		f.t.Fatalf("MayastorPool %s/%s still exists after %s: %s", ns, name, timeout, describeMSP(last))
+		f.T.Fatalf("MayastorPool %s/%s still exists after %s: %s", ns, name, timeout, describeMSP(last))
 	}
 }
 
@@ -105,12 +102,12 @@ func describeMSP(m *v1alpha1.MayastorPool) string {
 // agentPool returns the pool name as node's agent reports it, or nil when
 // the agent has no such pool.
 func (f *fixture) agentPool(node, name string) *agentv1.Pool {
-	f.t.Helper()
+	f.T.Helper()
 	ctx, cancel := f.callCtx()
 	defer cancel()
 	resp, err := f.agentClient(node).ListPools(ctx, &agentv1.ListPoolsRequest{})
 	if err != nil {
-		f.t.Fatalf("ListPools on %s: %v", node, err)
+		f.T.Fatalf("ListPools on %s: %v", node, err)
 	}
 	for _, p := range resp.GetPools() {
 		if p.GetName() == name {
@@ -122,12 +119,12 @@ func (f *fixture) agentPool(node, name string) *agentv1.Pool {
 
 // replicaUUIDs returns the sorted uuids of the replicas of pool on node.
 func (f *fixture) replicaUUIDs(node, pool string) []string {
-	f.t.Helper()
+	f.T.Helper()
 	ctx, cancel := f.callCtx()
 	defer cancel()
 	resp, err := f.agentClient(node).ListReplicas(ctx, &agentv1.ListReplicasRequest{Pool: pool})
 	if err != nil {
-		f.t.Fatalf("ListReplicas %s on %s: %v", pool, node, err)
+		f.T.Fatalf("ListReplicas %s on %s: %v", pool, node, err)
 	}
 	var out []string
 	for _, r := range resp.GetReplicas() {
@@ -142,40 +139,10 @@ func (f *fixture) replicaUUIDs(node, pool string) []string {
 // (diskpool_agent_grpc_server_handled_total). An agent restart resets its
 // count, so callers compare counts taken while the agents ran throughout.
 func (f *fixture) destroyPoolCalls() map[string]int {
-	f.t.Helper()
+	f.T.Helper()
 	out := map[string]int{}
-	for _, node := range f.env.Nodes() {
-		ctx, cancel := f.callCtx()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.env.AgentMetricsURL(node), nil)
-		if err != nil {
-			cancel()
-			f.t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			cancel()
-			f.t.Fatalf("scrape the agent of %s: %v", node, err)
-		}
-		n := 0
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if !strings.HasPrefix(line, "diskpool_agent_grpc_server_handled_total{") || !strings.Contains(line, `grpc_method="DestroyPool"`) {
-				continue
-			}
-			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			if err != nil {
-				f.t.Fatalf("metrics line %q: %v", line, err)
-			}
-			n += int(v)
-		}
-		_ = resp.Body.Close()
-		cancel()
-		if err := sc.Err(); err != nil {
-			f.t.Fatalf("read the metrics of %s: %v", node, err)
-		}
-		out[node] = n
+	for _, node := range f.Env.Nodes() {
+		out[node], _ = harness.AgentCalls(f.T, f.Ctx, f.Env, node).Total("DestroyPool")
 	}
 	return out
 }
@@ -183,11 +150,11 @@ func (f *fixture) destroyPoolCalls() map[string]int {
 // migrateCLI runs `diskpool-operator migrate-mayastorpools` (the binary the
 // environment runs) as the admin, and returns its exit status and output.
 func (f *fixture) migrateCLI(args ...string) (int, string) {
-	f.t.Helper()
-	ctx, cancel := context.WithTimeout(f.ctx, 3*time.Minute)
+	f.T.Helper()
+	ctx, cancel := context.WithTimeout(f.Ctx, 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, f.env.OperatorBinary(), append([]string{"migrate-mayastorpools",
-		"--kubeconfig=" + f.env.Kubeconfig(), "--interval=100ms"}, args...)...)
+	cmd := exec.CommandContext(ctx, f.Env.OperatorBinary(), append([]string{"migrate-mayastorpools",
+		"--kubeconfig=" + f.Env.Kubeconfig(), "--interval=100ms"}, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -198,6 +165,6 @@ func (f *fixture) migrateCLI(args ...string) (int, string) {
 	case errors.As(err, &exit):
 		return exit.ExitCode(), out.String()
 	}
-	f.t.Fatalf("run %s: %v\n%s", cmd, err, out.String())
+	f.T.Fatalf("run %s: %v\n%s", cmd, err, out.String())
 	return -1, ""
 }

@@ -13,6 +13,7 @@ import (
 	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // legacyExample is the MayastorPool example of the legacy pool-operator
@@ -54,7 +55,7 @@ func TestLegacyExample(t *testing.T) {
 		other = "node-b"
 	)
 	f.ensureNamespace(ns)
-	disk := f.newDisk(node)
+	disk := f.NewDisk(node)
 
 	began := time.Now()
 	f.mustKubectl(strings.NewReader(legacyYAML(t, node, disk)), "create", "-f", "-")
@@ -71,10 +72,10 @@ func TestLegacyExample(t *testing.T) {
 	if pool == nil || int64(pool.GetCapacity()) != m.Status.Capacity || pool.GetOwnerUid() != string(m.UID) {
 		t.Fatalf("agent pool %v; want capacity %d owned by %s", pool, m.Status.Capacity, m.UID)
 	}
-	if found := readLabel(t, disk); found.Label == nil || found.Label.UUID != pool.GetUuid() || found.Label.OwnerUID != string(m.UID) {
+	if found := harness.ReadLabel(t, disk); found.Label == nil || found.Label.UUID != pool.GetUuid() || found.Label.OwnerUID != string(m.UID) {
 		t.Fatalf("disk label %+v, want pool %s owned by %s", found.Label, pool.GetUuid(), m.UID)
 	}
-	generation := readLabel(t, disk).Label.Generation
+	generation := harness.ReadLabel(t, disk).Label.Generation
 
 	t.Run("kubectl get msp", func(t *testing.T) {
 		out, _ := f.mustKubectl(nil, "-n", ns, "get", "msp")
@@ -100,20 +101,20 @@ func TestLegacyExample(t *testing.T) {
 
 	t.Run("agent stop and restart", func(t *testing.T) {
 		t.Cleanup(func() {
-			if err := f.env.StartAgent(t.Context(), node); err != nil {
+			if err := f.Env.StartAgent(t.Context(), node); err != nil {
 				t.Errorf("restart agent on %s: %v", node, err)
 			}
 		})
-		if err := f.env.StopAgent(node); err != nil {
+		if err := f.Env.StopAgent(node); err != nil {
 			t.Fatal(err)
 		}
-		off := f.waitMSP(ns, name, "offline", convergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+		off := f.waitMSP(ns, name, "offline", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
 			return m.Status.State == v1alpha1.StateOffline
 		})
 		if !strings.Contains(off.Status.Reason, node) || off.Status.Node != node {
 			t.Errorf("offline: %s; want a reason naming %s", describeMSP(off), node)
 		}
-		if err := f.env.StartAgent(f.ctx, node); err != nil {
+		if err := f.Env.StartAgent(f.Ctx, node); err != nil {
 			t.Fatal(err)
 		}
 		back := f.waitMSPOnline(ns, name)
@@ -126,10 +127,10 @@ func TestLegacyExample(t *testing.T) {
 	})
 
 	t.Run("spec edit is ignored", func(t *testing.T) {
-		elsewhere := f.newDisk(other)
+		elsewhere := f.NewDisk(other)
 		patch := `{"spec":{"node":"` + other + `","disks":["` + elsewhere + `"]}}`
 		f.mustKubectl(nil, "-n", ns, "patch", "msp", name, "--type=merge", "-p", patch)
-		edited := f.waitMSP(ns, name, "reporting the ignored edit", convergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+		edited := f.waitMSP(ns, name, "reporting the ignored edit", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
 			return strings.Contains(m.Status.Reason, "is ignored") && m.Status.ObservedGeneration == m.Generation
 		})
 		if edited.Status.State != v1alpha1.StateOnline || edited.Status.Node != node || !slices.Equal(edited.Status.Disks, []string{disk}) {
@@ -139,10 +140,10 @@ func TestLegacyExample(t *testing.T) {
 		if p := f.agentPool(other, name); p != nil {
 			t.Errorf("the agent of %s has a pool %s after the edit: %v", other, name, p)
 		}
-		if !firstMiBIsZero(t, elsewhere) {
+		if !harness.FirstMiBIsZero(t, elsewhere) {
 			t.Errorf("the edited-in disk %s was written", elsewhere)
 		}
-		if found := readLabel(t, disk); found.Label == nil || found.Label.UUID != pool.GetUuid() || found.Label.Generation != generation {
+		if found := harness.ReadLabel(t, disk); found.Label == nil || found.Label.UUID != pool.GetUuid() || found.Label.Generation != generation {
 			t.Errorf("label of %s after the edit: %+v; want pool %s, generation %d", disk, found.Label, pool.GetUuid(), generation)
 		}
 	})
@@ -150,7 +151,7 @@ func TestLegacyExample(t *testing.T) {
 	t.Run("kubectl delete msp", func(t *testing.T) {
 		began := time.Now()
 		f.mustKubectl(nil, "-n", ns, "delete", "msp", name, "--wait=false")
-		f.waitMSPGone(ns, name, convergeTimeout)
+		f.waitMSPGone(ns, name, harness.ConvergeTimeout)
 		t.Logf("gone %s after kubectl delete", time.Since(began).Round(time.Millisecond))
 		assertErased(t, disk)
 		if p := f.agentPool(node, name); p != nil {
@@ -166,33 +167,33 @@ func TestLegacyExample(t *testing.T) {
 func TestLegacyConflicts(t *testing.T) {
 	f := setup(t)
 	const node = "node-a"
-	ref := func(kind, name string) string { return kind + " " + f.ns + "/" + name }
+	ref := func(kind, name string) string { return kind + " " + f.NS + "/" + name }
 
-	shared := uniqueName("shared")
-	dspDisk := f.newDisk(node)
-	f.newPool(shared, node, dspDisk)
-	dsp := f.waitCreated(shared)
-	dspLabel := readLabel(t, dspDisk).Label
+	shared := harness.UniqueName("shared")
+	dspDisk := f.NewDisk(node)
+	f.CreatePool(shared, node, dspDisk)
+	dsp := f.WaitCreated(shared)
+	dspLabel := harness.ReadLabel(t, dspDisk).Label
 
 	t.Run("MayastorPool naming a DiskPool's pool", func(t *testing.T) {
-		disk := f.newDisk(node)
-		f.newMSP(f.ns, shared, node, disk)
-		m := f.waitMSP(f.ns, shared, "refused", convergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+		disk := f.NewDisk(node)
+		f.newMSP(f.NS, shared, node, disk)
+		m := f.waitMSP(f.NS, shared, "refused", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
 			return strings.Contains(m.Status.Reason, "owned by "+ref("DiskPool", shared))
 		})
 		t.Logf("reason: %s", m.Status.Reason)
 		if m.Status.State != v1alpha1.StatePending {
 			t.Errorf("refused MayastorPool: %s; want pending", describeMSP(m))
 		}
-		if !firstMiBIsZero(t, disk) {
+		if !harness.FirstMiBIsZero(t, disk) {
 			t.Errorf("the refused MayastorPool's disk %s was written", disk)
 		}
 	})
 
-	claimer := uniqueName("claimer")
+	claimer := harness.UniqueName("claimer")
 	t.Run("MayastorPool on a DiskPool's disk", func(t *testing.T) {
-		f.newMSP(f.ns, claimer, node, dspDisk)
-		m := f.waitMSP(f.ns, claimer, "refused", convergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+		f.newMSP(f.NS, claimer, node, dspDisk)
+		m := f.waitMSP(f.NS, claimer, "refused", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
 			return strings.Contains(m.Status.Reason, "held by the pool of "+ref("DiskPool", shared))
 		})
 		t.Logf("reason: %s", m.Status.Reason)
@@ -201,43 +202,43 @@ func TestLegacyConflicts(t *testing.T) {
 		}
 	})
 
-	legacyFirst := uniqueName("legacy-first")
-	legacyDisk := f.newDisk(node)
+	legacyFirst := harness.UniqueName("legacy-first")
+	legacyDisk := f.NewDisk(node)
 	t.Run("DiskPool naming a MayastorPool's pool", func(t *testing.T) {
-		f.newMSP(f.ns, legacyFirst, node, legacyDisk)
-		f.waitMSPOnline(f.ns, legacyFirst)
-		disk := f.newDisk(node)
-		f.newPool(legacyFirst, node, disk)
-		p := f.waitPool(legacyFirst, "refused", convergeTimeout, func(p *v1beta3.DiskPool) bool {
-			return readyReason(p) == reconcile.ReasonPoolNameTaken
+		f.newMSP(f.NS, legacyFirst, node, legacyDisk)
+		f.waitMSPOnline(f.NS, legacyFirst)
+		disk := f.NewDisk(node)
+		f.CreatePool(legacyFirst, node, disk)
+		p := f.WaitPool(legacyFirst, "refused", harness.ConvergeTimeout, func(p *v1beta3.DiskPool) bool {
+			return harness.ReadyReason(p) == reconcile.ReasonPoolNameTaken
 		})
-		if !strings.Contains(describe(p), "owned by "+ref("MayastorPool", legacyFirst)) {
-			t.Errorf("refused DiskPool: %s; want the reason to name the MayastorPool", describe(p))
+		if !strings.Contains(harness.Describe(p), "owned by "+ref("MayastorPool", legacyFirst)) {
+			t.Errorf("refused DiskPool: %s; want the reason to name the MayastorPool", harness.Describe(p))
 		}
-		if !firstMiBIsZero(t, disk) {
+		if !harness.FirstMiBIsZero(t, disk) {
 			t.Errorf("the refused DiskPool's disk %s was written", disk)
 		}
 	})
-	legacyLabel := readLabel(t, legacyDisk).Label
+	legacyLabel := harness.ReadLabel(t, legacyDisk).Label
 
 	// Deleting the refused objects touches neither pool.
 	for _, name := range []string{shared, claimer} {
-		if err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Delete(f.ctx, name, metav1.DeleteOptions{}); err != nil {
+		if err := f.Pools.OpenebsV1alpha1().MayastorPools(f.NS).Delete(f.Ctx, name, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		f.waitMSPGone(f.ns, name, convergeTimeout)
+		f.waitMSPGone(f.NS, name, harness.ConvergeTimeout)
 	}
-	f.deletePool(legacyFirst)
-	f.waitGone(legacyFirst, convergeTimeout)
+	f.DeletePool(legacyFirst)
+	f.WaitGone(legacyFirst, harness.ConvergeTimeout)
 
-	if p := f.waitCreated(shared); p.Status.PoolUUID != dsp.Status.PoolUUID {
-		t.Errorf("DiskPool %s: %s; want pool %s", shared, describe(p), dsp.Status.PoolUUID)
+	if p := f.WaitCreated(shared); p.Status.PoolUUID != dsp.Status.PoolUUID {
+		t.Errorf("DiskPool %s: %s; want pool %s", shared, harness.Describe(p), dsp.Status.PoolUUID)
 	}
-	if m := f.waitMSPOnline(f.ns, legacyFirst); m.Status.Reason != "" {
+	if m := f.waitMSPOnline(f.NS, legacyFirst); m.Status.Reason != "" {
 		t.Errorf("MayastorPool %s: %s", legacyFirst, describeMSP(m))
 	}
 	for disk, want := range map[string]string{dspDisk: dspLabel.UUID, legacyDisk: legacyLabel.UUID} {
-		got := readLabel(t, disk).Label
+		got := harness.ReadLabel(t, disk).Label
 		if got == nil || got.UUID != want || got.Generation != 1 {
 			t.Errorf("label of %s: %+v; want pool %s untouched (generation 1)", disk, got, want)
 		}

@@ -14,6 +14,7 @@ import (
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // legacyPool is one MayastorPool of a migration test and what must
@@ -30,33 +31,33 @@ type legacyPool struct {
 // them (1, 2, 1, ...) through the agents' gRPC API (mutual TLS) and records
 // their pool uuids and replicas.
 func (f *fixture) legacyPools(prefix string, n int) []*legacyPool {
-	f.t.Helper()
+	f.T.Helper()
 	var pools []*legacyPool
 	for i := range n {
 		node := []string{"node-a", "node-b"}[i%2]
-		p := &legacyPool{name: uniqueName(fmt.Sprintf("%s-%d", prefix, i+1)), node: node, disk: f.newDisk(node)}
-		p.uid = string(f.newMSP(f.ns, p.name, node, p.disk).UID)
+		p := &legacyPool{name: harness.UniqueName(fmt.Sprintf("%s-%d", prefix, i+1)), node: node, disk: f.NewDisk(node)}
+		p.uid = string(f.newMSP(f.NS, p.name, node, p.disk).UID)
 		pools = append(pools, p)
 	}
 	for i, p := range pools {
-		f.waitMSPOnline(f.ns, p.name)
+		f.waitMSPOnline(f.NS, p.name)
 		agent := f.agentClient(p.node)
 		for range 1 + i%2 {
 			ctx, cancel := f.callCtx()
 			r, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: p.name, Uuid: uuid.NewString(), Size: 16 << 20})
 			cancel()
 			if err != nil {
-				f.t.Fatalf("CreateReplica on %s: %v", p.name, err)
+				f.T.Fatalf("CreateReplica on %s: %v", p.name, err)
 			}
 			p.replicas = append(p.replicas, r.GetUuid())
 		}
 		slices.Sort(p.replicas)
 		ap := f.agentPool(p.node, p.name)
 		if ap == nil || ap.GetOwnerUid() != p.uid {
-			f.t.Fatalf("agent pool %v, want one owned by MayastorPool uid %s", ap, p.uid)
+			f.T.Fatalf("agent pool %v, want one owned by MayastorPool uid %s", ap, p.uid)
 		}
 		p.poolUUID = ap.GetUuid()
-		f.waitMSP(f.ns, p.name, "reporting its replicas", convergeTimeout, func(m *v1alpha1.MayastorPool) bool { return m.Status.Used > 0 })
+		f.waitMSP(f.NS, p.name, "reporting its replicas", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool { return m.Status.Used > 0 })
 	}
 	return pools
 }
@@ -66,16 +67,16 @@ func (f *fixture) legacyPools(prefix string, n int) []*legacyPool {
 // replicas, on-disk label), and no DestroyPool call on any agent since
 // before.
 func (f *fixture) checkMigrated(pools []*legacyPool, before map[string]int) {
-	f.t.Helper()
-	t := f.t
-	left, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).List(f.ctx, metav1.ListOptions{})
+	f.T.Helper()
+	t := f.T
+	left, err := f.Pools.OpenebsV1alpha1().MayastorPools(f.NS).List(f.Ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(left.Items) != 0 {
 		t.Errorf("%d MayastorPools left", len(left.Items))
 	}
-	dsps, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).List(f.ctx, metav1.ListOptions{})
+	dsps, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).List(f.Ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +84,9 @@ func (f *fixture) checkMigrated(pools []*legacyPool, before map[string]int) {
 		t.Errorf("%d DiskPools, want %d", len(dsps.Items), len(pools))
 	}
 	for _, p := range pools {
-		d := f.waitCreated(p.name)
+		d := f.WaitCreated(p.name)
 		if d.Status.PoolUUID != p.poolUUID || d.Status.Node != p.node || !slices.Equal(d.Status.Disks, []string{p.disk}) {
-			t.Errorf("DiskPool %s: %s; want pool %s on %s %s", p.name, describe(d), p.poolUUID, p.node, p.disk)
+			t.Errorf("DiskPool %s: %s; want pool %s on %s %s", p.name, harness.Describe(d), p.poolUUID, p.node, p.disk)
 		}
 		if d.Annotations[v1beta3.AdoptPoolOwnerAnnotation] != p.uid {
 			t.Errorf("DiskPool %s annotations %v: want it adopting from %s", p.name, d.Annotations, p.uid)
@@ -97,7 +98,7 @@ func (f *fixture) checkMigrated(pools []*legacyPool, before map[string]int) {
 		if got := f.replicaUUIDs(p.node, p.name); !slices.Equal(got, p.replicas) {
 			t.Errorf("replicas of %s: %v, want %v", p.name, got, p.replicas)
 		}
-		l := readLabel(t, p.disk).Label
+		l := harness.ReadLabel(t, p.disk).Label
 		if l == nil || l.UUID != p.poolUUID || l.OwnerUID != string(d.UID) || len(l.Replicas) != len(p.replicas) {
 			t.Errorf("label of %s: %+v; want pool %s owned by %s with %d replicas", p.disk, l, p.poolUUID, d.UID, len(p.replicas))
 		}
@@ -121,23 +122,23 @@ func TestMigrateMayastorPools(t *testing.T) {
 	pools := f.legacyPools("mig", 3)
 	before := f.destroyPoolCalls()
 
-	code, out := f.migrateCLI("--namespace="+f.ns, "--dry-run")
+	code, out := f.migrateCLI("--namespace="+f.NS, "--dry-run")
 	if code != 0 || !strings.Contains(out, "Done: 3 would be migrated.") {
 		t.Fatalf("dry run: exit %d\n%s", code, out)
 	}
-	if dsps, _ := f.pool.OpenebsV1beta3().DiskPools(f.ns).List(f.ctx, metav1.ListOptions{}); len(dsps.Items) != 0 {
+	if dsps, _ := f.Pools.OpenebsV1beta3().DiskPools(f.NS).List(f.Ctx, metav1.ListOptions{}); len(dsps.Items) != 0 {
 		t.Fatalf("the dry run created %d DiskPools", len(dsps.Items))
 	}
 
 	began := time.Now()
-	code, out = f.migrateCLI("--namespace="+f.ns, "--timeout=1m")
+	code, out = f.migrateCLI("--namespace="+f.NS, "--timeout=1m")
 	t.Logf("migrate-mayastorpools took %s:\n%s", time.Since(began).Round(time.Millisecond), out)
 	if code != 0 || !strings.Contains(out, "Done: 3 migrated.") {
 		t.Fatalf("exit %d", code)
 	}
 	f.checkMigrated(pools, before)
 
-	code, out = f.migrateCLI("--namespace=" + f.ns)
+	code, out = f.migrateCLI("--namespace=" + f.NS)
 	if code != 0 || !strings.Contains(out, "nothing to migrate") {
 		t.Errorf("second run: exit %d\n%s", code, out)
 	}
@@ -157,62 +158,62 @@ func TestMigrateInterrupted(t *testing.T) {
 	first := pools[0] // the run goes by name
 	before := f.destroyPoolCalls()
 	t.Cleanup(func() {
-		if err := f.env.StartOperator(t.Context()); err != nil {
+		if err := f.Env.StartOperator(t.Context()); err != nil {
 			t.Errorf("restart operator: %v", err)
 		}
 	})
 
 	// Step 1, then interrupted: the DiskPool exists, nothing else changed.
-	if err := f.env.StopOperator(); err != nil {
+	if err := f.Env.StopOperator(); err != nil {
 		t.Fatal(err)
 	}
-	code, out := f.migrateCLI("--namespace="+f.ns, "--timeout=2s")
+	code, out := f.migrateCLI("--namespace="+f.NS, "--timeout=2s")
 	t.Logf("run 1 (operator stopped):\n%s", out)
 	if code != 1 || !strings.Contains(out, first.name+": created DiskPool") || !strings.Contains(out, "did not become Created") {
 		t.Fatalf("run 1: exit %d, want 1 after creating the first DiskPool", code)
 	}
 	for _, p := range pools {
-		if _, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Get(f.ctx, p.name, metav1.GetOptions{}); err != nil {
+		if _, err := f.Pools.OpenebsV1alpha1().MayastorPools(f.NS).Get(f.Ctx, p.name, metav1.GetOptions{}); err != nil {
 			t.Errorf("MayastorPool %s after run 1: %v", p.name, err)
 		}
-		if l := readLabel(t, p.disk).Label; l == nil || l.OwnerUID != p.uid {
+		if l := harness.ReadLabel(t, p.disk).Label; l == nil || l.OwnerUID != p.uid {
 			t.Errorf("label of %s after run 1: %+v; want it still owned by the MayastorPool", p.disk, l)
 		}
 	}
 
 	// Step 2 (the hand-over) happens when the operator is back, with no
 	// run going.
-	if err := f.env.StartOperator(f.ctx); err != nil {
+	if err := f.Env.StartOperator(f.Ctx); err != nil {
 		t.Fatal(err)
 	}
-	d := f.waitCreated(first.name)
+	d := f.WaitCreated(first.name)
 	if d.Status.PoolUUID != first.poolUUID {
-		t.Errorf("adopted %s, want pool %s", describe(d), first.poolUUID)
+		t.Errorf("adopted %s, want pool %s", harness.Describe(d), first.poolUUID)
 	}
-	m := f.waitMSP(f.ns, first.name, "reporting the hand-over", convergeTimeout, func(m *v1alpha1.MayastorPool) bool {
-		return strings.Contains(m.Status.Reason, "owned by DiskPool "+f.ns+"/"+first.name)
+	m := f.waitMSP(f.NS, first.name, "reporting the hand-over", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+		return strings.Contains(m.Status.Reason, "owned by DiskPool "+f.NS+"/"+first.name)
 	})
 	t.Logf("MayastorPool after the hand-over: %s", describeMSP(m))
 
 	// Step 3, then interrupted: the MayastorPool is deleted but cannot go
 	// while the operator (its finalizer's owner) is stopped.
-	if err := f.env.StopOperator(); err != nil {
+	if err := f.Env.StopOperator(); err != nil {
 		t.Fatal(err)
 	}
-	code, out = f.migrateCLI("--namespace="+f.ns, "--timeout=2s")
+	code, out = f.migrateCLI("--namespace="+f.NS, "--timeout=2s")
 	t.Logf("run 2 (operator stopped):\n%s", out)
 	if code != 1 || !strings.Contains(out, "DiskPool exists from an earlier run") || !strings.Contains(out, "is still there") {
 		t.Fatalf("run 2: exit %d, want 1 waiting for the first MayastorPool to go", code)
 	}
-	if m, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Get(f.ctx, first.name, metav1.GetOptions{}); err != nil || m.DeletionTimestamp == nil {
+	if m, err := f.Pools.OpenebsV1alpha1().MayastorPools(f.NS).Get(f.Ctx, first.name, metav1.GetOptions{}); err != nil || m.DeletionTimestamp == nil {
 		t.Fatalf("first MayastorPool after run 2: %s, %v; want it deleted, held by its finalizer", describeMSP(m), err)
 	}
 
 	// The operator back, a last run finishes the job.
-	if err := f.env.StartOperator(f.ctx); err != nil {
+	if err := f.Env.StartOperator(f.Ctx); err != nil {
 		t.Fatal(err)
 	}
-	code, out = f.migrateCLI("--namespace="+f.ns, "--timeout=1m")
+	code, out = f.migrateCLI("--namespace="+f.NS, "--timeout=1m")
 	t.Logf("run 3:\n%s", out)
 	if code != 0 || !strings.Contains(out, "Done: ") {
 		t.Fatalf("run 3: exit %d", code)
@@ -229,28 +230,28 @@ func TestMigrateRollback(t *testing.T) {
 	f := setup(t)
 	p := f.legacyPools("back", 1)[0]
 	before := f.destroyPoolCalls()
-	if code, out := f.migrateCLI("--namespace="+f.ns, "--timeout=1m"); code != 0 {
+	if code, out := f.migrateCLI("--namespace="+f.NS, "--timeout=1m"); code != 0 {
 		t.Fatalf("migrate: exit %d\n%s", code, out)
 	}
-	d := f.waitCreated(p.name)
+	d := f.WaitCreated(p.name)
 
-	back, err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Create(f.ctx, &v1alpha1.MayastorPool{
-		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: f.ns,
+	back, err := f.Pools.OpenebsV1alpha1().MayastorPools(f.NS).Create(f.Ctx, &v1alpha1.MayastorPool{
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: f.NS,
 			Annotations: map[string]string{v1beta3.AdoptPoolOwnerAnnotation: string(d.UID)}},
 		Spec: v1alpha1.MayastorPoolSpec{Node: p.node, Disks: []string{p.disk}},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := f.waitMSPOnline(f.ns, p.name)
+	m := f.waitMSPOnline(f.NS, p.name)
 	if m.Status.Reason != "" || m.Status.Used <= 0 {
 		t.Errorf("rolled-back MayastorPool: %s", describeMSP(m))
 	}
-	f.waitPool(p.name, "reporting the name taken", convergeTimeout, func(d *v1beta3.DiskPool) bool {
-		return readyReason(d) == "PoolNameTaken"
+	f.WaitPool(p.name, "reporting the name taken", harness.ConvergeTimeout, func(d *v1beta3.DiskPool) bool {
+		return harness.ReadyReason(d) == "PoolNameTaken"
 	})
-	f.deletePool(p.name)
-	f.waitGone(p.name, convergeTimeout)
+	f.DeletePool(p.name)
+	f.WaitGone(p.name, harness.ConvergeTimeout)
 
 	ap := f.agentPool(p.node, p.name)
 	if ap == nil || ap.GetUuid() != p.poolUUID || ap.GetOwnerUid() != string(back.UID) {
@@ -259,7 +260,7 @@ func TestMigrateRollback(t *testing.T) {
 	if got := f.replicaUUIDs(p.node, p.name); !slices.Equal(got, p.replicas) {
 		t.Errorf("replicas %v, want %v", got, p.replicas)
 	}
-	if l := readLabel(t, p.disk).Label; l == nil || l.UUID != p.poolUUID || l.OwnerUID != string(back.UID) {
+	if l := harness.ReadLabel(t, p.disk).Label; l == nil || l.UUID != p.poolUUID || l.OwnerUID != string(back.UID) {
 		t.Errorf("label after the rollback: %+v", l)
 	}
 	if after := f.destroyPoolCalls(); !maps.Equal(before, after) {
@@ -267,7 +268,7 @@ func TestMigrateRollback(t *testing.T) {
 	}
 	// The pool is the MayastorPool's again, to keep or delete as usual
 	// (once its replica is gone).
-	if err := f.pool.OpenebsV1alpha1().MayastorPools(f.ns).Delete(f.ctx, p.name, metav1.DeleteOptions{}); err != nil {
+	if err := f.Pools.OpenebsV1alpha1().MayastorPools(f.NS).Delete(f.Ctx, p.name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := f.callCtx()
@@ -275,6 +276,6 @@ func TestMigrateRollback(t *testing.T) {
 	if _, err := f.agentClient(p.node).DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: p.name, Uuid: p.replicas[0]}); err != nil {
 		t.Fatal(err)
 	}
-	f.waitMSPGone(f.ns, p.name, convergeTimeout)
+	f.waitMSPGone(f.NS, p.name, harness.ConvergeTimeout)
 	assertErased(t, p.disk)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/diskpool/diskpool-operator/generated/informers/externalversions"
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // Sizes of TestOperatorRestart.
@@ -41,16 +42,16 @@ func TestOperatorRestart(t *testing.T) {
 		// t.Context() is cancelled by now.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := f.env.StartOperator(ctx); err != nil {
+		if err := f.Env.StartOperator(ctx); err != nil {
 			t.Errorf("restart operator: %v", err)
 		}
 	})
-	nodes := f.env.Nodes()
+	nodes := f.Env.Nodes()
 	items := make([]bulkItem, bulkPools)
 	byName := map[string]bulkItem{}
 	for i := range items {
 		node := nodes[i%len(nodes)]
-		items[i] = bulkItem{name: uniqueName(fmt.Sprintf("bulk-%03d", i)), node: node, disk: f.newDisk(node)}
+		items[i] = bulkItem{name: harness.UniqueName(fmt.Sprintf("bulk-%03d", i)), node: node, disk: f.NewDisk(node)}
 		byName[items[i].name] = items[i]
 	}
 	rec := f.recordPools()
@@ -62,8 +63,8 @@ func TestOperatorRestart(t *testing.T) {
 	for range bulkWriters {
 		wg.Go(func() {
 			for it := range work {
-				_, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Create(f.ctx, &v1beta3.DiskPool{
-					ObjectMeta: metav1.ObjectMeta{Name: it.name, Namespace: f.ns},
+				_, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Create(f.Ctx, &v1beta3.DiskPool{
+					ObjectMeta: metav1.ObjectMeta{Name: it.name, Namespace: f.NS},
 					Spec:       v1beta3.DiskPoolSpec{Node: it.node, Disks: []string{it.disk}},
 				}, metav1.CreateOptions{})
 				if err != nil {
@@ -77,14 +78,14 @@ func TestOperatorRestart(t *testing.T) {
 		for _, it := range items {
 			select {
 			case work <- it:
-			case <-f.ctx.Done():
+			case <-f.Ctx.Done():
 				return
 			}
 		}
 	}()
 
 	rec.waitCreated(t, bulkKillAt, bulkConvergeIn)
-	if err := f.env.KillOperator(); err != nil {
+	if err := f.Env.KillOperator(); err != nil {
 		t.Fatal(err)
 	}
 	atKill := rec.created()
@@ -100,7 +101,7 @@ func TestOperatorRestart(t *testing.T) {
 	}
 
 	restarted := time.Now()
-	if err := f.env.StartOperator(f.ctx); err != nil {
+	if err := f.Env.StartOperator(f.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	rec.waitCreated(t, bulkPools, bulkConvergeIn)
@@ -137,7 +138,7 @@ func TestOperatorRestart(t *testing.T) {
 	// One CreatePool side effect per pool: a label written once
 	// (generation 1; an import writes nothing).
 	for _, it := range items {
-		found := readLabel(t, it.disk)
+		found := harness.ReadLabel(t, it.disk)
 		if found.Label == nil || found.Label.UUID != first[it.name] || found.Label.Generation != 1 {
 			t.Errorf("pool %s: disk label %+v; want uuid %s, generation 1", it.name, found.Label, first[it.name])
 		}
@@ -155,8 +156,8 @@ var createdLog = regexp.MustCompile(`"Created pool".*\bpool="([^"]+)"`)
 func countCreatedInAgentLogs(t *testing.T, f *fixture, want map[string]bulkItem) {
 	t.Helper()
 	counts := map[string]int{}
-	for _, node := range f.env.Nodes() {
-		data, err := os.ReadFile(f.env.Agent(node).LogPath())
+	for _, node := range f.Env.Nodes() {
+		data, err := os.ReadFile(f.Env.Agent(node).LogPath())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +187,7 @@ type poolRecorder struct {
 
 func (f *fixture) recordPools() *poolRecorder {
 	r := &poolRecorder{first: map[string]string{}, done: map[string]bool{}}
-	factory := externalversions.NewSharedInformerFactoryWithOptions(f.pool, 0, externalversions.WithNamespace(f.ns))
+	factory := externalversions.NewSharedInformerFactoryWithOptions(f.Pools, 0, externalversions.WithNamespace(f.NS))
 	inf := factory.Openebs().V1beta3().DiskPools().Informer()
 	observe := func(obj any) {
 		if p, ok := obj.(*v1beta3.DiskPool); ok {
@@ -194,16 +195,16 @@ func (f *fixture) recordPools() *poolRecorder {
 		}
 	}
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: observe, UpdateFunc: func(_, o any) { observe(o) }}); err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	stop := make(chan struct{})
 	factory.Start(stop)
-	f.t.Cleanup(func() {
+	f.T.Cleanup(func() {
 		close(stop)
 		factory.Shutdown()
 	})
-	if !cache.WaitForCacheSync(f.ctx.Done(), inf.HasSynced) {
-		f.t.Fatal("pool informer did not sync")
+	if !cache.WaitForCacheSync(f.Ctx.Done(), inf.HasSynced) {
+		f.T.Fatal("pool informer did not sync")
 	}
 	return r
 }

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"encoding/binary"
-	"os"
 	"os/exec"
 	"regexp"
 	"testing"
@@ -10,6 +8,7 @@ import (
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // remedyWithin is how soon after the remedy the pool must be Created: the
@@ -24,24 +23,13 @@ var remedyCommand = regexp.MustCompile("`([^`]+)`")
 // settings, within remedyWithin of the command.
 func TestDiskInUseRemedy(t *testing.T) {
 	f := setup(t)
-	disk := f.newDisk("node-a")
-	fh, err := os.OpenFile(disk, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var magic [2]byte
-	binary.LittleEndian.PutUint16(magic[:], extMagic)
-	if _, err := fh.WriteAt(magic[:], extMagicOffset); err != nil {
-		t.Fatal(err)
-	}
-	if err := fh.Close(); err != nil {
-		t.Fatal(err)
-	}
+	disk := f.NewDisk("node-a")
+	writeExtMagic(t, disk)
 
-	name := uniqueName("remedy")
-	f.newPool(name, "node-a", disk)
-	p := f.waitPool(name, "refused with DiskInUse", convergeTimeout, func(p *v1beta3.DiskPool) bool {
-		return readyReason(p) == reconcile.ReasonDiskInUse
+	name := harness.UniqueName("remedy")
+	f.CreatePool(name, "node-a", disk)
+	p := f.WaitPool(name, "refused with DiskInUse", harness.ConvergeTimeout, func(p *v1beta3.DiskPool) bool {
+		return harness.ReadyReason(p) == reconcile.ReasonDiskInUse
 	})
 	msg := ""
 	for _, c := range p.Status.Conditions {
@@ -53,11 +41,11 @@ func TestDiskInUseRemedy(t *testing.T) {
 	if len(cmds) != 1 {
 		t.Fatalf("DiskInUse message %q gives %d commands, want 1", msg, len(cmds))
 	}
-	out, err := exec.CommandContext(f.ctx, "sh", "-c", cmds[0][1]).CombinedOutput()
+	out, err := exec.CommandContext(f.Ctx, "sh", "-c", cmds[0][1]).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", cmds[0][1], err, out)
 	}
 	ran := time.Now()
-	f.waitPool(name, "Created after the remedy", remedyWithin, isCreatedOnline)
+	f.WaitPool(name, "Created after the remedy", remedyWithin, harness.IsCreatedOnline)
 	t.Logf("ran %s; Created %s later", cmds[0][1], time.Since(ran).Round(time.Millisecond))
 }

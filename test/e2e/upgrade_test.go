@@ -10,6 +10,7 @@ import (
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestAgentUpgradeRestart stops a node's agent the way a DaemonSet rollout
@@ -20,22 +21,22 @@ import (
 func TestAgentUpgradeRestart(t *testing.T) {
 	f := setup(t)
 	const node = "node-b"
-	disk := f.newDisk(node)
-	name := uniqueName("upgrade")
-	f.newPool(name, node, disk)
-	before := f.waitCreated(name)
+	disk := f.NewDisk(node)
+	name := harness.UniqueName("upgrade")
+	f.CreatePool(name, node, disk)
+	before := f.WaitCreated(name)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := f.env.StartAgent(ctx, node); err != nil {
+		if err := f.Env.StartAgent(ctx, node); err != nil {
 			t.Errorf("restart agent on %s: %v", node, err)
 		}
 	})
 
-	if err := f.env.StopAgent(node); err != nil {
+	if err := f.Env.StopAgent(node); err != nil {
 		t.Fatal(err)
 	}
-	offline := f.waitPool(name, "Offline", convergeTimeout, func(p *v1beta3.DiskPool) bool {
+	offline := f.WaitPool(name, "Offline", harness.ConvergeTimeout, func(p *v1beta3.DiskPool) bool {
 		return p.Status.PoolStatus == v1beta3.PoolStatusOffline
 	})
 	c := meta.FindStatusCondition(offline.Status.Conditions, v1beta3.ConditionReady)
@@ -43,12 +44,12 @@ func TestAgentUpgradeRestart(t *testing.T) {
 		t.Errorf("Ready of a pool whose agent stopped: %+v; want False, %s", c, reconcile.ReasonAgentUnavailable)
 	}
 	if offline.Status.CRState != v1beta3.CRStateCreated || offline.Status.PoolUUID != before.Status.PoolUUID {
-		t.Errorf("an Offline pool stays Created with its uuid: %s", describe(offline))
+		t.Errorf("an Offline pool stays Created with its uuid: %s", harness.Describe(offline))
 	}
-	if err := f.env.StartAgent(f.ctx, node); err != nil {
+	if err := f.Env.StartAgent(f.Ctx, node); err != nil {
 		t.Fatal(err)
 	}
-	if after := f.waitCreated(name); after.Status.PoolUUID != before.Status.PoolUUID {
+	if after := f.WaitCreated(name); after.Status.PoolUUID != before.Status.PoolUUID {
 		t.Errorf("pool uuid %s after the restart, was %s", after.Status.PoolUUID, before.Status.PoolUUID)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // TestOpenEBSDocumentationExamples applies the DiskPools of OpenEBS's own
@@ -86,8 +87,8 @@ spec:
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			name := uniqueName("doc-" + tc.name)
-			manifest := fmt.Sprintf(tc.manifest, name, f.ns, f.newDisk("node-b"))
+			name := harness.UniqueName("doc-" + tc.name)
+			manifest := fmt.Sprintf(tc.manifest, name, f.NS, f.NewDisk("node-b"))
 			out, errOut := f.mustKubectl(strings.NewReader(manifest), "apply", "-f", "-")
 			if !strings.Contains(out, "diskpool.openebs.io/"+name+" created") {
 				t.Errorf("kubectl apply: %q", out)
@@ -95,7 +96,7 @@ spec:
 			if strings.Contains(errOut, "unknown field") {
 				t.Errorf("kubectl apply warns: %q", errOut)
 			}
-			p := f.waitCreated(name)
+			p := f.WaitCreated(name)
 			tc.check(t, p)
 			// Readable sizes, computed from the byte fields in the same write.
 			if p.Status.CapacityQ == "" || p.Status.CapacityQ != quantityOf(p.Status.Capacity) ||
@@ -106,15 +107,15 @@ spec:
 			if p.Status.Encrypted == nil || *p.Status.Encrypted {
 				t.Errorf("status.encrypted = %v, want false", p.Status.Encrypted)
 			}
-			if c := meta.FindStatusCondition(p.Status.Conditions, v1beta3.ConditionPoolReady); c == nil || c.Status != "True" || c.Reason != readyReason(p) {
-				t.Errorf("PoolReady = %+v, want True with Ready's reason %s", c, readyReason(p))
+			if c := meta.FindStatusCondition(p.Status.Conditions, v1beta3.ConditionPoolReady); c == nil || c.Status != "True" || c.Reason != harness.ReadyReason(p) {
+				t.Errorf("PoolReady = %+v, want True with Ready's reason %s", c, harness.ReadyReason(p))
 			}
-			f.mustKubectl(nil, "-n", f.ns, "wait", "--for=condition=PoolReady", "dsp/"+name, "--timeout=30s")
-			got, _ := f.mustKubectl(nil, "-n", f.ns, "get", "dsp", name, "--no-headers", "-o", "custom-columns=C:.status.capacity_q")
+			f.mustKubectl(nil, "-n", f.NS, "wait", "--for=condition=PoolReady", "dsp/"+name, "--timeout=30s")
+			got, _ := f.mustKubectl(nil, "-n", f.NS, "get", "dsp", name, "--no-headers", "-o", "custom-columns=C:.status.capacity_q")
 			if strings.TrimSpace(got) != p.Status.CapacityQ {
 				t.Errorf("kubectl get capacity_q = %q", got)
 			}
-			table, _ := f.mustKubectl(nil, "-n", f.ns, "get", "dsp", name)
+			table, _ := f.mustKubectl(nil, "-n", f.NS, "get", "dsp", name)
 			t.Logf("kubectl get dsp:\n%s", table)
 			if !strings.Contains(table, "CAPACITY") || !strings.Contains(table, " "+p.Status.CapacityQ+" ") || strings.Contains(table, fmt.Sprint(p.Status.Capacity)) {
 				t.Errorf("kubectl get dsp does not show the readable capacity %s (not %d):\n%s", p.Status.CapacityQ, p.Status.Capacity, table)

@@ -9,6 +9,8 @@ import (
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 // agentRestartPools is the workload of TestAgentRestart.
@@ -17,9 +19,9 @@ const agentRestartPools = 4
 // restartAgent kills node's agent (SIGKILL) and starts it again; it
 // returns the agent's gRPC counters just before the kill (a new process
 // counts from zero).
-func (r *run) restartAgent(node string) callCounts {
+func (r *run) restartAgent(node string) metrics.Calls {
 	r.t.Helper()
-	before := scrapeCalls(r.t, node)
+	before := harness.AgentCalls(r.t, r.ctx, env, node)
 	if err := env.KillAgent(node); err != nil {
 		r.t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestAgentRestart(t *testing.T) {
 
 	r := s.newRun("fault")
 	r.startOperator(opConfig{})
-	var counted []callCounts
+	var counted []metrics.Calls
 	r.createN(agentRestartPools)
 	r.waitFor("a first pool on the agent", convergeTimeout, func() (bool, string) { return len(r.agentPools()) > 0, "" })
 	began := time.Now()
@@ -127,20 +129,20 @@ func TestAgentUnreachable60s(t *testing.T) {
 			r := s.newRun("fault")
 			r.startOperator(opConfig{})
 			var wentDown time.Time
-			var restarts []callCounts
+			var restarts []metrics.Calls
 			workload(r, func() {
 				if tc.name == "Stopped" {
-					restarts = append(restarts, scrapeCalls(t, tc.node))
+					restarts = append(restarts, harness.AgentCalls(t, t.Context(), env, tc.node))
 				}
 				tc.down(t, tc.node)
 				wentDown = time.Now()
 			})
 			p := r.waitPool(r.name(0), "reported unavailable", convergeTimeout, func(p *v1beta3.DiskPool) bool {
-				return readyReason(p) == reconcile.ReasonAgentUnavailable
+				return harness.ReadyReason(p) == reconcile.ReasonAgentUnavailable
 			})
-			s.note("pool_status %s (%s) %s after the agent went away", p.Status.PoolStatus, readyReason(p), time.Since(wentDown).Round(10*time.Millisecond))
+			s.note("pool_status %s (%s) %s after the agent went away", p.Status.PoolStatus, harness.ReadyReason(p), time.Since(wentDown).Round(10*time.Millisecond))
 			if p.Status.CRState != v1beta3.CRStateCreated {
-				t.Errorf("a created pool whose agent is away: %s; want it to stay Created", describe(p))
+				t.Errorf("a created pool whose agent is away: %s; want it to stay Created", harness.Describe(p))
 			}
 			select {
 			case <-time.After(outage - time.Since(wentDown)):
@@ -148,7 +150,7 @@ func TestAgentUnreachable60s(t *testing.T) {
 				t.Fatal(t.Context().Err())
 			}
 			if p, err := r.get(r.name(1)); err != nil || p.DeletionTimestamp == nil {
-				t.Errorf("deleted pool during the outage: %s (%v); want it kept until its pool is destroyed", describe(p), err)
+				t.Errorf("deleted pool during the outage: %s (%v); want it kept until its pool is destroyed", harness.Describe(p), err)
 			}
 			back := time.Now()
 			tc.up(t, tc.node)
@@ -156,7 +158,7 @@ func TestAgentUnreachable60s(t *testing.T) {
 			r.waitFor("pool 1 gone", convergeTimeout, func() (bool, string) {
 				p, err := r.get(r.name(1))
 				if err == nil {
-					return false, describe(p)
+					return false, harness.Describe(p)
 				}
 				return ignoreNotFound(err) == nil, err.Error()
 			})
@@ -201,9 +203,9 @@ func TestDiskRemoved(t *testing.T) {
 		return p.Status.PoolStatus == v1beta3.PoolStatusFaulted
 	})
 	tookFault := time.Since(removed)
-	if faulted.Status.CRState != v1beta3.CRStateCreated || readyReason(faulted) != reconcile.ReasonPoolFaulted ||
+	if faulted.Status.CRState != v1beta3.CRStateCreated || harness.ReadyReason(faulted) != reconcile.ReasonPoolFaulted ||
 		faulted.Status.PoolUUID != before.Status.PoolUUID {
-		t.Errorf("faulted pool: %s; want Created, Ready reason PoolFaulted, the same uuid", describe(faulted))
+		t.Errorf("faulted pool: %s; want Created, Ready reason PoolFaulted, the same uuid", harness.Describe(faulted))
 	}
 	if err := os.Rename(away, disk); err != nil {
 		t.Fatal(err)

@@ -49,22 +49,20 @@ func controlPlaneBurst(t *testing.T, id int, title string, restart func(ctx cont
 	s.row.Fault = r.sideEffects()
 	s.note("restart took %s; the operator exited and was restarted %d times", restarted.Sub(began).Round(10*time.Millisecond), op.restarts.Load())
 	compare(t, base, r.endState())
-	if s.row.Fault.PoolsCreated != cpBurst {
-		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, cpBurst)
-	}
+	s.wantCreated(cpBurst)
 }
 
 // TestAPIServerRestart restarts kube-apiserver (same etcd) during a burst
 // of creations.
 func TestAPIServerRestart(t *testing.T) {
-	requireEnv(t)
+	suite.Env(t)
 	controlPlaneBurst(t, 14, "kube-apiserver restarted during a burst", env.Cluster().RestartAPIServer)
 }
 
 // TestEtcdRestart kills etcd (SIGKILL) during a burst of creations and
 // starts it again.
 func TestEtcdRestart(t *testing.T) {
-	requireEnv(t)
+	suite.Env(t)
 	controlPlaneBurst(t, 15, "etcd killed and restarted during a burst", func(ctx context.Context) error {
 		if err := env.Cluster().Etcd().Kill(); err != nil {
 			return err

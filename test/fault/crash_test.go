@@ -10,6 +10,7 @@ import (
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // crashPools is the workload of the crash scenarios: two pools, created
@@ -65,23 +66,14 @@ func TestCrashAfterFinalizerBeforeCreate(t *testing.T) {
 	base := s.baseline(createAll)
 
 	r := s.newRun("fault")
-	op := r.startOperator(opConfig{faults: "crash-after=update:diskpools:1"})
-	r.createN(crashPools)
-	op.waitCrash(t, convergeTimeout)
-	crashed := time.Now()
+	crashed := r.crashDuringCreate("crash-after=update:diskpools:1")
 	fin, pools, _ := r.atCrash()
 	s.note("at the crash: %d finalizers, %d pools", fin, pools)
 	if fin == 0 || pools >= fin {
 		t.Errorf("the crash left %d finalizers and %d pools; want a finalizer without its pool", fin, pools)
 	}
-	r.startOperator(opConfig{noWait: true})
-	r.waitCreated(crashPools, convergeTimeout)
-	s.row.Converge = time.Since(crashed)
-	s.row.Fault = r.sideEffects()
-	compare(t, base, r.endState())
-	if s.row.Fault.PoolsCreated != crashPools {
-		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, crashPools)
-	}
+	r.recoverAfter(base, crashed, r.waitCreatedAll)
+	s.wantCreated(crashPools)
 }
 
 // TestCrashAfterCreateBeforeStatus crashes the operator right after its
@@ -94,10 +86,7 @@ func TestCrashAfterCreateBeforeStatus(t *testing.T) {
 	base := s.baseline(createAll)
 
 	r := s.newRun("fault")
-	op := r.startOperator(opConfig{faults: "crash-after=CreatePool:1"})
-	r.createN(crashPools)
-	op.waitCrash(t, convergeTimeout)
-	crashed := time.Now()
+	crashed := r.crashDuringCreate("crash-after=CreatePool:1")
 	before := map[string]string{}
 	for name, p := range r.agentPools() {
 		before[name] = p.GetUuid()
@@ -109,19 +98,13 @@ func TestCrashAfterCreateBeforeStatus(t *testing.T) {
 	if len(before) == 0 {
 		t.Fatal("no pool on the agent after a crash-after=CreatePool fault")
 	}
-	r.startOperator(opConfig{noWait: true})
-	r.waitCreated(crashPools, convergeTimeout)
-	s.row.Converge = time.Since(crashed)
-	s.row.Fault = r.sideEffects()
-	compare(t, base, r.endState())
+	r.recoverAfter(base, crashed, r.waitCreatedAll)
 	for name, u := range before {
 		if p, err := r.get(name); err != nil || p.Status.PoolUUID != u {
 			t.Errorf("pool %s: uuid %q after recovery, %s was created before the crash (%v)", name, p.Status.PoolUUID, u, err)
 		}
 	}
-	if s.row.Fault.PoolsCreated != crashPools {
-		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, crashPools)
-	}
+	s.wantCreated(crashPools)
 }
 
 // TestCreateReplyLost lets the first CreatePool reach the agent and do its
@@ -141,12 +124,10 @@ func TestCreateReplyLost(t *testing.T) {
 	s.row.Converge = time.Since(dropped)
 	s.row.Fault = r.sideEffects()
 	compare(t, base, r.endState())
-	if s.row.Fault.PoolsCreated != crashPools {
-		t.Errorf("%d pools created, want %d", s.row.Fault.PoolsCreated, crashPools)
-	}
-	m, err := scrape(t.Context(), op.metricsURL)
+	s.wantCreated(crashPools)
+	m, err := op.scrape(t.Context())
 	if err == nil {
-		s.note("operator saw %v CreatePool DeadlineExceeded", m.sum("diskpool_grpc_client_requests_total", "method=CreatePool", "code=DeadlineExceeded"))
+		s.note("operator saw %v CreatePool DeadlineExceeded", m.Sum("diskpool_grpc_client_requests_total", "method=CreatePool", "code=DeadlineExceeded"))
 	}
 }
 
@@ -170,15 +151,34 @@ func TestCrashAfterDestroyBeforeFinalizer(t *testing.T) {
 	if fin <= pools {
 		t.Errorf("the crash left %d finalizers and %d pools; want a finalizer whose pool is gone", fin, pools)
 	}
-	r.startOperator(opConfig{noWait: true})
-	r.waitEmpty(convergeTimeout)
-	s.row.Converge = time.Since(crashed)
-	s.row.Fault = r.sideEffects()
-	compare(t, base, r.endState())
-	if s.row.Fault.PoolsDestroyed != crashPools {
-		t.Errorf("%d pools destroyed, want %d", s.row.Fault.PoolsDestroyed, crashPools)
-	}
+	r.recoverAfter(base, crashed, r.waitEmpty)
+	s.wantDestroyed(crashPools)
 }
+
+// crashDuringCreate starts an operator with faults, creates the run's
+// crashPools pools and waits for the fault's crash; it returns its time.
+func (r *run) crashDuringCreate(faults string) time.Time {
+	r.t.Helper()
+	op := r.startOperator(opConfig{faults: faults})
+	r.createN(crashPools)
+	op.waitCrash(r.t, convergeTimeout)
+	return time.Now()
+}
+
+// recoverAfter starts a fresh operator after the fault at since, waits for
+// the run to converge (converged, bounded by convergeTimeout), records the
+// row and compares the end state with the fault-free run's.
+func (r *run) recoverAfter(base []string, since time.Time, converged func(time.Duration)) {
+	r.t.Helper()
+	r.startOperator(opConfig{noWait: true})
+	converged(convergeTimeout)
+	r.s.row.Converge = time.Since(since)
+	r.s.row.Fault = r.sideEffects()
+	compare(r.t, base, r.endState())
+}
+
+// waitCreatedAll waits until the crashPools pools of the run are Created.
+func (r *run) waitCreatedAll(timeout time.Duration) { r.waitCreated(crashPools, timeout) }
 
 // TestCrashAfterTerminatingBeforeDestroy crashes the operator right after
 // it wrote Terminating, before the DestroyPool that follows. A delete
@@ -195,7 +195,7 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 		replica := uuid.NewString()
 		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 		defer cancel()
-		agent := agentClient(t, r.node(0))
+		agent := harness.AgentClient(t, env, r.node(0))
 		if _, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: r.name(0), Uuid: replica, Size: 8 << 20}); err != nil {
 			t.Fatalf("CreateReplica: %v", err)
 		}
@@ -233,18 +233,12 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 		crashed = time.Now()
 		p, err := r.get(r.name(0))
 		if err != nil || p.Status.CRState != v1beta3.CRStateTerminating || r.agentPools()[r.name(0)] == nil {
-			t.Fatalf("the crash left %s (%v); want Terminating with its pool", describe(p), err)
+			t.Fatalf("the crash left %s (%v); want Terminating with its pool", harness.Describe(p), err)
 		}
-		s.note("at the crash: pool 0 Terminating (%s) with its pool", readyReason(p))
+		s.note("at the crash: pool 0 Terminating (%s) with its pool", harness.ReadyReason(p))
 	})
-	r.startOperator(opConfig{noWait: true})
-	r.waitEmpty(convergeTimeout)
-	s.row.Converge = time.Since(crashed)
-	s.row.Fault = r.sideEffects()
-	compare(t, base, r.endState())
-	if s.row.Fault.PoolsDestroyed != crashPools {
-		t.Errorf("%d pools destroyed, want %d", s.row.Fault.PoolsDestroyed, crashPools)
-	}
+	r.recoverAfter(base, crashed, r.waitEmpty)
+	s.wantDestroyed(crashPools)
 }
 
 // TestCreatedAndDeletedWhileDown creates and deletes objects while no
@@ -266,7 +260,7 @@ func TestCreatedAndDeletedWhileDown(t *testing.T) {
 	r.createN(crashPools)
 	hashes := map[string]string{}
 	for _, d := range r.disks {
-		hashes[d] = fileHash(t, d)
+		hashes[d] = harness.FileHash(t, d)
 	}
 	r.deleteN(crashPools)
 	r.waitEmpty(convergeTimeout) // no finalizer: gone at once
@@ -280,7 +274,7 @@ func TestCreatedAndDeletedWhileDown(t *testing.T) {
 		t.Errorf("side effects for objects that no longer exist: %+v", f)
 	}
 	for d, h := range hashes {
-		if got := fileHash(t, d); got != h {
+		if got := harness.FileHash(t, d); got != h {
 			t.Errorf("disk %s changed", d)
 		}
 	}
@@ -303,16 +297,10 @@ func TestDeletionMissedWhileDown(t *testing.T) {
 	r.deleteN(crashPools)
 	for i := range crashPools {
 		if p, err := r.get(r.name(i)); err != nil || p.DeletionTimestamp == nil {
-			t.Fatalf("pool %s after delete with no operator: %s (%v); want it kept by its finalizer", r.name(i), describe(p), err)
+			t.Fatalf("pool %s after delete with no operator: %s (%v); want it kept by its finalizer", r.name(i), harness.Describe(p), err)
 		}
 	}
 	began := time.Now()
-	r.startOperator(opConfig{noWait: true})
-	r.waitEmpty(convergeTimeout)
-	s.row.Converge = time.Since(began)
-	s.row.Fault = r.sideEffects()
-	compare(t, base, r.endState())
-	if s.row.Fault.PoolsDestroyed != crashPools {
-		t.Errorf("%d pools destroyed, want %d", s.row.Fault.PoolsDestroyed, crashPools)
-	}
+	r.recoverAfter(base, began, r.waitEmpty)
+	s.wantDestroyed(crashPools)
 }

@@ -2,13 +2,9 @@ package fault
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,32 +20,25 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
+	"github.com/diskpool/diskpool-operator/pkg/addrfile"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
-	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
-// Bounds of the waits.
-const (
-	convergeTimeout = 60 * time.Second
-	pollInterval    = 100 * time.Millisecond
-	logTailLines    = 40
-)
+// convergeTimeout bounds the waits: twice the other suites', as a fault
+// may cost a Lease or a backoff.
+const convergeTimeout = 60 * time.Second
 
 // scenarioNodes are the nodes of each scenario: every scenario has its own
 // agents, so the agents' gRPC counters and logs are its alone, and an agent
@@ -165,17 +154,8 @@ type scenario struct {
 // newScenario sets up scenario id; the row is recorded when the test ends.
 func newScenario(t *testing.T, id int, title string) *scenario {
 	t.Helper()
-	e := requireEnv(t)
-	cfg := e.RESTConfig()
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pools, err := versioned.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &scenario{t: t, ctx: t.Context(), id: id, nodes: scenarioNodes[id], kube: kube, pools: pools,
+	f := harness.NewFixture(t, suite.Env(t))
+	s := &scenario{t: t, ctx: t.Context(), id: id, nodes: scenarioNodes[id], kube: f.Kube, pools: f.Pools,
 		row: &row{ID: id, Test: t.Name(), Title: title}}
 	t.Cleanup(func() {
 		s.row.Pass, s.row.Skipped = !t.Failed(), t.Skipped()
@@ -184,12 +164,26 @@ func newScenario(t *testing.T, id int, title string) *scenario {
 			return
 		}
 		for _, n := range s.nodes {
-			if p := e.Agent(n); p != nil {
-				t.Logf("---- tail of %s ----\n%s", p.LogPath(), p.LogTail(logTailLines))
-			}
+			harness.LogTails(t, f.Env.Agent(n))
 		}
 	})
 	return s
+}
+
+// wantCreated and wantDestroyed check the pools the faulted run created
+// and destroyed (from the agents' logs).
+func (s *scenario) wantCreated(n int) {
+	s.t.Helper()
+	if got := s.row.Fault.PoolsCreated; got != n {
+		s.t.Errorf("%d pools created, want %d", got, n)
+	}
+}
+
+func (s *scenario) wantDestroyed(n int) {
+	s.t.Helper()
+	if got := s.row.Fault.PoolsDestroyed; got != n {
+		s.t.Errorf("%d pools destroyed, want %d", got, n)
+	}
 }
 
 // note appends to the table row's notes (and the test log).
@@ -219,36 +213,30 @@ type run struct {
 	disks []string // in allocation order: disk<i> when masked
 	uids  map[string]string
 	// before are the agents' gRPC counters when the run began.
-	before map[string]callCounts
+	before map[string]metrics.Calls
 	ops    []*operator
 	mu     sync.Mutex // uids, when written concurrently
 }
 
 func (s *scenario) newRun(kind string) *run {
 	s.t.Helper()
-	tag := fmt.Sprintf("s%02d%s-%s", s.id, kind[:1], randHex(3))
-	r := &run{s: s, t: s.t, ctx: s.ctx, kind: kind, ns: tag, tag: tag, uids: map[string]string{}, before: map[string]callCounts{}}
+	tag := fmt.Sprintf("s%02d%s-%s", s.id, kind[:1], harness.RandHex(3))
+	r := &run{s: s, t: s.t, ctx: s.ctx, kind: kind, ns: tag, tag: tag, uids: map[string]string{}, before: map[string]metrics.Calls{}}
 	if _, err := s.kube.CoreV1().Namespaces().Create(s.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.ns}}, metav1.CreateOptions{}); err != nil {
 		s.t.Fatal(err)
 	}
 	for _, n := range s.nodes {
-		r.before[n] = scrapeCalls(s.t, n)
+		r.before[n] = harness.AgentCalls(s.t, s.ctx, env, n)
 	}
 	s.t.Cleanup(func() {
 		if !s.t.Failed() {
 			return
 		}
 		for _, o := range r.ops {
-			s.t.Logf("---- tail of %s ----\n%s", o.p.LogPath(), o.p.LogTail(logTailLines))
+			harness.LogTails(s.t, o.p)
 		}
 	})
 	return r
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // name is the object name of the run's i-th pool.
@@ -335,15 +323,7 @@ func (r *run) deleteN(n int) {
 // waitFor polls until cond holds, failing with what after timeout.
 func (r *run) waitFor(what string, timeout time.Duration, cond func() (bool, string)) {
 	r.t.Helper()
-	last := ""
-	err := wait.PollUntilContextTimeout(r.ctx, pollInterval, timeout, true, func(context.Context) (bool, error) {
-		ok, state := cond()
-		last = state
-		return ok, nil
-	})
-	if err != nil {
-		r.t.Fatalf("%s: not reached within %s; last seen: %s", what, timeout, last)
-	}
+	harness.Poll(r.t, r.ctx, what, timeout, func(context.Context) (bool, string) { return cond() })
 }
 
 // waitCreated waits until pools 0..n-1 are Created/Online with Ready=True.
@@ -360,7 +340,7 @@ func (r *run) waitCreated(n int, timeout time.Duration) {
 			if isCreatedOnline(&p) {
 				done++
 			} else if len(notYet) < 3 {
-				notYet = append(notYet, p.Name+": "+describe(&p))
+				notYet = append(notYet, p.Name+": "+harness.Describe(&p))
 			}
 		}
 		return done >= n, fmt.Sprintf("%d Created; e.g. %s", done, strings.Join(notYet, " | "))
@@ -390,7 +370,7 @@ func (r *run) waitEmpty(timeout time.Duration) {
 		if len(l) == 0 {
 			return true, ""
 		}
-		return false, fmt.Sprintf("%d left, e.g. %s: %s", len(l), l[0].Name, describe(&l[0]))
+		return false, fmt.Sprintf("%d left, e.g. %s: %s", len(l), l[0].Name, harness.Describe(&l[0]))
 	})
 }
 
@@ -404,41 +384,25 @@ func (r *run) waitPool(name, what string, timeout time.Duration, cond func(*v1be
 			return false, err.Error()
 		}
 		last = p
-		return cond(p), describe(p)
+		return cond(p), harness.Describe(p)
 	})
 	return last
 }
 
+// isCreatedOnline is harness.IsCreatedOnline, not deleting and with the
+// current generation observed: a run's end state is compared line by line.
 func isCreatedOnline(p *v1beta3.DiskPool) bool {
-	return p.DeletionTimestamp == nil && p.Status.CRState == v1beta3.CRStateCreated && p.Status.PoolStatus == v1beta3.PoolStatusOnline &&
-		meta.IsStatusConditionTrue(p.Status.Conditions, v1beta3.ConditionReady) && p.Status.ObservedGeneration == p.Generation
-}
-
-func readyReason(p *v1beta3.DiskPool) string {
-	if c := meta.FindStatusCondition(p.Status.Conditions, v1beta3.ConditionReady); c != nil {
-		return c.Reason
-	}
-	return ""
-}
-
-func describe(p *v1beta3.DiskPool) string {
-	if p == nil {
-		return "nothing"
-	}
-	var conds []string
-	for _, c := range p.Status.Conditions {
-		conds = append(conds, fmt.Sprintf("%s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message))
-	}
-	return fmt.Sprintf("cr_state=%q pool_status=%q uuid=%q finalizers=%v deleting=%v conditions=[%s]",
-		p.Status.CRState, p.Status.PoolStatus, p.Status.PoolUUID, p.Finalizers, p.DeletionTimestamp != nil, strings.Join(conds, "; "))
+	return p.DeletionTimestamp == nil && harness.IsCreatedOnline(p) && p.Status.ObservedGeneration == p.Generation
 }
 
 // ---- operators ----
 
 // operator is one operator process started by a run.
 type operator struct {
-	p                     *localcluster.Process
-	metricsURL, healthURL string
+	p *localcluster.Process
+	// addrFile is where each of its processes names its ports
+	// (--address-file; a restart binds new ones).
+	addrFile string
 	// restarts counts the restarts of opConfig.restart.
 	restarts atomic.Int32
 	// resumeFile lets a stop fault resume (DISKPOOL_FAULTS_RESUME_FILE).
@@ -483,20 +447,22 @@ const maxRestarts = 5
 
 // startOperator starts an operator for the run's namespace with the
 // operator ServiceAccount, the operator's mTLS identity and the suite's
-// flags, as localenv starts its own, on ports of its own.
+// flags, as localenv starts its own: on port 0, its ports read back from
+// its address file.
 func (r *run) startOperator(c opConfig) *operator {
 	r.t.Helper()
-	ports := freePorts(r.t, 2)
 	if c.leaderID == "" {
 		c.leaderID = "op-" + r.ns
 	}
 	tls := env.OperatorTLS()
+	addrFile := filepath.Join(r.t.TempDir(), "addresses")
 	args := append([]string{
 		"--kubeconfig=" + env.OperatorKubeconfig(),
 		"--operator-namespace=" + localenv.SystemNamespace,
 		"--namespace=" + r.ns,
-		"--metrics-address=" + ports[0],
-		"--health-address=" + ports[1],
+		"--metrics-address=127.0.0.1:0",
+		"--health-address=127.0.0.1:0",
+		"--address-file=" + addrFile,
 		"--agent-tls-cert-file=" + tls.CertFile,
 		"--agent-tls-key-file=" + tls.KeyFile,
 		"--agent-tls-ca-file=" + tls.CAFile,
@@ -522,7 +488,7 @@ func (r *run) startOperator(c opConfig) *operator {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	o := &operator{p: p, metricsURL: "http://" + ports[0] + "/metrics", healthURL: "http://" + ports[1], resumeFile: resumeFile}
+	o := &operator{p: p, addrFile: addrFile, resumeFile: resumeFile}
 	r.ops = append(r.ops, o)
 	r.t.Cleanup(func() {
 		// A stopped (SIGSTOP) process dies of SIGKILL too.
@@ -551,6 +517,7 @@ func (r *run) supervise(o *operator, cfg localcluster.ProcessConfig) {
 				return
 			case <-cur.Done():
 			}
+			_ = os.Remove(o.addrFile) // the next process names its own ports
 			p, err := localcluster.StartProcess(cfg)
 			if err != nil {
 				return
@@ -567,42 +534,43 @@ func (r *run) supervise(o *operator, cfg localcluster.ProcessConfig) {
 	})
 }
 
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var out []string
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
+// url is http://<address of server>path of the operator's current
+// process, or "" while it has not named its ports.
+func (o *operator) url(server, path string) string {
+	addrs, err := addrfile.Read(o.addrFile)
+	if err != nil || addrs[server] == "" {
+		return ""
 	}
-	for _, l := range ls {
-		_ = l.Close()
-	}
-	return out
+	return "http://" + addrs[server] + path
+}
+
+// scrape scrapes the current process's /metrics, bounded by
+// metrics.Timeout (a stopped process never answers).
+func (o *operator) scrape(ctx context.Context) (metrics.Snapshot, error) {
+	ctx, cancel := context.WithTimeout(ctx, metrics.Timeout)
+	defer cancel()
+	return metrics.Scrape(ctx, o.url("metrics", "/metrics"))
 }
 
 // waitReady waits until /readyz answers 200.
 func (o *operator) waitReady(t *testing.T) {
 	t.Helper()
-	err := wait.PollUntilContextTimeout(t.Context(), pollInterval, convergeTimeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(t.Context(), harness.PollInterval, convergeTimeout, true, func(ctx context.Context) (bool, error) {
 		if o.p.Exited() {
 			return false, fmt.Errorf("%s exited", o.p.Name())
 		}
-		return httpOK(ctx, o.healthURL+"/readyz"), nil
+		u := o.url("health", "/readyz")
+		return u != "" && httpOK(ctx, u), nil
 	})
 	if err != nil {
-		t.Fatalf("%s not ready: %v\n%s", o.p.Name(), err, o.p.LogTail(logTailLines))
+		t.Fatalf("%s not ready: %v\n%s", o.p.Name(), err, o.p.LogTail(harness.LogTailLines))
 	}
 }
 
 // leading reports whether the operator says it leads (diskpool_leader).
 func (o *operator) leading(ctx context.Context) bool {
-	m, err := scrape(ctx, o.metricsURL)
-	return err == nil && m.sum("diskpool_leader") == 1
+	m, err := o.scrape(ctx)
+	return err == nil && m.Sum("diskpool_leader") == 1
 }
 
 // waitLeading waits until the operator leads.
@@ -630,7 +598,7 @@ func (o *operator) waitExit(t *testing.T, timeout time.Duration) int {
 	case errors.As(err, &ee):
 		return ee.ExitCode()
 	}
-	t.Fatalf("%s: %v\n%s", o.p.Name(), err, o.p.LogTail(logTailLines))
+	t.Fatalf("%s: %v\n%s", o.p.Name(), err, o.p.LogTail(harness.LogTailLines))
 	return 0
 }
 
@@ -638,7 +606,7 @@ func (o *operator) waitExit(t *testing.T, timeout time.Duration) int {
 func (o *operator) waitCrash(t *testing.T, timeout time.Duration) {
 	t.Helper()
 	if code := o.waitExit(t, timeout); code != 137 {
-		t.Fatalf("%s exited with %d, want 137 (crash-after fault)\n%s", o.p.Name(), code, o.p.LogTail(logTailLines))
+		t.Fatalf("%s exited with %d, want 137 (crash-after fault)\n%s", o.p.Name(), code, o.p.LogTail(harness.LogTailLines))
 	}
 }
 
@@ -693,7 +661,7 @@ func (o *operator) waitLog(t *testing.T, s string, timeout time.Duration) {
 		return o.logHas(s), nil
 	})
 	if err != nil {
-		t.Fatalf("%s: no %q in its log after %s\n%s", o.p.Name(), s, timeout, o.p.LogTail(logTailLines))
+		t.Fatalf("%s: no %q in its log after %s\n%s", o.p.Name(), s, timeout, o.p.LogTail(harness.LogTailLines))
 	}
 }
 
@@ -711,92 +679,7 @@ func httpOK(ctx context.Context, url string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// ---- metrics ----
-
-type metricsSnapshot map[string]*dto.MetricFamily
-
-func scrape(ctx context.Context, url string) (metricsSnapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	return parser.TextToMetricFamilies(resp.Body)
-}
-
-// sum adds the counter or gauge values of family's series whose labels
-// include every k=v of want.
-func (s metricsSnapshot) sum(family string, want ...string) float64 {
-	f, ok := s[family]
-	if !ok {
-		return 0
-	}
-	var total float64
-	for _, m := range f.GetMetric() {
-		labels := map[string]string{}
-		for _, l := range m.GetLabel() {
-			labels[l.GetName()] = l.GetValue()
-		}
-		match := true
-		for _, w := range want {
-			k, v, _ := strings.Cut(w, "=")
-			match = match && labels[k] == v
-		}
-		if !match {
-			continue
-		}
-		total += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-	}
-	return total
-}
-
-// callCounts are an agent's completed gRPC calls: method -> code -> n.
-type callCounts map[string]map[string]int
-
-func scrapeCalls(t *testing.T, node string) callCounts {
-	t.Helper()
-	m, err := scrape(t.Context(), env.AgentMetricsURL(node))
-	if err != nil {
-		t.Fatalf("agent metrics of %s: %v", node, err)
-	}
-	out := callCounts{}
-	for _, s := range m["diskpool_agent_grpc_server_handled_total"].GetMetric() {
-		var method, code string
-		for _, l := range s.GetLabel() {
-			switch l.GetName() {
-			case "grpc_method":
-				method = l.GetValue()
-			case "grpc_code":
-				code = l.GetValue()
-			}
-		}
-		if out[method] == nil {
-			out[method] = map[string]int{}
-		}
-		out[method][code] += int(s.GetCounter().GetValue())
-	}
-	return out
-}
-
-func (c callCounts) total(method string) (all, ok int) {
-	for code, n := range c[method] {
-		all += n
-		if code == "OK" {
-			ok += n
-		}
-	}
-	return all, ok
-}
+// ---- side effects ----
 
 // Pool creations and destructions in an agent's log (pkg/agent's messages).
 var (
@@ -808,15 +691,15 @@ var (
 // Calls are counted from the agents' metrics (a restarted agent starts
 // from zero: restarts adds what was counted before each restart);
 // creations and destructions from their logs, by the run's pool names.
-func (r *run) sideEffects(restarts ...callCounts) sideEffects {
+func (r *run) sideEffects(restarts ...metrics.Calls) sideEffects {
 	r.t.Helper()
 	var s sideEffects
 	for _, n := range r.s.nodes {
-		now := scrapeCalls(r.t, n)
-		ca, co := now.total("CreatePool")
-		da, do := now.total("DestroyPool")
-		ba, bo := r.before[n].total("CreatePool")
-		bda, bdo := r.before[n].total("DestroyPool")
+		now := harness.AgentCalls(r.t, r.ctx, env, n)
+		ca, co := now.Total("CreatePool")
+		da, do := now.Total("DestroyPool")
+		ba, bo := r.before[n].Total("CreatePool")
+		bda, bdo := r.before[n].Total("DestroyPool")
 		s.CreateCalls += ca - ba
 		s.CreateOK += co - bo
 		s.DestroyCalls += da - bda
@@ -837,8 +720,8 @@ func (r *run) sideEffects(restarts ...callCounts) sideEffects {
 		}
 	}
 	for _, c := range restarts {
-		ca, co := c.total("CreatePool")
-		da, do := c.total("DestroyPool")
+		ca, co := c.Total("CreatePool")
+		da, do := c.Total("DestroyPool")
 		s.CreateCalls += ca
 		s.CreateOK += co
 		s.DestroyCalls += da
@@ -849,29 +732,13 @@ func (r *run) sideEffects(restarts ...callCounts) sideEffects {
 
 // ---- end state ----
 
-// agentClient dials node's agent with a client certificate the agents
-// accept (mutual TLS).
-func agentClient(t *testing.T, node string) agentv1.PoolServiceClient {
-	t.Helper()
-	cfg, err := env.AgentClientTLS().ClientTLSConfig(localenv.AgentTLSServerName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(env.AgentEndpoint(node), grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return agentv1.NewPoolServiceClient(conn)
-}
-
 // agentPools lists the run's pools on the scenario's agents, by name.
 func (r *run) agentPools() map[string]*agentv1.Pool {
 	r.t.Helper()
 	out := map[string]*agentv1.Pool{}
 	for _, n := range r.s.nodes {
 		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
-		resp, err := agentClient(r.t, n).ListPools(ctx, &agentv1.ListPoolsRequest{})
+		resp, err := harness.AgentClient(r.t, env, n).ListPools(ctx, &agentv1.ListPoolsRequest{})
 		cancel()
 		if err != nil {
 			r.t.Fatalf("ListPools on %s: %v", n, err)
@@ -883,38 +750,6 @@ func (r *run) agentPools() map[string]*agentv1.Pool {
 		}
 	}
 	return out
-}
-
-func readLabel(t *testing.T, path string) *label.Found {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = fh.Close() }()
-	fi, err := fh.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	found, err := label.Read(fh, fi.Size())
-	if err != nil {
-		t.Fatalf("read label of %s: %v", path, err)
-	}
-	return found
-}
-
-func fileHash(t *testing.T, path string) string {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = fh.Close() }()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
@@ -964,7 +799,7 @@ func (r *run) endState() []string {
 			name, p.GetNode(), p.GetDisks(), p.GetState(), p.GetReplicaCount(), p.GetCapacity(), owner)))
 	}
 	for _, d := range r.disks {
-		found := readLabel(r.t, d)
+		found := harness.ReadLabel(r.t, d)
 		desc := "no label"
 		if l := found.Label; l != nil {
 			desc = fmt.Sprintf("label of %s generation %d", l.Name, l.Generation)

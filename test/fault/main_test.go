@@ -1,19 +1,16 @@
 package fault
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
-	"github.com/diskpool/diskpool-operator/pkg/localcluster/localclustertest"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // Timings of the suite: short agent and leader Leases, so a crash costs
@@ -29,8 +26,6 @@ const (
 	// parallelism is -test.parallel when not given: most scenarios wait
 	// (Leases, a 60 s outage) rather than compute.
 	parallelism = "8"
-	// startTimeout bounds the environment's start, builds included.
-	startTimeout = 10 * time.Minute
 )
 
 // operatorArgs are every operator's flags beyond identity, ports and
@@ -43,50 +38,14 @@ var operatorArgs = []string{
 	"--backoff-max=10s",
 }
 
-var (
-	// env is the environment every scenario uses: control plane and one
-	// agent per scenario node, no operator (each run starts its own, a
-	// faultinject build). nil when skipReason is set.
-	env        *localenv.Env
-	skipReason string
-)
+// env is the environment every scenario uses: control plane and one agent
+// per scenario node, no operator (each run starts its own, a faultinject
+// build). nil when the suite skips.
+var env *localenv.Env
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	os.Exit(runSuite(m))
-}
-
-func runSuite(m *testing.M) int {
-	if testing.Short() {
-		skipReason = "needs a local control plane, not run with -short"
-		return m.Run()
-	}
-	bins, err := localcluster.FindBinaries()
-	if errors.Is(err, localcluster.ErrBinaryNotFound) && os.Getenv(localclustertest.EnvRequireControlPlane) == "" {
-		skipReason = fmt.Sprintf("%v (set %s=1 to make this a failure)", err, localclustertest.EnvRequireControlPlane)
-		return m.Run()
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "fault: %v\n", err)
-		return 1
-	}
-	setParallel()
-
-	began := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	keep := os.Getenv("DISKPOOL_E2E_KEEP") != ""
-	// A work directory of the suite's own name: it is removed below, and
-	// nothing that cleans up diskpool-localenv-* directories touches it.
-	workDir, err := os.MkdirTemp("", "diskpool-fault-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v\n", err)
-		return 1
-	}
-	opts := localenv.Options{
-		WorkDir:            workDir,
-		UnsafeNoFsync:      true,
-		ControlPlane:       localcluster.Options{Binaries: &bins},
+var suite = &harness.Suite{
+	Name: "fault",
+	Options: localenv.Options{
 		BuildTags:          []string{"faultinject"},
 		NoOperator:         true,
 		Nodes:              allNodes(),
@@ -95,33 +54,16 @@ func runSuite(m *testing.M) int {
 		AgentLeaseDuration: agentLeaseDuration,
 		AgentRenewInterval: agentRenewInterval,
 		AgentArgs:          []string{"--disk-check-interval=" + diskCheckInterval.String()},
-	}
-	if testing.Verbose() {
-		opts.Progress = os.Stdout
-	}
-	// localenv picks free ports and releases them before its processes bind
-	// them; with 19 agents and other suites starting at once, one may be
-	// taken in between. That is worth one more try.
-	e, err := localenv.Start(ctx, opts)
-	if err != nil && strings.Contains(err.Error(), "address already in use") {
-		fmt.Fprintf(os.Stderr, "fault: a port was taken while the environment started; starting again: %v\n", err)
-		if opts.WorkDir, err = os.MkdirTemp("", "diskpool-fault-"); err != nil {
-			fmt.Fprintf(os.Stderr, "fault: %v\n", err)
-			return 1
-		}
-		workDir = opts.WorkDir
-		e, err = localenv.Start(ctx, opts)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "fault: %v\n", err)
-		return 1
-	}
-	env = e
-	fmt.Printf("fault: environment (control plane, %d agents, faultinject operator build) started in %s; work dir %s\n",
-		len(e.Nodes()), time.Since(began).Round(10*time.Millisecond), e.WorkDir())
+	},
+	BeforeStart: setParallel,
+	Started:     func(e *localenv.Env) { env = e },
+	AfterTests:  func(*localenv.Env) { printTable() },
+}
 
-	code := m.Run()
+func TestMain(m *testing.M) { os.Exit(suite.Main(m)) }
 
+// printTable prints the scenario table and writes it for the closing note.
+func printTable() {
 	table := results.render()
 	fmt.Print(table)
 	if path, err := writeTable(table); err != nil {
@@ -129,19 +71,6 @@ func runSuite(m *testing.M) int {
 	} else {
 		fmt.Printf("fault: table written to %s\n", path)
 	}
-	if code != 0 && !keep {
-		fmt.Printf("fault: set DISKPOOL_E2E_KEEP=1 to keep the logs of a failed run (%s)\n", e.LogDir())
-	}
-	if err := e.Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "fault: %v\n", err)
-		code = 1
-	} else if !keep {
-		if err := os.RemoveAll(workDir); err != nil {
-			fmt.Fprintf(os.Stderr, "%v\n", err)
-		}
-	}
-	fmt.Printf("fault: suite took %s\n", time.Since(began).Round(10*time.Millisecond))
-	return code
 }
 
 // setParallel raises -test.parallel to parallelism unless it was given.
@@ -166,13 +95,4 @@ func writeTable(table string) (string, error) {
 	}
 	path := filepath.Join(dir, "table.md")
 	return path, os.WriteFile(path, []byte(table), 0o644)
-}
-
-// requireEnv skips t when the suite has no environment.
-func requireEnv(t *testing.T) *localenv.Env {
-	t.Helper()
-	if env == nil {
-		t.Skip("Skipping: " + skipReason)
-	}
-	return env
 }

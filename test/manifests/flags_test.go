@@ -107,7 +107,7 @@ func kubectlFlags(t *testing.T, args string, kubectl string) map[string]bool {
 
 // TestDocumentedFlagsExist: every --flag README.md and docs/*.md name is
 // one that a project binary's --help lists, or, on a line that runs
-// kubectl, one of that kubectl command, or one of kube-apiserver or
+// kubectl, one of that kubectl command, or one of kube-apiserver, etcd or
 // blockdev (the other tools the docs show).
 func TestDocumentedFlagsExist(t *testing.T) {
 	if testing.Short() {
@@ -118,10 +118,16 @@ func TestDocumentedFlagsExist(t *testing.T) {
 	if !fileExists(apiserver) {
 		t.Fatalf("%s is not built beside %s (make controlplane): its flags are named in the docs", apiserver, kubectl)
 	}
+	etcd := filepath.Join(filepath.Dir(kubectl), "etcd")
+	if !fileExists(etcd) {
+		t.Fatalf("%s is not built beside %s (make controlplane): its flags are named in the docs", etcd, kubectl)
+	}
 	ours := projectFlags(t)
 	other := map[string]bool{}
-	for f := range helpOf(t, apiserver) {
-		other[f] = true
+	for _, bin := range []string{apiserver, etcd} {
+		for f := range helpOf(t, bin) {
+			other[f] = true
+		}
 	}
 	if bd, err := exec.LookPath("blockdev"); err == nil {
 		for f := range helpOf(t, bd) {

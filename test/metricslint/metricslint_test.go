@@ -6,6 +6,7 @@
 package metricslint
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/diskpool/diskpool-operator/pkg/localcluster/localclustertest"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 	"github.com/diskpool/diskpool-operator/test/manifests"
 )
 
@@ -49,13 +51,6 @@ func scrape(t *testing.T, ctx context.Context, url string) []byte {
 	return body
 }
 
-var (
-	typeLine = regexp.MustCompile(`(?m)^# TYPE (\S+) (\S+)$`)
-	helpLine = regexp.MustCompile(`(?m)^# HELP (\S+) (.*)$`)
-	sample   = regexp.MustCompile(`(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}`)
-	labelKey = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="`)
-)
-
 // family is what an exposition says about one metric family.
 type family struct {
 	typ, help string
@@ -63,33 +58,21 @@ type family struct {
 }
 
 // families returns the metric families of an exposition.
-func families(body []byte) map[string]*family {
+func families(t *testing.T, body []byte) map[string]*family {
+	t.Helper()
+	parsed, err := metrics.Parse(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse the exposition: %v", err)
+	}
 	out := map[string]*family{}
-	get := func(name string) *family {
-		if out[name] == nil {
-			out[name] = &family{labels: map[string]bool{}}
-		}
-		return out[name]
-	}
-	for _, m := range typeLine.FindAllSubmatch(body, -1) {
-		get(string(m[1])).typ = string(m[2])
-	}
-	for _, m := range helpLine.FindAllSubmatch(body, -1) {
-		get(string(m[1])).help = string(m[2])
-	}
-	for _, m := range sample.FindAllSubmatch(body, -1) {
-		name := string(m[1])
-		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-			if base := strings.TrimSuffix(name, suffix); base != name && out[base] != nil && out[base].typ == "histogram" {
-				name = base
+	for name, mf := range parsed {
+		f := &family{typ: strings.ToLower(mf.GetType().String()), help: mf.GetHelp(), labels: map[string]bool{}}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				f.labels[l.GetName()] = true
 			}
 		}
-		f := get(name)
-		for _, k := range labelKey.FindAllSubmatch(m[2], -1) {
-			if string(k[1]) != "le" {
-				f.labels[string(k[1])] = true
-			}
-		}
+		out[name] = f
 	}
 	return out
 }
@@ -240,7 +223,7 @@ func TestScrapedMetricsLint(t *testing.T) {
 	}
 	scraped := map[string]bool{}
 	for _, body := range targets {
-		for fam := range families(body) {
+		for fam := range families(t, body) {
 			scraped[fam] = true
 		}
 	}
@@ -265,7 +248,7 @@ func TestScrapedMetricsLint(t *testing.T) {
 				t.Logf("promtool check metrics:\n%s", out)
 			}
 			var ours []string
-			for fam, f := range families(body) {
+			for fam, f := range families(t, body) {
 				if !strings.HasPrefix(fam, "diskpool_") {
 					continue
 				}

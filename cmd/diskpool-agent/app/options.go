@@ -44,6 +44,7 @@ type Options struct {
 	Insecure bool
 
 	MetricsAddress  string
+	AddressFile     string
 	HealthInterval  time.Duration
 	FaultThreshold  int
 	ShutdownTimeout time.Duration
@@ -82,6 +83,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.TLS.ClientCAFile, "tls-client-ca-file", o.TLS.ClientCAFile, "PEM CA bundle client certificates must chain to.")
 	fs.BoolVar(&o.Insecure, "insecure", o.Insecure, "Serve plaintext gRPC without TLS (local use only).")
 	fs.StringVar(&o.MetricsAddress, "metrics-address", o.MetricsAddress, "host:port for /metrics and /healthz; empty disables.")
+	fs.StringVar(&o.AddressFile, "address-file", o.AddressFile, "File the bound addresses are written to once both servers listen, one \"name host:port\" line each (grpc, metrics), replaced whole; for tests that pass port 0. Empty: none.")
 	fs.DurationVar(&o.HealthInterval, "disk-check-interval", o.HealthInterval, "How often the pool disks are checked.")
 	fs.IntVar(&o.FaultThreshold, "disk-fault-threshold", o.FaultThreshold, "Consecutive failed disk checks that make a pool Faulted (fewer make it Degraded).")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", o.ShutdownTimeout, "How long a graceful shutdown waits for in-flight calls.")

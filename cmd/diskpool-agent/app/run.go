@@ -24,6 +24,7 @@ import (
 	"k8s.io/utils/clock"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
+	"github.com/diskpool/diskpool-operator/pkg/addrfile"
 	"github.com/diskpool/diskpool-operator/pkg/agent"
 	"github.com/diskpool/diskpool-operator/pkg/agent/heartbeat"
 	"github.com/diskpool/diskpool-operator/pkg/agent/metrics"
@@ -117,6 +118,7 @@ func Run(ctx context.Context, o *Options, deps Deps) error {
 		}
 	}
 	endpoint := o.endpoint(lis.Addr())
+	bound := map[string]string{"grpc": lis.Addr().String()}
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -152,6 +154,16 @@ func Run(ctx context.Context, o *Options, deps Deps) error {
 			}
 		}()
 		logger.Info("Serving metrics", "address", mlis.Addr().String())
+		bound["metrics"] = mlis.Addr().String()
+	}
+	if o.AddressFile != "" {
+		if err := addrfile.Write(o.AddressFile, bound); err != nil {
+			srv.Stop()
+			if metricsSrv != nil {
+				_ = metricsSrv.Close()
+			}
+			return err
+		}
 	}
 
 	bgCtx, stopBackground := context.WithCancel(ctx)

@@ -41,6 +41,8 @@ type Options struct {
 
 	MetricsAddress string
 	HealthAddress  string
+	// AddressFile receives the bound addresses (pkg/addrfile).
+	AddressFile string
 
 	AgentTLSCertFile   string
 	AgentTLSKeyFile    string
@@ -111,6 +113,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.Resync, "resync", o.Resync, "Period of the informers' full resync, a safety net only: changes arrive by watch and agent streams. 0 disables it.")
 	fs.StringVar(&o.MetricsAddress, "metrics-address", o.MetricsAddress, "Address of /metrics. Empty disables it.")
 	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address of /healthz and /readyz. Empty disables them.")
+	fs.StringVar(&o.AddressFile, "address-file", o.AddressFile, "File the bound addresses are written to once the servers listen, one \"name host:port\" line each (metrics, health), replaced whole; for tests that pass port 0. Empty: none.")
 	fs.StringVar(&o.AgentTLSCertFile, "agent-tls-cert-file", o.AgentTLSCertFile, "Client certificate (PEM) the operator presents to agents.")
 	fs.StringVar(&o.AgentTLSKeyFile, "agent-tls-key-file", o.AgentTLSKeyFile, "Key (PEM) of --agent-tls-cert-file.")
 	fs.StringVar(&o.AgentTLSCAFile, "agent-tls-ca-file", o.AgentTLSCAFile, "CA certificates (PEM) that sign the agents' serving certificates.")

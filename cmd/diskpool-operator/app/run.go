@@ -29,6 +29,7 @@ import (
 	informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions"
 	v1alpha1informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1alpha1"
 	v1beta3informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/addrfile"
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/agentwatch"
 	v1alpha1 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
@@ -329,6 +330,7 @@ func listMayastorPools(infs []v1alpha1informers.MayastorPoolInformer) metrics.Ma
 func serve(ctx context.Context, o *Options, d Deps, reg *prometheus.Registry, checks []check) (func(), error) {
 	logger := klog.FromContext(ctx)
 	var servers []*http.Server
+	bound := map[string]string{} // server name: address, for --address-file
 	stop := func() {
 		for _, s := range servers {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -348,6 +350,7 @@ func serve(ctx context.Context, o *Options, d Deps, reg *prometheus.Registry, ch
 		}
 		s := &http.Server{Addr: ln.Addr().String(), Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		servers = append(servers, s)
+		bound[name] = s.Addr
 		if d.Listening != nil {
 			d.Listening(name, ln.Addr())
 		}
@@ -368,6 +371,12 @@ func serve(ctx context.Context, o *Options, d Deps, reg *prometheus.Registry, ch
 	if err := start("health", o.HealthAddress, healthHandler(checks)); err != nil {
 		stop()
 		return nil, err
+	}
+	if o.AddressFile != "" {
+		if err := addrfile.Write(o.AddressFile, bound); err != nil {
+			stop()
+			return nil, err
+		}
 	}
 	return stop, nil
 }
