@@ -19,7 +19,8 @@ const (
 )
 
 // baseKinds are the kinds of manifests/base that apply without a kubelet:
-// the namespace, identities, RBAC and admission policy. The operator Deployment and the agent
+// the namespace, identities, RBAC and the admission policies (the agents'
+// own-Lease rule; the finalizer on create). The operator Deployment and the agent
 // DaemonSet (and their Services and PodDisruptionBudget) need images and
 // nodes that run pods; here the same binaries run as local processes.
 var baseKinds = map[schema.GroupKind]bool{
@@ -34,6 +35,8 @@ var baseKinds = map[schema.GroupKind]bool{
 	// agent's Lease here, unlike in a cluster.
 	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicy"}:        true,
 	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: true,
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicy"}:          true,
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicyBinding"}:   true,
 }
 
 // BaseObjects reads manifests/base under root and returns the objects
@@ -69,6 +72,9 @@ func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces
 	}
 	if err := localcluster.ApplyObjects(ctx, cfg, objs...); err != nil {
 		return fmt.Errorf("apply the project's CRDs and RBAC: %w", err)
+	}
+	if err := WaitFinalizerPolicy(ctx, cfg, SystemNamespace); err != nil {
+		return fmt.Errorf("apply %s: %w", BaseDir, err)
 	}
 	return nil
 }
