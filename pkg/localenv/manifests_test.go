@@ -32,6 +32,8 @@ func TestBaseObjects(t *testing.T) {
 		"ClusterRoleBinding/diskpool-operator",
 		"ValidatingAdmissionPolicy/diskpool-agent-own-lease",
 		"ValidatingAdmissionPolicyBinding/diskpool-agent-own-lease",
+		"MutatingAdmissionPolicy/diskpool-protection-finalizer",
+		"MutatingAdmissionPolicyBinding/diskpool-protection-finalizer",
 	} {
 		if !got[want] {
 			t.Errorf("manifests/base lacks %s (have %v)", want, got)
