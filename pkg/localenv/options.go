@@ -83,7 +83,7 @@ type Options struct {
 
 	// AgentLeaseDuration and AgentRenewInterval, when set, are passed to
 	// every agent (--lease-duration, --lease-renew-interval); zero keeps the
-	// agent's defaults (agentlease.DefaultLeaseDuration, 15 s).
+	// agent's defaults (agentlease.DefaultLeaseDuration, 40 s).
 	AgentLeaseDuration time.Duration
 	AgentRenewInterval time.Duration
 	// AgentArgs and AgentEnv are added to every agent's command line and
