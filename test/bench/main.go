@@ -31,6 +31,9 @@ type config struct {
 	jsonOut       string
 	skipFloor     bool
 	skipRestart   bool
+	skipOffline   bool
+	skipNoPolicy  bool
+	skipPeer      bool
 	samples       string
 }
 
@@ -45,6 +48,9 @@ func main() {
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the JSON result to this file")
 	flag.BoolVar(&cfg.skipFloor, "skip-floor", false, "skip the write-floor run")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "skip the restart measurement")
+	flag.BoolVar(&cfg.skipOffline, "skip-offline", false, "skip killing an agent and timing its pool to Offline")
+	flag.BoolVar(&cfg.skipNoPolicy, "skip-no-policy", false, "skip the operator's runs without the finalizer policy (burst and backlog); the peer's ratios need them")
+	flag.BoolVar(&cfg.skipPeer, "skip-peer", false, "skip the controller-runtime peer (test/bench/peer)")
 	flag.StringVar(&cfg.samples, "samples", "", "scrape the operator's and agents' metrics every second into this JSON-lines file (test/dashpreview draws it)")
 	klog.InitFlags(nil)
 	flag.Parse()

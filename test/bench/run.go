@@ -48,6 +48,20 @@ type result struct {
 
 	Operator operatorCounts `json:"operator"`
 	Restart  restartCounts  `json:"restart"`
+
+	// Heartbeats: the agents' Lease writes during the idle period, and the
+	// time from SIGKILL of one agent to its pool reported Offline.
+	LeaseWritesPerNodePerSecond float64 `json:"agentLeaseWritesPerNodePerSecond"`
+	AgentKillToOfflineSeconds   float64 `json:"agentKillToOfflineSeconds"`
+
+	// Without the finalizer policy (the operator adds the finalizer), and
+	// on a backlog (N pools exist before the operator starts).
+	OperatorNoPolicy operatorRun `json:"operatorWithoutPolicy"`
+	OperatorBacklog  operatorRun `json:"operatorBacklogWithoutPolicy"`
+	// Peers are the controller-runtime peer's runs; each carries the
+	// operator's time over the peer's for the same work (below 1: the
+	// operator is faster).
+	Peers []peerRun `json:"controllerRuntimePeer"`
 }
 
 type machine struct {
@@ -113,6 +127,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		DisksPerNode: perNode,
 		Namespaces:   []string{poolNamespace},
 		OperatorArgs: res.Flags,
+		// A stable leader identity, as $POD_NAME gives in a cluster: the
+		// restarted operator takes its own Lease back at once.
+		OperatorEnv:  []string{"POD_NAME=diskpool-operator-0"},
 		StartTimeout: 5 * time.Minute,
 		Progress:     os.Stderr,
 	})
@@ -190,6 +207,11 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.MeanReconcileSeconds = histogramMean(base, afterCreate, "diskpool_reconcile_duration_seconds")
 
 	// Idle: nothing may be written or called.
+	leases, err := startLeaseCounter(ctx, env)
+	if err != nil {
+		return res, err
+	}
+	leases.take()
 	logf("idle for %s", cfg.idle)
 	select {
 	case <-time.After(cfg.idle):
@@ -201,6 +223,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return res, err
 	}
 	o.IdleSeconds = cfg.idle.Seconds()
+	res.LeaseWritesPerNodePerSecond = float64(leases.take()) / float64(cfg.nodes) / cfg.idle.Seconds()
 	o.IdleWrites = poolWrites(afterCreate, afterIdle) + eventWrites(afterCreate, afterIdle)
 	o.IdleLeaderElectionWrites = leaseWrites(afterCreate, afterIdle)
 	o.IdleGRPC = unaryGRPC(afterCreate, afterIdle)
@@ -211,6 +234,11 @@ func run(ctx context.Context, cfg config) (*result, error) {
 
 	if !cfg.skipRestart {
 		if err := measureRestart(ctx, env, cfg, &res.Restart); err != nil {
+			return res, err
+		}
+	}
+	if !cfg.skipOffline {
+		if res.AgentKillToOfflineSeconds, err = measureAgentOffline(ctx, env, client, names[0], pools[0].node, cfg.timeout); err != nil {
 			return res, err
 		}
 	}
@@ -240,6 +268,26 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.Conflicts += afterDelete.sum("diskpool_api_conflicts_total") - beforeDelete.sum("diskpool_api_conflicts_total")
 	logf("all gone and every label erased: %.2fs", res.Delete.WallSeconds)
 
+	// The rest runs without the finalizer policy: the floor and the peer
+	// add the finalizer themselves, as the operator does then.
+	if err := disablePolicy(ctx, env); err != nil {
+		return res, err
+	}
+	if !cfg.skipNoPolicy {
+		res.OperatorNoPolicy.Name = "without-policy"
+		if err := measureOperatorBurst(ctx, env, client, pools, names, cfg, &res.OperatorNoPolicy, false); err != nil {
+			return res, err
+		}
+		res.OperatorBacklog.Name = "backlog-without-policy"
+		if err := measureOperatorBurst(ctx, env, client, pools, names, cfg, &res.OperatorBacklog, true); err != nil {
+			return res, err
+		}
+	}
+	if !cfg.skipPeer {
+		if err := measurePeers(ctx, env, pools, names, cfg, res); err != nil {
+			return res, err
+		}
+	}
 	if !cfg.skipFloor {
 		if err := measureFloor(ctx, env, pools, names, cfg, res); err != nil {
 			return res, err
@@ -252,6 +300,42 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 	}
 	return res, nil
+}
+
+// measurePeers runs the controller-runtime peer in each of its modes and
+// sets the ratios to the operator's runs without the policy (the same
+// writes per object).
+func measurePeers(ctx context.Context, env *localenv.Env, pools []poolSpec, names []string, cfg config, res *result) error {
+	dir, cleanup, err := tempDir()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	logf("building the controller-runtime peer (%s)", peerDir)
+	bin, err := buildPeer(ctx, dir)
+	if err != nil {
+		return err
+	}
+	for _, run := range peerModes(operatorWorkers(cfg.operatorArgs)) {
+		if err := measurePeer(ctx, env, bin, pools, names, cfg, &run); err != nil {
+			return err
+		}
+		ours := res.OperatorNoPolicy
+		if run.Backlog {
+			ours = res.OperatorBacklog
+		}
+		run.OperatorCreateRatio = ratio(ours.Create.WallSeconds, run.Create.WallSeconds)
+		run.OperatorDeleteRatio = ratio(ours.Delete.WallSeconds, run.Delete.WallSeconds)
+		res.Peers = append(res.Peers, run)
+	}
+	return nil
+}
+
+func ratio(a, b float64) float64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // measureRestart kills the operator with every pool Created, starts it

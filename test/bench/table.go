@@ -29,5 +29,18 @@ func printTable(w io.Writer, r *result) {
 	row("CPU seconds per pool", fmt.Sprintf("%.4f", o.CPUSecondsPerPool))
 	row("restart: ready / settled", fmt.Sprintf("%.2fs / %.2fs", r.Restart.ReadySeconds, r.Restart.SettleSeconds))
 	row("restart: writes / gRPC calls", fmt.Sprintf("%g / %g (%s)", r.Restart.Writes, r.Restart.GRPC, r.Restart.GRPCByMethod))
+	row("agent Lease writes per node per second", fmt.Sprintf("%.3f", r.LeaseWritesPerNodePerSecond))
+	row("agent SIGKILL to pool Offline", fmt.Sprintf("%.2fs", r.AgentKillToOfflineSeconds))
+	for _, x := range []operatorRun{r.OperatorNoPolicy, r.OperatorBacklog} {
+		if x.Name == "" {
+			continue
+		}
+		row("operator "+x.Name, fmt.Sprintf("create %.2fs (p99 %.3fs), delete %.2fs, %.2f writes per create, %.2f per delete, %g conflicts",
+			x.Create.WallSeconds, x.Create.P99Seconds, x.Delete.WallSeconds, x.WritesPerCreate, x.WritesPerDelete, x.Conflicts))
+	}
+	for _, p := range r.Peers {
+		row("controller-runtime peer "+p.Name, fmt.Sprintf("create %.2fs (p99 %.3fs), delete %.2fs, %.2f writes per create, %g conflicts; operator/peer %.2fx create, %.2fx delete",
+			p.Create.WallSeconds, p.Create.P99Seconds, p.Delete.WallSeconds, p.WritesPerCreate, p.Conflicts, p.OperatorCreateRatio, p.OperatorDeleteRatio))
+	}
 	_ = tw.Flush()
 }
