@@ -120,6 +120,13 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		nodes[i] = fmt.Sprintf("node-%d", i)
 	}
 	perNode := (cfg.pools + cfg.nodes - 1) / cfg.nodes
+	// The binaries are built from this checkout into a directory of this
+	// run: the shared _output/bin may hold another checkout's build.
+	binDir, removeBinDir, err := tempDir()
+	if err != nil {
+		return nil, err
+	}
+	defer removeBinDir()
 	began := time.Now()
 	logf("starting the local environment: %d nodes, %d sparse disks each, etcd with fsync", cfg.nodes, perNode)
 	env, err := localenv.Start(ctx, localenv.Options{
@@ -127,6 +134,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		DisksPerNode: perNode,
 		Namespaces:   []string{poolNamespace},
 		OperatorArgs: res.Flags,
+		BinDir:       binDir,
 		// A stable leader identity, as $POD_NAME gives in a cluster: the
 		// restarted operator takes its own Lease back at once.
 		OperatorEnv:  []string{"POD_NAME=diskpool-operator-0"},
