@@ -123,8 +123,10 @@ func (e *Env) start(ctx context.Context) error {
 	if err := <-buildErr; err != nil {
 		return err
 	}
-	if err := e.startAgents(ctx); err != nil {
-		return err
+	if !e.opts.NoAgents {
+		if err := e.startAgents(ctx); err != nil {
+			return err
+		}
 	}
 	if e.opts.NoOperator {
 		return nil

@@ -97,6 +97,10 @@ type Options struct {
 	// NoOperator starts everything but the operator; StartOperator starts it
 	// later.
 	NoOperator bool
+	// NoAgents creates the nodes and their disks but starts no agent
+	// processes: the caller serves the nodes itself (the benchmark's fleet,
+	// many nodes in one process, with AgentServerTLS and AgentKubeconfig).
+	NoAgents bool
 
 	// StartTimeout bounds each wait of Start; StopTimeout is each process's
 	// grace period after SIGTERM.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
+	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
 )
 
@@ -62,6 +63,13 @@ type result struct {
 	// operator's time over the peer's for the same work (below 1: the
 	// operator is faster).
 	Peers []peerRun `json:"controllerRuntimePeer"`
+
+	// Fleet: the nodes are served by one process (agent.RunNode per node).
+	Fleet bool `json:"fleet"`
+	// CPU seconds per component during the headline create burst and the
+	// idle period ("nodes" is the fleet process or the agent processes).
+	CPUCreate cpuSplit `json:"cpuSecondsCreate"`
+	CPUIdle   cpuSplit `json:"cpuSecondsIdle"`
 }
 
 type machine struct {
@@ -112,7 +120,7 @@ type restartCounts struct {
 func run(ctx context.Context, cfg config) (*result, error) {
 	res := &result{
 		Machine: machine{CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Go: runtime.Version()},
-		Pools:   cfg.pools, Nodes: cfg.nodes, Flags: splitArgs(cfg.operatorArgs),
+		Pools:   cfg.pools, Nodes: cfg.nodes, Flags: splitArgs(cfg.operatorArgs), Fleet: cfg.fleet,
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}
 	nodes := make([]string, cfg.nodes)
@@ -135,6 +143,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		Namespaces:   []string{poolNamespace},
 		OperatorArgs: res.Flags,
 		BinDir:       binDir,
+		NoAgents:     cfg.fleet,
+		NoOperator:   cfg.fleet,
 		// A stable leader identity, as $POD_NAME gives in a cluster: the
 		// restarted operator takes its own Lease back at once.
 		OperatorEnv:  []string{"POD_NAME=diskpool-operator-0"},
@@ -149,6 +159,17 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			logf("stop: %v", err)
 		}
 	}()
+	var fleet *localcluster.Process
+	if cfg.fleet {
+		if fleet, err = startFleet(ctx, env, binDir, nodes, cfg.timeout); err != nil {
+			return nil, err
+		}
+		defer func() { _ = fleet.Stop() }()
+		if err := env.StartOperator(ctx); err != nil {
+			return nil, err
+		}
+	}
+	cpu := cpuSampler{env: env, fleet: fleet}
 	res.EnvStart = time.Since(began).Seconds()
 	if cfg.samples != "" {
 		stopSampler, err := startSampler(ctx, env, cfg.samples, sampleMeta{Pools: cfg.pools, OperatorFlags: res.Flags})
@@ -183,6 +204,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if err := track.run(ctx, client, poolNamespace); err != nil {
 		return res, err
 	}
+	cpuBefore := cpu.sample()
 	logf("creating %d DiskPools in one burst", cfg.pools)
 	if err := createBurst(ctx, client, poolNamespace, pools, cfg.createWorkers, track); err != nil {
 		return res, err
@@ -201,6 +223,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if err != nil {
 		return res, err
 	}
+	cpuAfterCreate := cpu.sample()
+	res.CPUCreate = cpuAfterCreate.minus(cpuBefore)
 	n := float64(cfg.pools)
 	o := &res.Operator
 	o.WritesPerCreate = poolWrites(base, afterCreate) / n
@@ -231,6 +255,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return res, err
 	}
 	o.IdleSeconds = cfg.idle.Seconds()
+	res.CPUIdle = cpu.sample().minus(cpuAfterCreate)
 	res.LeaseWritesPerNodePerSecond = float64(leases.take()) / float64(cfg.nodes) / cfg.idle.Seconds()
 	o.IdleWrites = poolWrites(afterCreate, afterIdle) + eventWrites(afterCreate, afterIdle)
 	o.IdleLeaderElectionWrites = leaseWrites(afterCreate, afterIdle)
@@ -245,7 +270,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			return res, err
 		}
 	}
-	if !cfg.skipOffline {
+	if !cfg.skipOffline && !cfg.fleet {
 		if res.AgentKillToOfflineSeconds, err = measureAgentOffline(ctx, env, client, names[0], pools[0].node, cfg.timeout); err != nil {
 			return res, err
 		}

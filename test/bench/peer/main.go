@@ -14,7 +14,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -26,11 +25,11 @@ import (
 
 func main() {
 	var (
-		kubeconfig, namespace, metricsAddr string
-		workers, burst                     int
-		qps                                float64
+		namespace, metricsAddr string
+		workers, burst         int
+		qps                    float64
 	)
-	flag.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster")
+	// --kubeconfig is controller-runtime's own flag (ctrl.GetConfig).
 	flag.StringVar(&namespace, "namespace", "", "the only namespace watched")
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "127.0.0.1:0", "controller-runtime's metrics server")
 	flag.IntVar(&workers, "workers", 1, "MaxConcurrentReconciles (controller-runtime's default: 1)")
@@ -39,14 +38,14 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New())
 
-	if err := run(kubeconfig, namespace, metricsAddr, workers, qps, burst); err != nil {
+	if err := run(namespace, metricsAddr, workers, qps, burst); err != nil {
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig, namespace, metricsAddr string, workers int, qps float64, burst int) error {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+func run(namespace, metricsAddr string, workers int, qps float64, burst int) error {
+	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return err
 	}
