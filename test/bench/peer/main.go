@@ -54,7 +54,7 @@ func run(namespace, metricsAddr string, workers int, qps float64, burst int) err
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return err
 	}
-	if err := v1beta3.AddToScheme(scheme); err != nil {
+	if err := v1beta3.Install(scheme); err != nil {
 		return err
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
