@@ -127,7 +127,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	for i := range nodes {
 		nodes[i] = fmt.Sprintf("node-%d", i)
 	}
-	perNode := (cfg.pools + cfg.nodes - 1) / cfg.nodes
+	perNode := max((cfg.pools+cfg.nodes-1)/cfg.nodes, cfg.disksPerNode)
 	// The binaries are built from this checkout into a directory of this
 	// run: the shared _output/bin may hold another checkout's build.
 	binDir, removeBinDir, err := tempDir()
