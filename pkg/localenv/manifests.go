@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -56,8 +57,9 @@ func BaseObjects(root string) ([]*unstructured.Unstructured, error) {
 }
 
 // applyProject applies the CRDs (waiting until they are served), the base
-// objects, and a Namespace for each of namespaces, as the admin user.
-func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces []string) error {
+// objects (the finalizer policy only withPolicy, then waiting until it
+// takes effect), and a Namespace for each of namespaces, as the admin user.
+func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces []string, withPolicy bool) error {
 	crds, err := localcluster.ReadManifests(filepath.Join(root, CRDDir))
 	if err != nil {
 		return fmt.Errorf("apply CRDs: %w", err)
@@ -66,12 +68,20 @@ func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces
 	if err != nil {
 		return fmt.Errorf("apply %s: %w", BaseDir, err)
 	}
+	if !withPolicy {
+		base = slices.DeleteFunc(base, func(o *unstructured.Unstructured) bool {
+			return o.GroupVersionKind().Group == "admissionregistration.k8s.io"
+		})
+	}
 	objs := append(crds, base...)
 	for _, ns := range namespaces {
 		objs = append(objs, namespaceObject(ns))
 	}
 	if err := localcluster.ApplyObjects(ctx, cfg, objs...); err != nil {
 		return fmt.Errorf("apply the project's CRDs and RBAC: %w", err)
+	}
+	if !withPolicy {
+		return nil
 	}
 	if err := WaitFinalizerPolicy(ctx, cfg, SystemNamespace); err != nil {
 		return fmt.Errorf("apply %s: %w", BaseDir, err)

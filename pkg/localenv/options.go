@@ -97,6 +97,10 @@ type Options struct {
 	// NoOperator starts everything but the operator; StartOperator starts it
 	// later.
 	NoOperator bool
+	// NoFinalizerPolicy leaves out manifests/base/finalizer-policy.yaml: a
+	// cluster without the admission policy, where the operator adds the
+	// finalizer itself (the fault suite's crash points are on that path).
+	NoFinalizerPolicy bool
 	// NoAgents creates the nodes and their disks but starts no agent
 	// processes: the caller serves the nodes itself (the benchmark's fleet,
 	// many nodes in one process, with AgentServerTLS and AgentKubeconfig).

@@ -30,7 +30,7 @@ func TestFinalizerPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	const ns = "storage"
-	if err := applyProject(ctx, c.RESTConfig(), root, []string{ns}); err != nil {
+	if err := applyProject(ctx, c.RESTConfig(), root, []string{ns}, true); err != nil {
 		t.Fatal(err)
 	}
 	client, err := versioned.NewForConfig(c.RESTConfig())

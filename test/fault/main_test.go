@@ -84,11 +84,14 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	opts := localenv.Options{
-		WorkDir:            workDir,
-		UnsafeNoFsync:      true,
-		ControlPlane:       localcluster.Options{Binaries: &bins},
-		BuildTags:          []string{"faultinject"},
-		NoOperator:         true,
+		WorkDir:       workDir,
+		UnsafeNoFsync: true,
+		ControlPlane:  localcluster.Options{Binaries: &bins},
+		BuildTags:     []string{"faultinject"},
+		NoOperator:    true,
+		// The crash points and the delete-beats-the-finalizer race are on
+		// the operator's own finalizer path: no admission policy.
+		NoFinalizerPolicy:  true,
 		Nodes:              allNodes(),
 		DisksPerNode:       1,
 		DiskSize:           diskSize,
