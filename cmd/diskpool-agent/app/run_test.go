@@ -180,7 +180,9 @@ func TestAgentEndToEnd(t *testing.T) {
 	}
 	// It is renewed on the clock.
 	e.clock.Step(agentlease.DefaultRenewInterval)
-	e.waitLease("a renewal", func(l *coordinationv1.Lease) bool { return l.Spec.RenewTime.Time.Equal(t0.Add(agentlease.DefaultRenewInterval)) })
+	e.waitLease("a renewal", func(l *coordinationv1.Lease) bool {
+		return l.Spec.RenewTime.Time.Equal(t0.Add(agentlease.DefaultRenewInterval))
+	})
 
 	// A client without a certificate, or with one from another CA, is
 	// refused; the operator's certificate works.
