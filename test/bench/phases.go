@@ -8,6 +8,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
@@ -182,34 +183,54 @@ func (lc *leaseCounter) take() int {
 	return n
 }
 
-// measureAgentOffline kills node's agent (SIGKILL: no Lease release) and
-// times until its first pool is reported Offline, then starts it again and
-// waits until the pool is Ready once more.
-func measureAgentOffline(ctx context.Context, env *localenv.Env, client versioned.Interface, pool string, node string, timeout time.Duration) (float64, error) {
+// measureAgentOffline creates one pool, kills its node's agent (SIGKILL:
+// no Lease release) and times until the pool is reported Offline, then
+// starts the agent again, waits until the pool is Online and deletes it.
+func measureAgentOffline(ctx context.Context, env *localenv.Env, client versioned.Interface, p poolSpec, timeout time.Duration) (float64, error) {
 	pools := client.OpenebsV1beta3().DiskPools(poolNamespace)
-	logf("killing the agent of %s; waiting for pool %s to be Offline", node, pool)
+	name, node := "offline-probe", p.node
+	if _, err := pools.Create(ctx, &v1beta3.DiskPool{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: poolNamespace},
+		Spec:       v1beta3.DiskPoolSpec{Node: node, Disks: p.disks},
+	}, metav1.CreateOptions{}); err != nil {
+		return 0, err
+	}
+	online := func(ctx context.Context) (bool, error) {
+		dp, err := pools.Get(ctx, name, metav1.GetOptions{})
+		return err == nil && isReady(dp) && dp.Status.PoolStatus == v1beta3.PoolStatusOnline, nil
+	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, online); err != nil {
+		return 0, fmt.Errorf("pool %s not Online: %w", name, err)
+	}
+	logf("killing the agent of %s; waiting for pool %s to be Offline", node, name)
 	began := time.Now()
 	if err := env.KillAgent(node); err != nil {
 		return 0, err
 	}
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		dp, err := pools.Get(ctx, pool, metav1.GetOptions{})
+		dp, err := pools.Get(ctx, name, metav1.GetOptions{})
 		return err == nil && dp.Status.PoolStatus == v1beta3.PoolStatusOffline, nil
 	})
 	offline := time.Since(began).Seconds()
 	if err != nil {
-		return 0, fmt.Errorf("pool %s not Offline within %s of killing its agent: %w", pool, timeout, err)
+		return 0, fmt.Errorf("pool %s not Offline within %s of killing its agent: %w", name, timeout, err)
 	}
 	if err := env.StartAgent(ctx, node); err != nil {
 		return offline, err
 	}
+	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, online); err != nil {
+		return offline, fmt.Errorf("pool %s not Online again after its agent restarted: %w", name, err)
+	}
+	if err := pools.Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+		return offline, err
+	}
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		dp, err := pools.Get(ctx, pool, metav1.GetOptions{})
-		return err == nil && isReady(dp) && dp.Status.PoolStatus == v1beta3.PoolStatusOnline, nil
+		_, err := pools.Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
 	})
 	if err != nil {
-		return offline, fmt.Errorf("pool %s not Online again after its agent restarted: %w", pool, err)
+		return offline, fmt.Errorf("pool %s not gone: %w", name, err)
 	}
-	logf("pool %s Offline %.2fs after its agent was killed; Online again", pool, offline)
+	logf("pool %s Offline %.2fs after its agent was killed; Online again, deleted", name, offline)
 	return offline, nil
 }

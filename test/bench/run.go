@@ -270,11 +270,6 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			return res, err
 		}
 	}
-	if !cfg.skipOffline && !cfg.fleet {
-		if res.AgentKillToOfflineSeconds, err = measureAgentOffline(ctx, env, client, names[0], pools[0].node, cfg.timeout); err != nil {
-			return res, err
-		}
-	}
 
 	// Operator: delete burst.
 	beforeDelete, err := scrape(ctx, metricsURL)
@@ -300,6 +295,13 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.GRPCPerDelete = unaryGRPC(beforeDelete, afterDelete) / n
 	o.Conflicts += afterDelete.sum("diskpool_api_conflicts_total") - beforeDelete.sum("diskpool_api_conflicts_total")
 	logf("all gone and every label erased: %.2fs", res.Delete.WallSeconds)
+	// After the delete, so the agent's restart and its pools' status
+	// changes are in no other phase's counts.
+	if !cfg.skipOffline && !cfg.fleet {
+		if res.AgentKillToOfflineSeconds, err = measureAgentOffline(ctx, env, client, pools[0], cfg.timeout); err != nil {
+			return res, err
+		}
+	}
 
 	// The rest runs without the finalizer policy: the floor and the peer
 	// add the finalizer themselves, as the operator does then.
