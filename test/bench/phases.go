@@ -186,51 +186,57 @@ func (lc *leaseCounter) take() int {
 // measureAgentOffline creates one pool, kills its node's agent (SIGKILL:
 // no Lease release) and times until the pool is reported Offline, then
 // starts the agent again, waits until the pool is Online and deletes it.
-func measureAgentOffline(ctx context.Context, env *localenv.Env, client versioned.Interface, p poolSpec, timeout time.Duration) (float64, error) {
+//
+// It returns the seconds to Offline and to the first status that is not
+// Ready (the operator sees the agent's stream break before its Lease ends).
+func measureAgentOffline(ctx context.Context, env *localenv.Env, client versioned.Interface, p poolSpec, timeout time.Duration) (offline, notReady float64, err error) {
 	pools := client.OpenebsV1beta3().DiskPools(poolNamespace)
 	name, node := "offline-probe", p.node
 	if _, err := pools.Create(ctx, &v1beta3.DiskPool{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: poolNamespace},
 		Spec:       v1beta3.DiskPoolSpec{Node: node, Disks: p.disks},
 	}, metav1.CreateOptions{}); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	online := func(ctx context.Context) (bool, error) {
 		dp, err := pools.Get(ctx, name, metav1.GetOptions{})
 		return err == nil && isReady(dp) && dp.Status.PoolStatus == v1beta3.PoolStatusOnline, nil
 	}
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, online); err != nil {
-		return 0, fmt.Errorf("pool %s not Online: %w", name, err)
+		return 0, 0, fmt.Errorf("pool %s not Online: %w", name, err)
 	}
 	logf("killing the agent of %s; waiting for pool %s to be Offline", node, name)
 	began := time.Now()
 	if err := env.KillAgent(node); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		dp, err := pools.Get(ctx, name, metav1.GetOptions{})
+		if err == nil && notReady == 0 && !isReady(dp) {
+			notReady = time.Since(began).Seconds()
+		}
 		return err == nil && dp.Status.PoolStatus == v1beta3.PoolStatusOffline, nil
 	})
-	offline := time.Since(began).Seconds()
+	offline = time.Since(began).Seconds()
 	if err != nil {
-		return 0, fmt.Errorf("pool %s not Offline within %s of killing its agent: %w", name, timeout, err)
+		return 0, 0, fmt.Errorf("pool %s not Offline within %s of killing its agent: %w", name, timeout, err)
 	}
 	if err := env.StartAgent(ctx, node); err != nil {
-		return offline, err
+		return offline, notReady, err
 	}
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, online); err != nil {
-		return offline, fmt.Errorf("pool %s not Online again after its agent restarted: %w", name, err)
+		return offline, notReady, fmt.Errorf("pool %s not Online again after its agent restarted: %w", name, err)
 	}
 	if err := pools.Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
-		return offline, err
+		return offline, notReady, err
 	}
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		_, err := pools.Get(ctx, name, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
 	if err != nil {
-		return offline, fmt.Errorf("pool %s not gone: %w", name, err)
+		return offline, notReady, fmt.Errorf("pool %s not gone: %w", name, err)
 	}
-	logf("pool %s Offline %.2fs after its agent was killed; Online again, deleted", name, offline)
-	return offline, nil
+	logf("pool %s not Ready %.2fs and Offline %.2fs after its agent was killed; Online again, deleted", name, notReady, offline)
+	return offline, notReady, nil
 }

@@ -54,6 +54,7 @@ type result struct {
 	// time from SIGKILL of one agent to its pool reported Offline.
 	LeaseWritesPerNodePerSecond float64 `json:"agentLeaseWritesPerNodePerSecond"`
 	AgentKillToOfflineSeconds   float64 `json:"agentKillToOfflineSeconds"`
+	AgentKillToNotReadySeconds  float64 `json:"agentKillToNotReadySeconds"`
 
 	// Without the finalizer policy (the operator adds the finalizer), and
 	// on a backlog (N pools exist before the operator starts).
@@ -298,7 +299,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	// After the delete, so the agent's restart and its pools' status
 	// changes are in no other phase's counts.
 	if !cfg.skipOffline && !cfg.fleet {
-		if res.AgentKillToOfflineSeconds, err = measureAgentOffline(ctx, env, client, pools[0], cfg.timeout); err != nil {
+		if res.AgentKillToOfflineSeconds, res.AgentKillToNotReadySeconds, err = measureAgentOffline(ctx, env, client, pools[0], cfg.timeout); err != nil {
 			return res, err
 		}
 	}
