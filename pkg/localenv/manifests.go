@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -70,7 +71,8 @@ func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces
 	}
 	if !withPolicy {
 		base = slices.DeleteFunc(base, func(o *unstructured.Unstructured) bool {
-			return o.GroupVersionKind().Group == "admissionregistration.k8s.io"
+			gk := o.GroupVersionKind().GroupKind()
+			return gk.Group == "admissionregistration.k8s.io" && strings.HasPrefix(gk.Kind, "MutatingAdmissionPolicy")
 		})
 	}
 	objs := append(crds, base...)

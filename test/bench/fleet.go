@@ -43,7 +43,7 @@ func startFleet(ctx context.Context, env *localenv.Env, binDir string, nodes []s
 		Name: "fleet",
 		Path: bin,
 		Args: []string{
-			"--kubeconfig=" + env.AgentKubeconfig(),
+			"--kubeconfig=" + env.AgentKubeconfig("{node}"),
 			"--namespace=" + localenv.SystemNamespace,
 			"--nodes=" + strings.Join(nodes, ","),
 			"--disk-root=" + env.DiskRoot(),

@@ -37,7 +37,7 @@ func main() {
 		healthInterval                                    time.Duration
 		qps                                               float64
 	)
-	flag.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the agents' identity")
+	flag.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of each node's agent, {node} standing for the node name (a token bound to a pod on that node: an agent may write only its own node's Lease)")
 	flag.StringVar(&namespace, "namespace", "diskpool-system", "namespace of the Leases")
 	flag.StringVar(&nodes, "nodes", "", "comma-separated node names")
 	flag.StringVar(&diskRoot, "disk-root", "", "disks are <disk-root>/<node>/disk-*")
@@ -46,7 +46,7 @@ func main() {
 	flag.StringVar(&tlsFiles.KeyFile, "tls-key-file", "", "serving key")
 	flag.StringVar(&tlsFiles.ClientCAFile, "tls-client-ca-file", "", "CA of the operator's client certificate")
 	flag.DurationVar(&healthInterval, "health-interval", agent.DefaultHealthInterval, "disk health sweep interval of each node")
-	flag.Float64Var(&qps, "kube-api-qps", 500, "QPS of the client all nodes' Leases share")
+	flag.Float64Var(&qps, "kube-api-qps", 5, "QPS of each node's client")
 	klog.InitFlags(nil)
 	flag.Parse()
 
@@ -60,15 +60,6 @@ func main() {
 
 func run(ctx context.Context, kubeconfig, namespace string, nodes []string, diskRoot, stateRoot string, tlsFiles transport.TLSFiles,
 	healthInterval time.Duration, qps float64) error {
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg.QPS, cfg.Burst = float32(qps), int(2*qps)
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
 	tlsCfg, err := transport.ServerTLSConfig(tlsFiles, nil)
 	if err != nil {
 		return err
@@ -82,6 +73,12 @@ func run(ctx context.Context, kubeconfig, namespace string, nodes []string, disk
 	for _, node := range nodes {
 		dir := filepath.Join(diskRoot, node)
 		resolver, err := disk.NewResolver([]string{dir})
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return err
+		}
+		kube, err := nodeClient(strings.ReplaceAll(kubeconfig, "{node}", node), qps)
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -118,4 +115,15 @@ func run(ctx context.Context, kubeconfig, namespace string, nodes []string, disk
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// nodeClient is one node's client for its Lease (client-go shares the
+// connections of clients with the same TLS settings).
+func nodeClient(kubeconfig string, qps float64) (kubernetes.Interface, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = float32(qps), int(2*qps)
+	return kubernetes.NewForConfig(cfg)
 }
