@@ -57,6 +57,15 @@ func BaseObjects(root string) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
+// withoutFinalizerPolicy drops the finalizer's MutatingAdmissionPolicy and
+// its binding (Options.NoFinalizerPolicy), keeping every other object.
+func withoutFinalizerPolicy(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	return slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool {
+		gk := o.GroupVersionKind().GroupKind()
+		return gk.Group == "admissionregistration.k8s.io" && strings.HasPrefix(gk.Kind, "MutatingAdmissionPolicy")
+	})
+}
+
 // applyProject applies the CRDs (waiting until they are served), the base
 // objects (the finalizer policy only withPolicy, then waiting until it
 // takes effect), and a Namespace for each of namespaces, as the admin user.
@@ -70,10 +79,7 @@ func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces
 		return fmt.Errorf("apply %s: %w", BaseDir, err)
 	}
 	if !withPolicy {
-		base = slices.DeleteFunc(base, func(o *unstructured.Unstructured) bool {
-			gk := o.GroupVersionKind().GroupKind()
-			return gk.Group == "admissionregistration.k8s.io" && strings.HasPrefix(gk.Kind, "MutatingAdmissionPolicy")
-		})
+		base = withoutFinalizerPolicy(base)
 	}
 	objs := append(crds, base...)
 	for _, ns := range namespaces {
