@@ -28,10 +28,15 @@ const (
 	// EndpointAnnotation carries the agent's gRPC endpoint as host:port.
 	EndpointAnnotation = "diskpool.openebs.io/grpc-endpoint"
 
-	// DefaultLeaseDuration is how long a Lease stays live after a renewal.
-	DefaultLeaseDuration = 15 * time.Second
-	// DefaultRenewInterval is how often the agent renews its Lease.
-	DefaultRenewInterval = 5 * time.Second
+	// DefaultLeaseDuration is how long a Lease stays live after a renewal:
+	// four renewals, as the kubelet's node Lease, so one slow or failed
+	// renewal never makes a healthy agent look gone.
+	DefaultLeaseDuration = 40 * time.Second
+	// DefaultRenewInterval is how often the agent renews its Lease: 0.1
+	// writes per second per node, the kubelet's own rate (every 5 s cost
+	// 1000 writes/s at 5000 nodes). A stopping agent releases its Lease at
+	// once, so this only bounds how long a crashed one looks live.
+	DefaultRenewInterval = 10 * time.Second
 )
 
 // Name returns the Lease name of the agent on node.

@@ -123,8 +123,10 @@ func (e *Env) start(ctx context.Context) error {
 	if err := <-buildErr; err != nil {
 		return err
 	}
-	if err := e.startAgents(ctx); err != nil {
-		return err
+	if !e.opts.NoAgents {
+		if err := e.startAgents(ctx); err != nil {
+			return err
+		}
 	}
 	if e.opts.NoOperator {
 		return nil
@@ -162,7 +164,7 @@ func (e *Env) startControlPlane(ctx context.Context) error {
 // prepare applies the manifests, creates nodes, kubeconfigs, certificates
 // and disks: everything the processes need.
 func (e *Env) prepare(ctx context.Context) error {
-	if err := applyProject(ctx, e.cluster.RESTConfig(), e.root, e.opts.Namespaces); err != nil {
+	if err := applyProject(ctx, e.cluster.RESTConfig(), e.root, e.opts.Namespaces, !e.opts.NoFinalizerPolicy); err != nil {
 		return err
 	}
 	if err := e.cluster.CreateNodes(ctx, e.opts.Nodes...); err != nil {

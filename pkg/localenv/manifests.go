@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,7 +21,8 @@ const (
 )
 
 // baseKinds are the kinds of manifests/base that apply without a kubelet:
-// the namespace, identities, RBAC and admission policy. The operator Deployment and the agent
+// the namespace, identities, RBAC and the admission policies (the agents'
+// own-Lease rule; the finalizer on create). The operator Deployment and the agent
 // DaemonSet (and their Services and PodDisruptionBudget) need images and
 // nodes that run pods; here the same binaries run as local processes.
 var baseKinds = map[schema.GroupKind]bool{
@@ -34,6 +37,8 @@ var baseKinds = map[schema.GroupKind]bool{
 	// agent's Lease here, unlike in a cluster.
 	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicy"}:        true,
 	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: true,
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicy"}:          true,
+	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicyBinding"}:   true,
 }
 
 // BaseObjects reads manifests/base under root and returns the objects
@@ -52,9 +57,19 @@ func BaseObjects(root string) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
+// withoutFinalizerPolicy drops the finalizer's MutatingAdmissionPolicy and
+// its binding (Options.NoFinalizerPolicy), keeping every other object.
+func withoutFinalizerPolicy(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	return slices.DeleteFunc(objs, func(o *unstructured.Unstructured) bool {
+		gk := o.GroupVersionKind().GroupKind()
+		return gk.Group == "admissionregistration.k8s.io" && strings.HasPrefix(gk.Kind, "MutatingAdmissionPolicy")
+	})
+}
+
 // applyProject applies the CRDs (waiting until they are served), the base
-// objects, and a Namespace for each of namespaces, as the admin user.
-func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces []string) error {
+// objects (the finalizer policy only withPolicy, then waiting until it
+// takes effect), and a Namespace for each of namespaces, as the admin user.
+func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces []string, withPolicy bool) error {
 	crds, err := localcluster.ReadManifests(filepath.Join(root, CRDDir))
 	if err != nil {
 		return fmt.Errorf("apply CRDs: %w", err)
@@ -63,12 +78,21 @@ func applyProject(ctx context.Context, cfg *rest.Config, root string, namespaces
 	if err != nil {
 		return fmt.Errorf("apply %s: %w", BaseDir, err)
 	}
+	if !withPolicy {
+		base = withoutFinalizerPolicy(base)
+	}
 	objs := append(crds, base...)
 	for _, ns := range namespaces {
 		objs = append(objs, namespaceObject(ns))
 	}
 	if err := localcluster.ApplyObjects(ctx, cfg, objs...); err != nil {
 		return fmt.Errorf("apply the project's CRDs and RBAC: %w", err)
+	}
+	if !withPolicy {
+		return nil
+	}
+	if err := WaitFinalizerPolicy(ctx, cfg, SystemNamespace); err != nil {
+		return fmt.Errorf("apply %s: %w", BaseDir, err)
 	}
 	return nil
 }

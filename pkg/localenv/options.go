@@ -83,7 +83,7 @@ type Options struct {
 
 	// AgentLeaseDuration and AgentRenewInterval, when set, are passed to
 	// every agent (--lease-duration, --lease-renew-interval); zero keeps the
-	// agent's defaults (agentlease.DefaultLeaseDuration, 15 s).
+	// agent's defaults (agentlease.DefaultLeaseDuration, 40 s).
 	AgentLeaseDuration time.Duration
 	AgentRenewInterval time.Duration
 	// AgentArgs and AgentEnv are added to every agent's command line and
@@ -97,6 +97,14 @@ type Options struct {
 	// NoOperator starts everything but the operator; StartOperator starts it
 	// later.
 	NoOperator bool
+	// NoFinalizerPolicy leaves out manifests/base/finalizer-policy.yaml: a
+	// cluster without the admission policy, where the operator adds the
+	// finalizer itself (the fault suite's crash points are on that path).
+	NoFinalizerPolicy bool
+	// NoAgents creates the nodes and their disks but starts no agent
+	// processes: the caller serves the nodes itself (the benchmark's fleet,
+	// many nodes in one process, with AgentServerTLS and AgentKubeconfig).
+	NoAgents bool
 
 	// StartTimeout bounds each wait of Start; StopTimeout is each process's
 	// grace period after SIGTERM.

@@ -31,6 +31,11 @@ type config struct {
 	jsonOut       string
 	skipFloor     bool
 	skipRestart   bool
+	skipOffline   bool
+	skipNoPolicy  bool
+	skipPeer      bool
+	fleet         bool
+	disksPerNode  int
 	samples       string
 }
 
@@ -45,6 +50,11 @@ func main() {
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the JSON result to this file")
 	flag.BoolVar(&cfg.skipFloor, "skip-floor", false, "skip the write-floor run")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "skip the restart measurement")
+	flag.BoolVar(&cfg.skipOffline, "skip-offline", false, "skip killing an agent and timing its pool to Offline")
+	flag.BoolVar(&cfg.skipNoPolicy, "skip-no-policy", false, "skip the operator's runs without the finalizer policy (burst and backlog); the peer's ratios need them")
+	flag.IntVar(&cfg.disksPerNode, "disks-per-node", 0, "sparse disks per node (at least ceil(n/k), the disks the pools use)")
+	flag.BoolVar(&cfg.fleet, "fleet", false, "serve the -k nodes from one process (agent.RunNode per node: own listener, Lease, disks, health sweep) instead of one agent process each; -k 1000 -n 10000 is the fleet case")
+	flag.BoolVar(&cfg.skipPeer, "skip-peer", false, "skip the controller-runtime peer (test/bench/peer)")
 	flag.StringVar(&cfg.samples, "samples", "", "scrape the operator's and agents' metrics every second into this JSON-lines file (test/dashpreview draws it)")
 	klog.InitFlags(nil)
 	flag.Parse()

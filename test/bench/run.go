@@ -16,6 +16,7 @@ import (
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
+	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
@@ -49,6 +50,28 @@ type result struct {
 
 	Operator operatorCounts `json:"operator"`
 	Restart  restartCounts  `json:"restart"`
+
+	// Heartbeats: the agents' Lease writes during the idle period, and the
+	// time from SIGKILL of one agent to its pool reported Offline.
+	LeaseWritesPerNodePerSecond float64 `json:"agentLeaseWritesPerNodePerSecond"`
+	AgentKillToOfflineSeconds   float64 `json:"agentKillToOfflineSeconds"`
+	AgentKillToNotReadySeconds  float64 `json:"agentKillToNotReadySeconds"`
+
+	// Without the finalizer policy (the operator adds the finalizer), and
+	// on a backlog (N pools exist before the operator starts).
+	OperatorNoPolicy operatorRun `json:"operatorWithoutPolicy"`
+	OperatorBacklog  operatorRun `json:"operatorBacklogWithoutPolicy"`
+	// Peers are the controller-runtime peer's runs; each carries the
+	// operator's time over the peer's for the same work (below 1: the
+	// operator is faster).
+	Peers []peerRun `json:"controllerRuntimePeer"`
+
+	// Fleet: the nodes are served by one process (agent.RunNode per node).
+	Fleet bool `json:"fleet"`
+	// CPU seconds per component during the headline create burst and the
+	// idle period ("nodes" is the fleet process or the agent processes).
+	CPUCreate cpuSplit `json:"cpuSecondsCreate"`
+	CPUIdle   cpuSplit `json:"cpuSecondsIdle"`
 }
 
 type machine struct {
@@ -99,14 +122,21 @@ type restartCounts struct {
 func run(ctx context.Context, cfg config) (*result, error) {
 	res := &result{
 		Machine: machine{CPUs: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Go: runtime.Version()},
-		Pools:   cfg.pools, Nodes: cfg.nodes, Flags: splitArgs(cfg.operatorArgs),
+		Pools:   cfg.pools, Nodes: cfg.nodes, Flags: splitArgs(cfg.operatorArgs), Fleet: cfg.fleet,
 		Started: time.Now().UTC().Format(time.RFC3339),
 	}
 	nodes := make([]string, cfg.nodes)
 	for i := range nodes {
 		nodes[i] = fmt.Sprintf("node-%d", i)
 	}
-	perNode := (cfg.pools + cfg.nodes - 1) / cfg.nodes
+	perNode := max((cfg.pools+cfg.nodes-1)/cfg.nodes, cfg.disksPerNode)
+	// The binaries are built from this checkout into a directory of this
+	// run: the shared _output/bin may hold another checkout's build.
+	binDir, removeBinDir, err := tempDir()
+	if err != nil {
+		return nil, err
+	}
+	defer removeBinDir()
 	began := time.Now()
 	logf("starting the local environment: %d nodes, %d sparse disks each, etcd with fsync", cfg.nodes, perNode)
 	env, err := localenv.Start(ctx, localenv.Options{
@@ -114,6 +144,12 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		DisksPerNode: perNode,
 		Namespaces:   []string{poolNamespace},
 		OperatorArgs: res.Flags,
+		BinDir:       binDir,
+		NoAgents:     cfg.fleet,
+		NoOperator:   cfg.fleet,
+		// A stable leader identity, as $POD_NAME gives in a cluster: the
+		// restarted operator takes its own Lease back at once.
+		OperatorEnv:  []string{"POD_NAME=diskpool-operator-0"},
 		StartTimeout: 5 * time.Minute,
 		Progress:     os.Stderr,
 	})
@@ -125,6 +161,17 @@ func run(ctx context.Context, cfg config) (*result, error) {
 			logf("stop: %v", err)
 		}
 	}()
+	var fleet *localcluster.Process
+	if cfg.fleet {
+		if fleet, err = startFleet(ctx, env, binDir, nodes, cfg.timeout); err != nil {
+			return nil, err
+		}
+		defer func() { _ = fleet.Stop() }()
+		if err := env.StartOperator(ctx); err != nil {
+			return nil, err
+		}
+	}
+	cpu := cpuSampler{env: env, fleet: fleet}
 	res.EnvStart = time.Since(began).Seconds()
 	if cfg.samples != "" {
 		stopSampler, err := startSampler(ctx, env, cfg.samples, sampleMeta{Pools: cfg.pools, OperatorFlags: res.Flags})
@@ -159,6 +206,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if err := track.run(ctx, client, poolNamespace); err != nil {
 		return res, err
 	}
+	cpuBefore := cpu.sample()
 	logf("creating %d DiskPools in one burst", cfg.pools)
 	if err := createBurst(ctx, client, poolNamespace, pools, cfg.createWorkers, track); err != nil {
 		return res, err
@@ -177,6 +225,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	if err != nil {
 		return res, err
 	}
+	cpuAfterCreate := cpu.sample()
+	res.CPUCreate = cpuAfterCreate.minus(cpuBefore)
 	n := float64(cfg.pools)
 	o := &res.Operator
 	o.WritesPerCreate = poolWrites(base, afterCreate) / n
@@ -191,6 +241,11 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.MeanReconcileSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_reconcile_duration_seconds")
 
 	// Idle: nothing may be written or called.
+	leases, err := startLeaseCounter(ctx, env)
+	if err != nil {
+		return res, err
+	}
+	leases.take()
 	logf("idle for %s", cfg.idle)
 	select {
 	case <-time.After(cfg.idle):
@@ -202,6 +257,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return res, err
 	}
 	o.IdleSeconds = cfg.idle.Seconds()
+	res.CPUIdle = cpu.sample().minus(cpuAfterCreate)
+	res.LeaseWritesPerNodePerSecond = float64(leases.take()) / float64(cfg.nodes) / cfg.idle.Seconds()
 	o.IdleWrites = poolWrites(afterCreate, afterIdle) + eventWrites(afterCreate, afterIdle)
 	o.IdleLeaderElectionWrites = leaseWrites(afterCreate, afterIdle)
 	o.IdleGRPC = unaryGRPC(afterCreate, afterIdle)
@@ -240,7 +297,34 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.GRPCPerDelete = unaryGRPC(beforeDelete, afterDelete) / n
 	o.Conflicts += afterDelete.Sum("diskpool_api_conflicts_total") - beforeDelete.Sum("diskpool_api_conflicts_total")
 	logf("all gone and every label erased: %.2fs", res.Delete.WallSeconds)
+	// After the delete, so the agent's restart and its pools' status
+	// changes are in no other phase's counts.
+	if !cfg.skipOffline && !cfg.fleet {
+		if res.AgentKillToOfflineSeconds, res.AgentKillToNotReadySeconds, err = measureAgentOffline(ctx, env, client, pools[0], cfg.timeout); err != nil {
+			return res, err
+		}
+	}
 
+	// The rest runs without the finalizer policy: the floor and the peer
+	// add the finalizer themselves, as the operator does then.
+	if err := disablePolicy(ctx, env); err != nil {
+		return res, err
+	}
+	if !cfg.skipNoPolicy {
+		res.OperatorNoPolicy.Name = "without-policy"
+		if err := measureOperatorBurst(ctx, env, client, pools, names, cfg, &res.OperatorNoPolicy, false); err != nil {
+			return res, err
+		}
+		res.OperatorBacklog.Name = "backlog-without-policy"
+		if err := measureOperatorBurst(ctx, env, client, pools, names, cfg, &res.OperatorBacklog, true); err != nil {
+			return res, err
+		}
+	}
+	if !cfg.skipPeer {
+		if err := measurePeers(ctx, env, pools, names, cfg, res); err != nil {
+			return res, err
+		}
+	}
 	if !cfg.skipFloor {
 		if err := measureFloor(ctx, env, pools, names, cfg, res); err != nil {
 			return res, err
@@ -253,6 +337,42 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 	}
 	return res, nil
+}
+
+// measurePeers runs the controller-runtime peer in each of its modes and
+// sets the ratios to the operator's runs without the policy (the same
+// writes per object).
+func measurePeers(ctx context.Context, env *localenv.Env, pools []poolSpec, names []string, cfg config, res *result) error {
+	dir, cleanup, err := tempDir()
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	logf("building the controller-runtime peer (%s)", peerDir)
+	bin, err := buildPeer(ctx, dir)
+	if err != nil {
+		return err
+	}
+	for _, run := range peerModes(operatorWorkers(cfg.operatorArgs)) {
+		if err := measurePeer(ctx, env, bin, pools, names, cfg, &run); err != nil {
+			return err
+		}
+		ours := res.OperatorNoPolicy
+		if run.Backlog {
+			ours = res.OperatorBacklog
+		}
+		run.OperatorCreateRatio = ratio(ours.Create.WallSeconds, run.Create.WallSeconds)
+		run.OperatorDeleteRatio = ratio(ours.Delete.WallSeconds, run.Delete.WallSeconds)
+		res.Peers = append(res.Peers, run)
+	}
+	return nil
+}
+
+func ratio(a, b float64) float64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	return a / b
 }
 
 // measureRestart kills the operator with every pool Created, starts it

@@ -29,5 +29,20 @@ func printTable(w io.Writer, r *result) {
 	row("CPU seconds per pool", fmt.Sprintf("%.4f", o.CPUSecondsPerPool))
 	row("restart: ready / settled", fmt.Sprintf("%.2fs / %.2fs", r.Restart.ReadySeconds, r.Restart.SettleSeconds))
 	row("restart: writes / gRPC calls", fmt.Sprintf("%g / %g (%s)", r.Restart.Writes, r.Restart.GRPC, r.Restart.GRPCByMethod))
+	row("CPU seconds in the create burst", fmt.Sprintf("operator %.2f, nodes %.2f, etcd %.2f, kube-apiserver %.2f (fleet process: %v)", r.CPUCreate.Operator, r.CPUCreate.Nodes, r.CPUCreate.Etcd, r.CPUCreate.KubeAPIServe, r.Fleet))
+	row("CPU seconds in the idle period", fmt.Sprintf("operator %.2f, nodes %.2f, etcd %.2f, kube-apiserver %.2f", r.CPUIdle.Operator, r.CPUIdle.Nodes, r.CPUIdle.Etcd, r.CPUIdle.KubeAPIServe))
+	row("agent Lease writes per node per second", fmt.Sprintf("%.3f", r.LeaseWritesPerNodePerSecond))
+	row("agent SIGKILL to pool not Ready / Offline", fmt.Sprintf("%.2fs / %.2fs", r.AgentKillToNotReadySeconds, r.AgentKillToOfflineSeconds))
+	for _, x := range []operatorRun{r.OperatorNoPolicy, r.OperatorBacklog} {
+		if x.Name == "" {
+			continue
+		}
+		row("operator "+x.Name, fmt.Sprintf("create %.2fs (p99 %.3fs), delete %.2fs, %.2f writes per create, %.2f per delete, %g conflicts",
+			x.Create.WallSeconds, x.Create.P99Seconds, x.Delete.WallSeconds, x.WritesPerCreate, x.WritesPerDelete, x.Conflicts))
+	}
+	for _, p := range r.Peers {
+		row("controller-runtime peer "+p.Name, fmt.Sprintf("create %.2fs (p99 %.3fs), delete %.2fs, %.2f writes per create, %g conflicts; operator/peer %.2fx create, %.2fx delete",
+			p.Create.WallSeconds, p.Create.P99Seconds, p.Delete.WallSeconds, p.WritesPerCreate, p.Conflicts, p.OperatorCreateRatio, p.OperatorDeleteRatio))
+	}
 	_ = tw.Flush()
 }

@@ -46,8 +46,11 @@ var env *localenv.Env
 var suite = &harness.Suite{
 	Name: "fault",
 	Options: localenv.Options{
-		BuildTags:          []string{"faultinject"},
-		NoOperator:         true,
+		BuildTags:  []string{"faultinject"},
+		NoOperator: true,
+		// The crash points and the delete-beats-the-finalizer race are on
+		// the operator's own finalizer path: no admission policy.
+		NoFinalizerPolicy:  true,
 		Nodes:              allNodes(),
 		DisksPerNode:       1,
 		DiskSize:           diskSize,

@@ -119,6 +119,8 @@ func TestOverlayObjects(t *testing.T) {
 		"DaemonSet/diskpool-system/diskpool-agent",
 		"Service/diskpool-system/diskpool-agent-metrics",
 		"PriorityClass//diskpool-agent-critical",
+		"MutatingAdmissionPolicy//diskpool-protection-finalizer",
+		"MutatingAdmissionPolicyBinding//diskpool-protection-finalizer",
 	}
 	certManager := []string{
 		"Issuer/diskpool-system/diskpool-selfsigned",
@@ -603,6 +605,7 @@ func TestNamespaced(t *testing.T) {
 		"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true,
 		"ClusterRoleBinding": true, "PriorityClass": true,
 		"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
+		"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
 	}
 	forEachOverlay(t, func(t *testing.T, objs []*unstructured.Unstructured) {
 		for _, o := range objs {

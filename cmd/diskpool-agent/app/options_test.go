@@ -23,7 +23,7 @@ func TestOptionsValidate(t *testing.T) {
 		{name: "tls and insecure", args: append([]string{"--node=n", "--no-lease", "--insecure"}, tls...), wantErr: "exclusive"},
 		{name: "lease on all interfaces without advertise", args: []string{"--node=n", "--insecure"}, wantErr: "--advertise-address is required"},
 		{name: "lease on loopback", args: []string{"--node=n", "--insecure", "--listen-address=127.0.0.1:10124"}},
-		{name: "renew not shorter than duration", args: []string{"--node=n", "--insecure", "--advertise-address=a", "--lease-renew-interval=20s"}, wantErr: "--lease-renew-interval"},
+		{name: "renew not shorter than duration", args: []string{"--node=n", "--insecure", "--advertise-address=a", "--lease-duration=20s", "--lease-renew-interval=20s"}, wantErr: "--lease-renew-interval"},
 		{name: "bad listen address", args: []string{"--node=n", "--insecure", "--no-lease", "--listen-address=nope"}, wantErr: "--listen-address"},
 	}
 	for _, tt := range tests {
@@ -58,7 +58,7 @@ func TestOptionsDefaultsAndRepeatable(t *testing.T) {
 	}
 	o.Complete()
 	if len(o.Disks) != 2 || len(o.AllowedDeviceDirs) != 2 || o.ListenAddress != ":10124" || o.Namespace != "diskpool-system" ||
-		o.LeaseDuration != 15*time.Second || o.LeaseRenewInterval != 5*time.Second {
+		o.LeaseDuration != 40*time.Second || o.LeaseRenewInterval != 10*time.Second {
 		t.Fatalf("options = %+v", o)
 	}
 	o = NewOptions()

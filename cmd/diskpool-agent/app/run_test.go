@@ -179,8 +179,10 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Fatalf("lease endpoint = %q, want %q", got, r.addr)
 	}
 	// It is renewed on the clock.
-	e.clock.Step(5 * time.Second)
-	e.waitLease("a renewal", func(l *coordinationv1.Lease) bool { return l.Spec.RenewTime.Time.Equal(t0.Add(5 * time.Second)) })
+	e.clock.Step(agentlease.DefaultRenewInterval)
+	e.waitLease("a renewal", func(l *coordinationv1.Lease) bool {
+		return l.Spec.RenewTime.Time.Equal(t0.Add(agentlease.DefaultRenewInterval))
+	})
 
 	// A client without a certificate, or with one from another CA, is
 	// refused; the operator's certificate works.

@@ -20,6 +20,28 @@ import (
 // survive a stop, and a fresh start stands by correctly.
 var errLostLeadership = errors.New("lost the leader-election Lease")
 
+// podNameEnv is set by the Deployment from the downward API.
+const podNameEnv = "POD_NAME"
+
+// leaderIdentity is this replica's holder identity in the Lease: the pod
+// name when known. A restarted container keeps its pod's name, and
+// client-go's elector renews a Lease whose holder is its own identity
+// without waiting for it to expire, so a restarted leader leads again at
+// its first retry instead of after the lease duration. Without a pod name
+// (a process started by hand or by tests, several per host) the identity
+// is the hostname with a random suffix: two processes sharing one identity
+// would both believe they lead.
+func leaderIdentity() (string, error) {
+	if name := os.Getenv(podNameEnv); name != "" {
+		return name, nil
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return "", fmt.Errorf("leader election identity: %w", err)
+	}
+	return host + "_" + string(uuid.NewUUID()), nil
+}
+
 // runElected runs lead while this replica holds the leader-election Lease.
 //
 // Hand-over on SIGTERM: ctx ends, lead's context ends, the controller and
@@ -31,11 +53,10 @@ var errLostLeadership = errors.New("lost the leader-election Lease")
 func runElected(ctx context.Context, o *Options, kube kubernetes.Interface, watchdog *leaderelection.HealthzAdaptor,
 	leading prometheus.Gauge, lead func(context.Context) error) error {
 	logger := klog.FromContext(ctx)
-	host, err := os.Hostname()
+	id, err := leaderIdentity()
 	if err != nil {
-		return fmt.Errorf("leader election identity: %w", err)
+		return err
 	}
-	id := host + "_" + string(uuid.NewUUID())
 
 	electorCtx, stopElector := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopElector()

@@ -73,9 +73,9 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	if err != nil {
 		return err
 	}
-	kube, pools := d.KubeClient, d.PoolClient
+	kube, pools, electorKube := d.KubeClient, d.PoolClient, d.KubeClient
 	if kube == nil || pools == nil {
-		if kube, pools, err = buildClients(o, reg, faults); err != nil {
+		if kube, pools, electorKube, err = buildClients(o, reg, faults); err != nil {
 			return err
 		}
 	}
@@ -240,41 +240,58 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		err = lead(ctx)
 		m.leading.Set(0)
 	} else {
-		err = runElected(ctx, o, kube, watchdog, m.leading, lead)
+		err = runElected(ctx, o, electorKube, watchdog, m.leading, lead)
 	}
 	logger.Info("Stopped")
 	return err
 }
 
+// Rate limits of the leader-election client.
+const (
+	electorQPS   = 5
+	electorBurst = 10
+)
+
 // buildClients builds the clients from the options and hooks client-go's
 // REST metrics into reg (process-wide: client-go keeps them globally).
-func buildClients(o *Options, reg prometheus.Registerer, faults *faultinject.Injector) (kubernetes.Interface, versioned.Interface, error) {
+//
+// The leader-election Lease has a client of its own (as in
+// kube-controller-manager): sharing the controller's rate limiter, a
+// renewal waits behind a burst of status and event writes, can miss its
+// renew deadline, and the leader stops in the middle of the burst (seen in
+// make bench with 1000 agents).
+func buildClients(o *Options, reg prometheus.Registerer, faults *faultinject.Injector) (kube kubernetes.Interface, pools versioned.Interface, elector kubernetes.Interface, err error) {
 	rm, err := metrics.NewRESTClient(reg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("registering REST client metrics: %w", err)
+		return nil, nil, nil, fmt.Errorf("registering REST client metrics: %w", err)
 	}
 	rm.Install()
 	cfg, err := restConfig(o.Kubeconfig)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes client config: %w", err)
+		return nil, nil, nil, fmt.Errorf("kubernetes client config: %w", err)
 	}
 	cfg.Wrap(faults.WrapTransport)
 	cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
 	cfg.UserAgent = "diskpool-operator/" + version
-	pools, err := versioned.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("DiskPool client: %w", err)
+	if pools, err = versioned.NewForConfig(cfg); err != nil {
+		return nil, nil, nil, fmt.Errorf("DiskPool client: %w", err)
 	}
 	// Built-in kinds (Nodes, Leases, Events) speak protobuf: cheaper to
 	// decode for every Node and Lease update the informers receive.
 	kcfg := rest.CopyConfig(cfg)
 	kcfg.ContentType = "application/vnd.kubernetes.protobuf"
 	kcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	kube, err := kubernetes.NewForConfig(kcfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+	if kube, err = kubernetes.NewForConfig(kcfg); err != nil {
+		return nil, nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return kube, pools, nil
+	// A renewal every retry period: a few requests a second at most.
+	ecfg := rest.CopyConfig(kcfg)
+	ecfg.QPS, ecfg.Burst = electorQPS, electorBurst
+	ecfg.UserAgent += " leader-election"
+	if elector, err = kubernetes.NewForConfig(ecfg); err != nil {
+		return nil, nil, nil, fmt.Errorf("leader-election client: %w", err)
+	}
+	return kube, pools, elector, nil
 }
 
 // restConfig uses --kubeconfig when given, else the in-cluster config,

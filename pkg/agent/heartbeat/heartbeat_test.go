@@ -87,17 +87,17 @@ func TestCreateRenewRelease(t *testing.T) {
 	t0 := f.clock.Now()
 	l := f.waitFor("the lease", renewedAt(t0))
 	if agentlease.Holder(l) != "node-a" || agentlease.Endpoint(l) != "10.0.0.1:10124" || agentlease.NodeOf(l) != "node-a" ||
-		ptr.Deref(l.Spec.LeaseDurationSeconds, 0) != 15 || !l.Spec.AcquireTime.Time.Equal(t0) ||
+		ptr.Deref(l.Spec.LeaseDurationSeconds, 0) != int32(agentlease.DefaultLeaseDuration/time.Second) || !l.Spec.AcquireTime.Time.Equal(t0) ||
 		l.Labels[agentlease.AppLabel] != agentlease.AppLabelValue || !agentlease.Live(l, t0) {
 		t.Fatalf("lease = %+v", l)
 	}
 
 	for i := 1; i <= 3; i++ {
 		waitTicker(t, f.clock)
-		f.clock.Step(5 * time.Second)
-		l = f.waitFor("a renewal", renewedAt(t0.Add(time.Duration(i)*5*time.Second)))
+		f.clock.Step(agentlease.DefaultRenewInterval)
+		l = f.waitFor("a renewal", renewedAt(t0.Add(time.Duration(i)*agentlease.DefaultRenewInterval)))
 	}
-	if !l.Spec.AcquireTime.Time.Equal(t0) || !agentlease.Live(l, f.clock.Now().Add(14*time.Second)) {
+	if !l.Spec.AcquireTime.Time.Equal(t0) || !agentlease.Live(l, f.clock.Now().Add(agentlease.DefaultLeaseDuration-time.Second)) {
 		t.Fatalf("after renewals = %+v", l.Spec)
 	}
 
@@ -143,7 +143,7 @@ func TestRetriesAfterErrors(t *testing.T) {
 		if f.lease() != nil {
 			t.Fatal("lease created despite errors")
 		}
-		f.clock.Step(5 * time.Second)
+		f.clock.Step(agentlease.DefaultRenewInterval)
 	}
 	f.waitFor("the lease after errors", func(l *coordinationv1.Lease) bool { return agentlease.Holder(l) == "node-a" })
 }
