@@ -279,14 +279,7 @@ func (c *Cluster) Stop() error {
 	if c.control != nil {
 		errs = append(errs, c.control.Stop())
 	}
-	errs = append(errs,
-		unmountUnder(c.dirs.root),
-		c.host.restore(ctx),
-		deleteBridge(ctx),
-		removeCNIResults(),
-		removeCgroupRoot(),
-		removePodLogLinks(c.dirs.podLogs),
-	)
+	errs = append(errs, c.cleanupHost(ctx))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stop single-node cluster: %w", err)
 	}
@@ -296,6 +289,19 @@ func (c *Cluster) Stop() error {
 		}
 	}
 	return nil
+}
+
+// cleanupHost removes what the cluster made outside its processes, once
+// they are stopped.
+func (c *Cluster) cleanupHost(ctx context.Context) error {
+	return errors.Join(
+		unmountUnder(c.dirs.root),
+		c.host.restore(ctx),
+		deleteBridge(ctx),
+		removeCNIResults(),
+		removeCgroupRoot(),
+		removePodLogLinks(c.dirs.podLogs),
+	)
 }
 
 // unmountUnder unmounts every mount point under dir, deepest first (pod

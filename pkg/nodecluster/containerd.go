@@ -35,6 +35,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = %q
   enable_selinux = false
+  # Without CAP_SYS_RESOURCE (this machine's root lacks it) runc cannot set
+  # an oom_score_adj below its own, and the kubelet asks -998 for every
+  # sandbox: keep the requested values no lower than containerd's.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"

@@ -1,0 +1,102 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"context"
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// leaderLease is the operator's leader-election Lease.
+const leaderLease = "diskpool-operator"
+
+// waitLeader waits until the leader Lease names a Running operator pod.
+func waitLeader(t *testing.T) string {
+	t.Helper()
+	var holder string
+	err := wait.PollUntilContextTimeout(context.Background(), time.Second, 2*time.Minute, true, func(context.Context) (bool, error) {
+		out, err := kubectlErr("-n", ns, "get", "lease", leaderLease, "-o", "jsonpath={.spec.holderIdentity}")
+		if err != nil {
+			return false, nil
+		}
+		holder = strings.TrimSpace(out)
+		for pod := range podsOf(t, "diskpool-operator") {
+			if holder == pod || strings.HasPrefix(holder, pod+"_") {
+				holder = pod
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("no operator pod holds Lease %s (holder %q): %v", leaderLease, holder, err)
+	}
+	return holder
+}
+
+func testLeaderFailover(t *testing.T, s *suite) {
+	leader := waitLeader(t)
+	_, agentIP := onlyAgent(t)
+	creates, destroys := agentCalls(t, agentIP, "CreatePool"), agentCalls(t, agentIP, "DestroyPool")
+	kubectl(t, "-n", ns, "delete", "pod", leader, "--timeout=2m")
+	var next string
+	err := wait.PollUntilContextTimeout(context.Background(), time.Second, 2*time.Minute, true, func(context.Context) (bool, error) {
+		out, err := kubectlErr("-n", ns, "get", "lease", leaderLease, "-o", "jsonpath={.spec.holderIdentity}")
+		next = strings.TrimSpace(out)
+		return err == nil && next != "" && !strings.HasPrefix(next, leader), nil
+	})
+	if err != nil {
+		t.Fatalf("leadership did not move from %s (holder %q): %v", leader, next, err)
+	}
+	t.Logf("leader %s deleted; %s leads", leader, next)
+	// The new leader resyncs every pool: nothing to do on the node.
+	kubectl(t, "-n", ns, "rollout", "status", "deploy/diskpool-operator", "--timeout=3m")
+	p := waitPoolOnline(t, s.pool, time.Minute)
+	if p.Status.PoolUUID != s.poolUUID {
+		t.Errorf("pool uuid %s, was %s", p.Status.PoolUUID, s.poolUUID)
+	}
+	if c, d := agentCalls(t, agentIP, "CreatePool"), agentCalls(t, agentIP, "DestroyPool"); c != creates || d != destroys {
+		t.Errorf("agent CreatePool %d→%d, DestroyPool %d→%d across the failover: want no pool writes", creates, c, destroys, d)
+	}
+}
+
+func testAgentPodRecreated(t *testing.T, s *suite) {
+	old, _ := onlyAgent(t)
+	kubectl(t, "-n", ns, "delete", "pod", old, "--timeout=2m")
+	kubectl(t, "-n", ns, "rollout", "status", "ds/diskpool-agent", "--timeout=3m")
+	var name, ip string
+	err := wait.PollUntilContextTimeout(context.Background(), time.Second, 2*time.Minute, true, func(context.Context) (bool, error) {
+		pods := podsOf(t, "diskpool-agent")
+		for n, i := range pods {
+			if n != old && len(pods) == 1 {
+				name, ip = n, i
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("the DaemonSet did not recreate the agent: %v", err)
+	}
+	t.Logf("agent %s deleted; %s runs", old, name)
+	p := waitPoolOnline(t, s.pool, 2*time.Minute)
+	if p.Status.PoolUUID != s.poolUUID {
+		t.Errorf("pool uuid %s after the agent's restart, was %s", p.Status.PoolUUID, s.poolUUID)
+	}
+	if c := agentCalls(t, ip, "CreatePool"); c != 0 {
+		t.Errorf("the new agent served %d CreatePool calls: want 0 (the pool is re-imported from its disk)", c)
+	}
+}
+
+func testNodeRestart(t *testing.T, s *suite) {
+	if err := node.RestartNode(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, "-n", ns, "wait", "pod", "--all", "--for=condition=Ready", "--timeout=3m")
+	p := waitPoolOnline(t, s.pool, 2*time.Minute)
+	if p.Status.PoolUUID != s.poolUUID {
+		t.Errorf("pool uuid %s after the node restart, was %s", p.Status.PoolUUID, s.poolUUID)
+	}
+}
