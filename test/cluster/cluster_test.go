@@ -17,6 +17,9 @@ const diskSize = 1 << 30
 
 // suite is what the checks pass on to the next ones.
 type suite struct {
+	// top is TestCluster's t: loop devices live until the whole run ends,
+	// since a pool made in one check is used by the next ones.
+	top      *testing.T
 	overlay  string
 	pool     string // the Online pool of check 2
 	poolDev  string
@@ -27,7 +30,7 @@ type suite struct {
 // previous one left.
 func TestCluster(t *testing.T) {
 	requireCluster(t)
-	s := &suite{}
+	s := &suite{top: t}
 	for _, c := range []struct {
 		name string
 		fn   func(*testing.T, *suite)
@@ -38,6 +41,7 @@ func TestCluster(t *testing.T) {
 		{"4-leader-failover", testLeaderFailover},
 		{"5-agent-pod-recreated", testAgentPodRecreated},
 		{"6-node-restart", testNodeRestart},
+		{"7-prometheus", testPrometheus},
 	} {
 		if !t.Run(c.name, func(t *testing.T) { c.fn(t, s) }) {
 			for _, args := range [][]string{{"get", "pods", "-A", "-o", "wide"}, {"get", "events", "-A"}, {"get", "diskpools", "-A", "-o", "yaml"}} {
@@ -137,7 +141,7 @@ func testInstall(t *testing.T, s *suite) {
 }
 
 func testPoolOnLoopDevice(t *testing.T, s *suite) {
-	s.poolDev = loopDevice(t, diskSize)
+	s.poolDev = loopDevice(s.top, diskSize)
 	s.pool = "pool-loop"
 	began := time.Now()
 	applyPool(t, s.pool, s.poolDev)
@@ -155,8 +159,8 @@ func testPoolOnLoopDevice(t *testing.T, s *suite) {
 	}
 }
 
-func testDiskInUse(t *testing.T, _ *suite) {
-	dev := loopDevice(t, 256<<20)
+func testDiskInUse(t *testing.T, s *suite) {
+	dev := loopDevice(s.top, 256<<20)
 	run(t, "mkfs.ext4", "-q", "-F", dev)
 	before := deviceSHA256(t, dev)
 	applyPool(t, "pool-ext4", dev)

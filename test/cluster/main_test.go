@@ -64,6 +64,12 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 
+	// The agent DaemonSet keeps its state on the host (hostPath); remove it
+	// afterwards unless it was there before.
+	const agentState = "/var/lib/diskpool-agent"
+	if _, err := os.Stat(agentState); os.IsNotExist(err) {
+		defer func() { _ = os.RemoveAll(agentState) }()
+	}
 	tmp, err := os.MkdirTemp("/tmp", "dpct-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cluster:", err)
