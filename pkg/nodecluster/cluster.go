@@ -53,7 +53,7 @@ type Options struct {
 
 // dirs are the cluster's paths.
 type dirs struct {
-	root, logs, kubelet, podLogs, cniConf, cniIPAM                 string
+	root, logs, kubelet, podLogs, cniConf, cniIPAM                   string
 	containerdRoot, containerdState, containerdOpt, containerdConfig string
 	containerdSocket                                                 string
 }
@@ -203,7 +203,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		{"images", func(ctx context.Context) error { return c.ImportImages(ctx, c.opts.Images...) }},
 		{procKubelet, c.startKubelet},
 		{procKubeProxy, c.startKubeProxy},
-		{"node ready", c.waitNodeReady},
+		{"node ready", func(ctx context.Context) error { return c.waitNodeReadySince(ctx, time.Time{}) }},
 	}
 	for _, s := range steps {
 		began := time.Now()
@@ -247,20 +247,29 @@ func (c *Cluster) stopProc(name string) error {
 	return nil
 }
 
-// RestartNode stops the kubelet and containerd and starts them again, the
-// closest to a node reboot one machine allows: the pods' containers keep
-// running in their shims, as they do across a containerd restart.
-func (c *Cluster) RestartNode(ctx context.Context) error {
-	if err := errors.Join(c.stopProc(procKubelet), c.stopProc(procContainerd)); err != nil {
+// RebootNode is the closest to a node reboot one machine allows: the
+// kubelet stops, every pod's processes are killed and their containers
+// removed, containerd stops; then containerd and the kubelet start again,
+// and the kubelet recreates the pods from the API, as after a boot. Disks
+// (loop devices) and the host's files stay.
+func (c *Cluster) RebootNode(ctx context.Context) error {
+	if err := c.stopProc(procKubelet); err != nil {
 		return err
 	}
+	if err := c.removeContainers(ctx); err != nil {
+		return err
+	}
+	if err := c.stopProc(procContainerd); err != nil {
+		return err
+	}
+	booted := time.Now()
 	if err := c.startContainerd(ctx); err != nil {
 		return fmt.Errorf("restart containerd: %w", err)
 	}
 	if err := c.startKubelet(ctx); err != nil {
 		return fmt.Errorf("restart kubelet: %w", err)
 	}
-	return c.waitNodeReady(ctx)
+	return c.waitNodeReadySince(ctx, booted)
 }
 
 // Stop stops the node and the control plane and removes everything the

@@ -11,9 +11,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// waitNodeReady waits until the node reports Ready (kubelet registered,
-// runtime and CNI network ready).
-func (c *Cluster) waitNodeReady(ctx context.Context) error {
+// waitNodeReadySince waits until the node reports Ready (kubelet
+// registered, runtime and CNI network ready) in a heartbeat after since.
+func (c *Cluster) waitNodeReadySince(ctx context.Context, since time.Time) error {
 	cs, err := kubernetes.NewForConfig(c.RESTConfig())
 	if err != nil {
 		return err
@@ -27,8 +27,8 @@ func (c *Cluster) waitNodeReady(ctx context.Context) error {
 		}
 		for _, cond := range n.Status.Conditions {
 			if cond.Type == corev1.NodeReady {
-				last = fmt.Sprintf("Ready=%s %s: %s", cond.Status, cond.Reason, cond.Message)
-				return cond.Status == corev1.ConditionTrue, nil
+				last = fmt.Sprintf("Ready=%s %s: %s (heartbeat %s)", cond.Status, cond.Reason, cond.Message, cond.LastHeartbeatTime)
+				return cond.Status == corev1.ConditionTrue && cond.LastHeartbeatTime.After(since.Truncate(time.Second)), nil
 			}
 		}
 		last = "no Ready condition"

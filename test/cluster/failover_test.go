@@ -91,12 +91,24 @@ func testAgentPodRecreated(t *testing.T, s *suite) {
 }
 
 func testNodeRestart(t *testing.T, s *suite) {
-	if err := node.RestartNode(context.Background()); err != nil {
+	agentBefore, _ := onlyAgent(t)
+	restartsBefore := kubectl(t, "-n", ns, "get", "pod", agentBefore, "-o", "jsonpath={.status.containerStatuses[0].restartCount}")
+	if err := node.RebootNode(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// The kubelet recreates every pod's sandbox: the agent's container
+	// restarts and re-imports the pool from its disk.
+	poll(t, 3*time.Minute, "agent container restarted", func() (bool, string) {
+		out, err := kubectlErr("-n", ns, "get", "pod", agentBefore, "-o", "jsonpath={.status.containerStatuses[0].restartCount}")
+		return err == nil && strings.TrimSpace(out) != strings.TrimSpace(restartsBefore), out
+	})
 	kubectl(t, "-n", ns, "wait", "pod", "--all", "--for=condition=Ready", "--timeout=3m")
 	p := waitPoolOnline(t, s.pool, 2*time.Minute)
 	if p.Status.PoolUUID != s.poolUUID {
 		t.Errorf("pool uuid %s after the node restart, was %s", p.Status.PoolUUID, s.poolUUID)
+	}
+	_, ip := onlyAgent(t)
+	if c := agentCalls(t, ip, "CreatePool"); c != 0 {
+		t.Errorf("the restarted agent served %d CreatePool calls: want 0", c)
 	}
 }
