@@ -42,6 +42,7 @@ func TestCluster(t *testing.T) {
 		{"5-agent-pod-recreated", testAgentPodRecreated},
 		{"6-node-restart", testNodeRestart},
 		{"7-prometheus", testPrometheus},
+		{"8-uninstall", testUninstall},
 	} {
 		if !t.Run(c.name, func(t *testing.T) { c.fn(t, s) }) {
 			for _, args := range [][]string{{"get", "pods", "-A", "-o", "wide"}, {"get", "events", "-A"}, {"get", "diskpools", "-A", "-o", "yaml"}} {
@@ -60,7 +61,7 @@ func TestCluster(t *testing.T) {
 // the images of this suite, nothing else.
 func writeOverlay(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "overlay")
+	dir := filepath.Join(t.TempDir(), "overlay") // t: TestCluster's, it outlives the checks
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func testInstall(t *testing.T, s *suite) {
 	kubectl(t, "create", "namespace", ns)
 	shell(t, certs, blocks[1])
 
-	s.overlay = writeOverlay(t)
+	s.overlay = writeOverlay(s.top)
 	began := time.Now()
 	if out, err := kubectlErr("apply", "-k", s.overlay); err != nil {
 		if !strings.Contains(err.Error(), "no matches for kind") {

@@ -1,12 +1,16 @@
 package cluster
 
 import (
+	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"context"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 )
 
 // leaderLease is the operator's leader-election Lease.
@@ -110,5 +114,57 @@ func testNodeRestart(t *testing.T, s *suite) {
 	_, ip := onlyAgent(t)
 	if c := agentCalls(t, ip, "CreatePool"); c != 0 {
 		t.Errorf("the restarted agent served %d CreatePool calls: want 0", c)
+	}
+}
+
+// poolLabel reads the pool label on a device (the truth of what the agent
+// made), nil when there is none.
+func poolLabel(t *testing.T, dev string) *label.Label {
+	t.Helper()
+	f, err := os.Open(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	found, err := label.Read(f, deviceSize(t, dev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found.Label
+}
+
+// testUninstall runs the uninstall docs/operations.md warns against, and
+// checks it ends in one of the two states the docs describe: the operator,
+// stopped at the same time as its DiskPools are deleted, either destroyed
+// the pool (label erased, namespace and CRDs gone) or stopped first (pool
+// intact, the DiskPool kept by its finalizer, the namespace Terminating).
+func testUninstall(t *testing.T, s *suite) {
+	if l := poolLabel(t, s.poolDev); l == nil || l.UUID != s.poolUUID {
+		t.Fatalf("before the uninstall: label %+v on %s, want pool %s", l, s.poolDev, s.poolUUID)
+	}
+	// --wait=false: in the second outcome the namespace never goes.
+	kubectl(t, "delete", "-k", s.overlay, "--wait=false")
+	var outcome string
+	poll(t, 3*time.Minute, "the uninstall settles", func() (bool, string) {
+		gone, _ := kubectlErr("get", "ns/"+ns, "crd/diskpools.openebs.io", "crd/mayastorpools.openebs.io", "--ignore-not-found", "-o", "name")
+		if strings.TrimSpace(gone) == "" {
+			outcome = "destroyed"
+			return true, ""
+		}
+		pods, _ := kubectlErr("-n", ns, "get", "pods", "-o", "name")
+		fin, err := kubectlErr("-n", ns, "get", "diskpool", s.pool, "-o", "jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers}")
+		if strings.TrimSpace(pods) == "" && err == nil && strings.Contains(fin, "openebs.io") && !strings.HasPrefix(fin, " ") {
+			outcome = "kept"
+			return true, ""
+		}
+		return false, fmt.Sprintf("left: %s; pods: %s; pool: %s %v", gone, pods, fin, err)
+	})
+	l := poolLabel(t, s.poolDev)
+	t.Logf("uninstall outcome: %s (label on the device: %v)", outcome, l != nil)
+	switch {
+	case outcome == "destroyed" && l != nil:
+		t.Errorf("namespace and CRDs gone, but the pool label is still on %s: %+v", s.poolDev, l)
+	case outcome == "kept" && (l == nil || l.UUID != s.poolUUID):
+		t.Errorf("the DiskPool is kept by its finalizer, but the label on %s is %+v", s.poolDev, l)
 	}
 }
