@@ -153,9 +153,9 @@ func waitFor(ctx context.Context, p *localcluster.Process, timeout time.Duration
 		}
 		select {
 		case <-p.Done():
-			return fmt.Errorf("%s exited before it was ready (last check: %v); log tail:\n%s", p.Name(), last, p.LogTail(30))
+			return fmt.Errorf("%s exited before it was ready (last check: %w); log tail:\n%s", p.Name(), last, p.LogTail(30))
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready after %s: %v; log tail:\n%s", p.Name(), timeout, last, p.LogTail(30))
+			return fmt.Errorf("%s not ready after %s: %w; log tail:\n%s", p.Name(), timeout, last, p.LogTail(30))
 		case <-tick.C:
 		}
 	}
