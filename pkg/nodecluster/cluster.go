@@ -170,6 +170,7 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := createBridge(ctx); err != nil {
 		return err
 	}
+	c.host.MadeBridge = true
 	controlDir := filepath.Join(c.dirs.root, "control")
 	pkiDir := filepath.Join(controlDir, "pki")
 	c.control, err = localcluster.Start(ctx, localcluster.Options{
@@ -303,6 +304,11 @@ func (c *Cluster) Stop() error {
 // cleanupHost removes what the cluster made outside its processes, once
 // they are stopped.
 func (c *Cluster) cleanupHost(ctx context.Context) error {
+	if !c.host.MadeBridge {
+		// The bridge is the cluster's lock: without it, nothing outside the
+		// work directory is this cluster's (another one may be running).
+		return unmountUnder(c.dirs.root)
+	}
 	return errors.Join(
 		unmountUnder(c.dirs.root),
 		c.host.restore(ctx),

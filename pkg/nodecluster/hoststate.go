@@ -14,10 +14,16 @@ import (
 // directory, recorded before it starts, so Stop can remove exactly what it
 // added and put back what it changed.
 type hostState struct {
+	// Recorded is false until the state was read: restoring an empty
+	// state would delete every chain on the host.
+	Recorded bool `json:"recorded"`
 	// Chains are "family/table/chain" of iptables and ip6tables.
 	Chains  []string          `json:"chains"`
 	Netns   []string          `json:"netns"`
 	Sysctls map[string]string `json:"sysctls"`
+	// MadeBridge: the bridge is this cluster's (not another's that made
+	// createBridge fail).
+	MadeBridge bool `json:"madeBridge"`
 }
 
 // sysctls the kubelet (kernel tunables) and kube-proxy may set.
@@ -34,11 +40,11 @@ var iptablesFamilies = []string{"iptables", "ip6tables"}
 var builtinChains = []string{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
 
 func recordHostState(ctx context.Context) (hostState, error) {
-	s := hostState{Sysctls: map[string]string{}}
+	s := hostState{Sysctls: map[string]string{}, Recorded: true}
 	for _, fam := range iptablesFamilies {
 		rules, err := iptablesSave(ctx, fam)
 		if err != nil {
-			return s, err
+			return hostState{}, err
 		}
 		for _, c := range rules.chains {
 			s.Chains = append(s.Chains, fam+"/"+c)
@@ -46,7 +52,7 @@ func recordHostState(ctx context.Context) (hostState, error) {
 	}
 	var err error
 	if s.Netns, err = netnsEntries(); err != nil {
-		return s, err
+		return hostState{}, err
 	}
 	for _, k := range sysctls {
 		if v, err := os.ReadFile(filepath.Join("/proc/sys", k)); err == nil {
@@ -59,6 +65,9 @@ func recordHostState(ctx context.Context) (hostState, error) {
 // restore removes the chains, network namespaces and sysctl changes made
 // since s was recorded.
 func (s hostState) restore(ctx context.Context) error {
+	if !s.Recorded {
+		return nil
+	}
 	var errs []string
 	for _, fam := range iptablesFamilies {
 		if err := removeNewChains(ctx, fam, s.Chains); err != nil {

@@ -12,7 +12,9 @@ import (
 )
 
 // waitNodeReadySince waits until the node reports Ready (kubelet
-// registered, runtime and CNI network ready) in a heartbeat after since.
+// registered, runtime and CNI network ready) and its kubelet renewed the
+// node Lease after since (the Ready condition itself is only rewritten on a
+// change or every few minutes).
 func (c *Cluster) waitNodeReadySince(ctx context.Context, since time.Time) error {
 	cs, err := kubernetes.NewForConfig(c.RESTConfig())
 	if err != nil {
@@ -27,8 +29,17 @@ func (c *Cluster) waitNodeReadySince(ctx context.Context, since time.Time) error
 		}
 		for _, cond := range n.Status.Conditions {
 			if cond.Type == corev1.NodeReady {
-				last = fmt.Sprintf("Ready=%s %s: %s (heartbeat %s)", cond.Status, cond.Reason, cond.Message, cond.LastHeartbeatTime)
-				return cond.Status == corev1.ConditionTrue && cond.LastHeartbeatTime.After(since.Truncate(time.Second)), nil
+				last = fmt.Sprintf("Ready=%s %s: %s", cond.Status, cond.Reason, cond.Message)
+				if cond.Status != corev1.ConditionTrue {
+					return false, nil
+				}
+				l, err := cs.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, c.opts.NodeName, metav1.GetOptions{})
+				if err != nil || l.Spec.RenewTime == nil {
+					last += fmt.Sprintf("; node Lease: %v", err)
+					return false, nil
+				}
+				last += fmt.Sprintf("; node Lease renewed %s", l.Spec.RenewTime)
+				return l.Spec.RenewTime.After(since), nil
 			}
 		}
 		last = "no Ready condition"

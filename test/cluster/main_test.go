@@ -109,15 +109,6 @@ func runSuite(m *testing.M) int {
 	fmt.Printf("cluster: single-node cluster up in %s (images %s); kubeconfig %s\n",
 		timings["cluster start"].Round(time.Millisecond), timings["images"].Round(time.Millisecond), node.KubeconfigPath())
 	code := m.Run()
-	if hold := os.Getenv("DISKPOOL_CLUSTER_HOLD"); hold != "" {
-		fmt.Printf("cluster: holding until %s exists\n", hold)
-		for {
-			if _, err := os.Stat(hold); err == nil {
-				break
-			}
-			time.Sleep(time.Second)
-		}
-	}
 	if code != 0 {
 		keep = true
 		fmt.Fprintf(os.Stderr, "cluster: logs kept in %s\n", filepath.Join(tmp, "node", "logs"))
