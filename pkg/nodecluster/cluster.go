@@ -313,7 +313,7 @@ func (c *Cluster) cleanupHost(ctx context.Context) error {
 		unmountUnder(c.dirs.root),
 		c.host.restore(ctx),
 		deleteBridge(ctx),
-		removeCNIResults(),
+		removeCNIResults(c.host.CNIResults, c.host.CNIDirExisted),
 		removeCgroupRoot(),
 		removePodLogLinks(c.dirs.podLogs),
 	)

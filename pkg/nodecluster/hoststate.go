@@ -21,6 +21,14 @@ type hostState struct {
 	Chains  []string          `json:"chains"`
 	Netns   []string          `json:"netns"`
 	Sysctls map[string]string `json:"sysctls"`
+	// CNIResults are libcni's cached results of this cluster's networks
+	// that were there before; CNIDirExisted: /var/lib/cni/results was.
+	CNIResults    []string `json:"cniResults"`
+	CNIDirExisted bool     `json:"cniDirExisted"`
+	// NewPaths are the fixed paths the kubelet and containerd 1.6 create
+	// whatever their configuration that did not exist before: Stop removes
+	// them.
+	NewPaths []string `json:"newPaths"`
 	// MadeBridge: the bridge is this cluster's (not another's that made
 	// createBridge fail).
 	MadeBridge bool `json:"madeBridge"`
@@ -35,6 +43,10 @@ var sysctls = []string{
 }
 
 var iptablesFamilies = []string{"iptables", "ip6tables"}
+
+// fixedPaths: the kubelet's device-plugin directory and container log
+// links, containerd 1.6's shim sockets, fifos and runc state.
+var fixedPaths = []string{"/var/lib/kubelet", "/var/log/containers", "/run/containerd"}
 
 // builtinChains are never deleted: they come with their table.
 var builtinChains = []string{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
@@ -53,6 +65,17 @@ func recordHostState(ctx context.Context) (hostState, error) {
 	var err error
 	if s.Netns, err = netnsEntries(); err != nil {
 		return hostState{}, err
+	}
+	for _, p := range fixedPaths {
+		if _, err := os.Lstat(p); os.IsNotExist(err) {
+			s.NewPaths = append(s.NewPaths, p)
+		}
+	}
+	if s.CNIResults, err = cniResults(); err != nil {
+		return hostState{}, err
+	}
+	if _, err := os.Stat(cniResultsDir); err == nil {
+		s.CNIDirExisted = true
 	}
 	for _, k := range sysctls {
 		if v, err := os.ReadFile(filepath.Join("/proc/sys", k)); err == nil {
@@ -87,6 +110,11 @@ func (s hostState) restore(ctx context.Context) error {
 			errs = append(errs, fmt.Sprintf("unmount %s: %v", p, err))
 		}
 		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err.Error())
+		}
+	}
+	for _, p := range s.NewPaths {
+		if err := os.RemoveAll(p); err != nil {
 			errs = append(errs, err.Error())
 		}
 	}

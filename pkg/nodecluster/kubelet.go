@@ -66,6 +66,7 @@ func (c *Cluster) startKubelet(ctx context.Context) error {
 		"--config=" + cfg,
 		"--kubeconfig=" + c.control.KubeconfigPath(),
 		"--root-dir=" + c.dirs.kubelet,
+		"--cert-dir=" + filepath.Join(c.dirs.kubelet, "pki"),
 		"--hostname-override=" + c.opts.NodeName,
 		"--node-ip=" + NodeIP,
 	}, "http://127.0.0.1:"+strconv.Itoa(c.ports.kubeletHealthz)+"/healthz")

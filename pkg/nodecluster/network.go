@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -101,17 +102,43 @@ func writeCNIConfig(confDir, ipamDir string) error {
 	return os.WriteFile(filepath.Join(confDir, "10-"+CNINetworkName+".conflist"), data, 0o644)
 }
 
-// removeCNIResults removes libcni's cached results of this network, which
-// containerd 1.6 keeps under /var/lib/cni whatever its configuration.
-func removeCNIResults() error {
-	matches, err := filepath.Glob(filepath.Join("/var/lib/cni/results", CNINetworkName+"-*"))
+// cniResultsDir is where libcni caches results; containerd 1.6 keeps them
+// there whatever its configuration.
+const cniResultsDir = "/var/lib/cni/results"
+
+// cniResults lists the cached results of this cluster's networks: its own
+// and the loopback one containerd sets up in every pod.
+func cniResults() ([]string, error) {
+	var out []string
+	for _, net := range []string{CNINetworkName, "cni-loopback"} {
+		m, err := filepath.Glob(filepath.Join(cniResultsDir, net+"-*"))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m...)
+	}
+	return out, nil
+}
+
+// removeCNIResults removes the results that were not there before, and the
+// directories libcni created if there were none.
+func removeCNIResults(before []string, dirsExisted bool) error {
+	now, err := cniResults()
 	if err != nil {
 		return err
 	}
-	for _, m := range matches {
+	for _, m := range now {
+		if slices.Contains(before, m) {
+			continue
+		}
 		if err := os.Remove(m); err != nil && !os.IsNotExist(err) {
 			return err
 		}
+	}
+	if !dirsExisted {
+		// Only removes them if empty.
+		_ = os.Remove(cniResultsDir)
+		_ = os.Remove(filepath.Dir(cniResultsDir))
 	}
 	return nil
 }
