@@ -30,7 +30,11 @@ lint: ## gofmt, go vet and golangci-lint (pinned)
 	scripts/lint.sh
 
 .PHONY: test
-test: controlplane ## Unit, integration and e2e tests (builds the local control plane once), then bounded fuzzing
+# test/cluster needs root and the node prerequisites: when
+# scripts/install-node-prereqs.sh has them (or installs them), a missing one
+# is a failure; when it cannot, it says why and test/cluster skips.
+test: controlplane ## Unit, integration, e2e and single-node cluster tests (builds the control plane once), then bounded fuzzing
+	DISKPOOL_REQUIRE_NODECLUSTER=$$(scripts/install-node-prereqs.sh && echo 1) \
 	DISKPOOL_REQUIRE_CONTROLPLANE=1 $(GO) test -race -count=1 -timeout 60m ./...
 	$(GO) -C test/dashpreview test -race -count=1 ./...
 	scripts/fuzz.sh $(FUZZTIME)
@@ -63,3 +67,4 @@ bench: controlplane ## Converge N DiskPools (default 1000 on 4 agents) and compa
 -include scripts/controlplane.mk
 -include scripts/localenv.mk
 -include scripts/images.mk
+-include scripts/nodecluster.mk

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # build-controlplane.sh builds the local control plane used by tests and the
-# demo (etcd, kube-apiserver, kubectl) from the Go module proxy into bin/.
+# demo (etcd, kube-apiserver, kubectl) and the node components of the
+# single-node cluster (kube-controller-manager, kube-scheduler, kubelet,
+# kube-proxy; pkg/nodecluster) from the Go module proxy into bin/.
 #
 # The versions come from the wrapper modules under scripts/controlplane/; each
 # binary is cached as bin/<name>-<version> and is only built when missing.
-# Stable symlinks bin/etcd, bin/kube-apiserver and bin/kubectl point at the
-# versioned files.
+# Stable symlinks bin/<name> point at the versioned files.
 #
 # Environment:
 #   BIN_DIR         where to put the binaries (default: <repo>/bin)
@@ -110,12 +111,15 @@ else
 fi
 link etcd "${etcd_version}"
 
-# --- kube-apiserver and kubectl ---------------------------------------------
+# --- k8s.io/kubernetes commands ---------------------------------------------
+# One go build for all: they share most packages. The node components add
+# to a cold build; docs/cluster.md gives the measured time.
+kube_names=(kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy)
 kube_mod=k8s.io/kubernetes
 kube_version="$(module_version "${wrappers}/kube" "${kube_mod}")"
 kube_dir="${wrappers}/kube"
 missing=()
-for name in kube-apiserver kubectl; do
+for name in "${kube_names[@]}"; do
 	if [[ -x "${bin_dir}/${name}-${kube_version}" ]]; then
 		echo "${name} ${kube_version}: cached at ${bin_dir}/${name}-${kube_version}"
 	else
@@ -154,7 +158,8 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 		mv -f "${work}/kube/${name}" "${bin_dir}/${name}-${kube_version}"
 	done
 fi
-link kube-apiserver "${kube_version}"
-link kubectl "${kube_version}"
+for name in "${kube_names[@]}"; do
+	link "${name}" "${kube_version}"
+done
 
-echo "Control plane ready: ${bin_dir}/etcd -> etcd-${etcd_version}, ${bin_dir}/kube-apiserver and ${bin_dir}/kubectl -> ${kube_version}"
+echo "Control plane ready: ${bin_dir}/etcd -> etcd-${etcd_version}; ${kube_names[*]} -> ${kube_version}"

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -20,6 +21,7 @@ type apiserverConfig struct {
 	binary        string
 	certDir       string
 	logPath       string
+	address       string
 	port          int
 	etcdURL       string
 	serviceCIDR   string
@@ -30,20 +32,18 @@ type apiserverConfig struct {
 	stopTimeout   time.Duration
 }
 
-func (c apiserverConfig) url() string { return "https://127.0.0.1:" + strconv.Itoa(c.port) }
+func (c apiserverConfig) url() string {
+	return "https://" + net.JoinHostPort(c.address, strconv.Itoa(c.port))
+}
 
 func (c apiserverConfig) args() []string {
 	args := []string{
 		"--etcd-servers=" + c.etcdURL,
-		"--bind-address=127.0.0.1",
+		"--bind-address=" + c.address,
 		"--secure-port=" + strconv.Itoa(c.port),
 		// The port is held by this process (HeldPort).
 		"--permit-port-sharing",
-		// v1.37 refuses a loopback advertise address unless the endpoint
-		// reconciler is off; nothing here needs the kubernetes Service
-		// endpoints.
-		"--advertise-address=127.0.0.1",
-		"--endpoint-reconciler-type=none",
+		"--advertise-address=" + c.address,
 		"--authorization-mode=Node,RBAC",
 		"--client-ca-file=" + c.files.CACert,
 		"--tls-cert-file=" + c.files.ServingCert,
@@ -53,6 +53,12 @@ func (c apiserverConfig) args() []string {
 		"--service-account-key-file=" + c.files.ServiceAccountPublicKey,
 		"--service-account-signing-key-file=" + c.files.ServiceAccountKey,
 		"--service-cluster-ip-range=" + c.serviceCIDR,
+	}
+	if ip := net.ParseIP(c.address); ip != nil && ip.IsLoopback() {
+		// v1.37 refuses a loopback advertise address unless the endpoint
+		// reconciler is off: without pods, nothing needs the kubernetes
+		// Service endpoints.
+		args = append(args, "--endpoint-reconciler-type=none")
 	}
 	return append(args, c.extraArgs...)
 }

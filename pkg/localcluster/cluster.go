@@ -54,6 +54,14 @@ type Options struct {
 	// SurviveParent lets etcd and kube-apiserver outlive the current process
 	// (see ProcessConfig.SurviveParent).
 	SurviveParent bool
+	// APIServerAddress is the address kube-apiserver binds and advertises;
+	// empty means 127.0.0.1. A non-loopback address (a host-only bridge, as
+	// pkg/nodecluster uses) turns the endpoint reconciler on, so the
+	// kubernetes Service has endpoints that pods reach through kube-proxy.
+	APIServerAddress string
+	// ExtraSANs are added to the serving certificate (e.g. the kubernetes
+	// Service's cluster IP).
+	ExtraSANs []string
 }
 
 // Cluster is a running etcd and kube-apiserver.
@@ -146,7 +154,14 @@ func newCluster(opts Options) (_ *Cluster, err error) {
 	}()
 	// The serving certificate also names the in-cluster service address and
 	// DNS names, so a client configured for them validates it too.
-	c.pki, err = NewPKI([]string{"127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"})
+	if opts.APIServerAddress == "" {
+		opts.APIServerAddress = "127.0.0.1"
+	}
+	hosts := []string{"127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}
+	if opts.APIServerAddress != "127.0.0.1" {
+		hosts = append(hosts, opts.APIServerAddress)
+	}
+	c.pki, err = NewPKI(append(hosts, opts.ExtraSANs...))
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +183,7 @@ func newCluster(opts Options) (_ *Cluster, err error) {
 		binary:        bins.KubeAPIServer,
 		certDir:       filepath.Join(c.workDir, "apiserver-certs"),
 		logPath:       filepath.Join(c.workDir, "kube-apiserver.log"),
+		address:       opts.APIServerAddress,
 		port:          ports[2].Port(),
 		etcdURL:       c.etcdCfg.clientURL(),
 		serviceCIDR:   opts.ServiceClusterIPRange,
@@ -343,6 +359,9 @@ func (c *Cluster) APIServerURL() string { return c.apiCfg.url() }
 
 // EtcdURL returns the client URL of etcd.
 func (c *Cluster) EtcdURL() string { return c.etcdCfg.clientURL() }
+
+// PKIFiles returns the paths of the PEM files of the cluster's PKI.
+func (c *Cluster) PKIFiles() PKIFiles { return c.apiCfg.files }
 
 // CACertPEM returns the cluster CA certificate, which also signed the
 // kube-apiserver serving certificate.

@@ -94,6 +94,9 @@ func (p *Process) PID() int { return p.cmd.Process.Pid }
 // LogPath returns the file receiving the process output.
 func (p *Process) LogPath() string { return p.cfg.LogPath }
 
+// Path returns the executable.
+func (p *Process) Path() string { return p.cfg.Path }
+
 // Done is closed once the process has exited and been reaped.
 func (p *Process) Done() <-chan struct{} { return p.done }
 

@@ -1,7 +1,7 @@
 // Package build checks that the shipped binaries build as the images need
-// them (static, CGO_ENABLED=0, for linux/amd64 and linux/arm64; the
-// Dockerfiles cannot be built here without a Docker engine), and that every
-// flag the manifests pass exists in the binary that receives it.
+// them (static, CGO_ENABLED=0, for linux/amd64 and linux/arm64), and that every
+// flag the manifests pass exists in the binary that receives it. The images
+// themselves are tested in images_test.go.
 package build
 
 import (
@@ -42,7 +42,7 @@ var (
 	builds  = map[string]*result{}
 )
 
-// buildFor builds binary for goos/goarch, exactly as the Dockerfiles do,
+// buildFor builds binary for goos/goarch, as scripts/build-images.sh does,
 // once per test binary, into a directory shared by its tests.
 func buildFor(t *testing.T, goos, goarch, binary string) string {
 	t.Helper()
@@ -198,72 +198,4 @@ func containers(t *testing.T, u *unstructured.Unstructured) []corev1.Container {
 		out = append(out, c)
 	}
 	return out
-}
-
-// TestDockerfiles checks what can be checked without a Docker engine: each
-// image is built static, trimmed and for the target platform onto
-// distroless/static, as the user the manifests run it as, and the build
-// context it copies holds every package of the module the binary imports.
-func TestDockerfiles(t *testing.T) {
-	root := manifests.Root(t)
-	user := map[string]string{"diskpool-operator": "65532:65532", "diskpool-agent": "0:0"}
-	for _, b := range Binaries {
-		t.Run(b, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(root, "cmd", b, "Dockerfile"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			df := string(data)
-			for _, want := range []string{
-				"FROM --platform=$BUILDPLATFORM golang:1.26 AS build",
-				"CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH",
-				"go build -trimpath",
-				"-o /out/" + b + " ./cmd/" + b,
-				"COPY --from=build /out/" + b + " /" + b,
-				"USER " + user[b],
-				`ENTRYPOINT ["/` + b + `"]`,
-			} {
-				if !strings.Contains(df, want) {
-					t.Errorf("Dockerfile lacks %q", want)
-				}
-			}
-			var final string
-			copied := map[string]bool{}
-			for _, line := range strings.Split(df, "\n") {
-				f := strings.Fields(line)
-				if len(f) >= 2 && f[0] == "FROM" {
-					final = f[len(f)-1]
-					if f[len(f)-2] == "AS" {
-						final = f[len(f)-3]
-					}
-				}
-				if len(f) == 3 && f[0] == "COPY" && !strings.HasPrefix(f[1], "--") {
-					copied[strings.TrimSuffix(f[1], "/")] = true
-				}
-			}
-			wantBase := "gcr.io/distroless/static-debian12"
-			if b == "diskpool-operator" {
-				wantBase += ":nonroot"
-			}
-			if final != wantBase {
-				t.Errorf("final stage FROM %s, want %s", final, wantBase)
-			}
-			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./cmd/"+b)
-			cmd.Dir = root
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("go list: %v", err)
-			}
-			for _, pkg := range strings.Fields(string(out)) {
-				rel, ok := strings.CutPrefix(pkg, manifests.Module+"/")
-				if !ok {
-					continue
-				}
-				top, _, _ := strings.Cut(rel, "/")
-				if !copied[top] {
-					t.Errorf("%s imports %s, but the Dockerfile does not COPY %s/", b, pkg, top)
-				}
-			}
-		})
-	}
 }
