@@ -52,7 +52,7 @@ func TestSoak(t *testing.T) {
 	}
 	for i, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-			fmt.Printf("soak: %s=%d %s=%s (replay: %s=%d make soak)\n", EnvSeed, seed, EnvTime, d, EnvSeed, seed)
+			fmt.Printf("soak: %s=%d %s=%s (replay: %s=%d %s=%s make soak)\n", EnvSeed, seed, EnvTime, d, EnvSeed, seed, EnvTime, d)
 			newSoak(t, seed, fmt.Sprintf("r%d-%06x", i, seed&0xffffff)).run(d)
 		})
 	}

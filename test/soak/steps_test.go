@@ -70,7 +70,6 @@ func (s *soak) exec(st step) error {
 		case <-time.After(st.pause): // the schedule's own pacing, not a wait for a condition
 		}
 	default:
-		s.countFault(st.kind)
 		return s.fault(st)
 	}
 	return nil
@@ -78,16 +77,17 @@ func (s *soak) exec(st step) error {
 
 // fault injects one fault.
 func (s *soak) fault(st step) error {
+	if st.kind != faultKillLeader && st.kind != faultFreezeLeader {
+		s.countFault(st.kind)
+	}
 	switch st.kind {
 	case faultKillLeader:
-		if l := s.ops.leader(s.ctx); l != nil {
+		if l := s.waitLeader(st.kind); l != nil {
 			return l.p.Kill()
 		}
-		s.countFault(st.kind + " (no leader seen)")
 	case faultFreezeLeader:
-		l := s.ops.leader(s.ctx)
+		l := s.waitLeader(st.kind)
 		if l == nil {
-			s.countFault(st.kind + " (no leader seen)")
 			return nil
 		}
 		if len(s.ops.alive()) < 2 { // a standby to take over
@@ -112,21 +112,53 @@ func (s *soak) fault(st step) error {
 	case faultFreezeAgent:
 		return signal(env.Agent(st.node).PID(), syscall.SIGSTOP)
 	case faultAPIServer:
-		s.controlPlaneDown.Store(true)
-		defer s.controlPlaneDown.Store(false)
-		return env.Cluster().RestartAPIServer(s.ctx)
+		return s.restartControlPlane(env.Cluster().RestartAPIServer)
 	case faultEtcd:
-		s.controlPlaneDown.Store(true)
-		defer s.controlPlaneDown.Store(false)
-		if err := env.Cluster().Etcd().Kill(); err != nil {
-			return err
-		}
-		return env.Cluster().StartEtcd(s.ctx)
+		return s.restartControlPlane(func(ctx context.Context) error {
+			if err := env.Cluster().Etcd().Kill(); err != nil {
+				return err
+			}
+			return env.Cluster().StartEtcd(ctx)
+		})
 	case faultRemoveDisk:
 		d := s.disk[st.slot.name]
 		return os.Rename(d, d+".away")
 	}
 	return nil
+}
+
+// restartControlPlane runs restart with the readiness clock held, then
+// renews the write tracker's watches.
+func (s *soak) restartControlPlane(restart func(context.Context) error) error {
+	s.controlPlaneDown.Store(true)
+	err := restart(s.ctx)
+	s.controlPlaneDown.Store(false)
+	if err != nil {
+		return err
+	}
+	s.writes.restart(s.ctx)
+	return nil
+}
+
+// leaderTimeout bounds the wait for a leader to strike: a new one takes a
+// Lease when the last one was killed.
+const leaderTimeout = 15 * time.Second
+
+// waitLeader returns the operator that leads, counting the fault kind as
+// injected, or nil (counted as skipped) when none leads within
+// leaderTimeout.
+func (s *soak) waitLeader(kind string) *operator {
+	var l *operator
+	_ = wait.PollUntilContextTimeout(s.ctx, 250*time.Millisecond, leaderTimeout, true, func(ctx context.Context) (bool, error) {
+		l = s.ops.leader(ctx)
+		return l != nil, nil
+	})
+	if l == nil {
+		s.countFault(kind + " skipped (no leader within " + leaderTimeout.String() + ")")
+		return nil
+	}
+	s.countFault(kind)
+	return l
 }
 
 // end ends a timed fault.

@@ -29,6 +29,12 @@ const (
 // transitions by UID. It sees what a watch delivers: writes squashed by a
 // relist (after an API server restart) are not counted.
 type writeTracker struct {
+	t       *testing.T
+	pools   versioned.Interface
+	ns      string
+	factory informers.SharedInformerFactory
+	stopCh  chan struct{}
+
 	mu   sync.Mutex
 	objs map[string]*objWrites
 }
@@ -41,30 +47,50 @@ type objWrites struct {
 }
 
 func startWriteTracker(t *testing.T, ctx context.Context, pools versioned.Interface, ns string) *writeTracker {
-	w := &writeTracker{objs: map[string]*objWrites{}}
-	f := informers.NewSharedInformerFactoryWithOptions(pools, 0, informers.WithNamespace(ns))
+	w := &writeTracker{objs: map[string]*objWrites{}, t: t, pools: pools, ns: ns}
+	w.start(ctx)
+	t.Cleanup(w.stop)
+	return w
+}
+
+// start starts a fresh informer factory on the run's objects.
+func (w *writeTracker) start(ctx context.Context) {
+	f := informers.NewSharedInformerFactoryWithOptions(w.pools, 0, informers.WithNamespace(w.ns))
 	h := cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.observe,
 		UpdateFunc: func(_, obj any) { w.observe(obj) },
 	}
 	if _, err := f.Openebs().V1beta3().DiskPools().Informer().AddEventHandler(h); err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
 	if _, err := f.Openebs().V1alpha1().MayastorPools().Informer().AddEventHandler(h); err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
 	stop := make(chan struct{})
 	f.Start(stop)
-	t.Cleanup(func() {
-		close(stop)
-		f.Shutdown()
-	})
+	w.factory, w.stopCh = f, stop
 	for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
 		if !ok {
-			t.Fatalf("write tracker: %v not synced", typ)
+			w.t.Fatalf("write tracker: %v not synced", typ)
 		}
 	}
-	return w
+}
+
+func (w *writeTracker) stop() {
+	if w.stopCh != nil {
+		close(w.stopCh)
+		w.factory.Shutdown()
+		w.stopCh = nil
+	}
+}
+
+// restart replaces the informers after a control-plane restart: their
+// watches were seen to deliver nothing for the rest of a run after
+// kube-apiserver restarted (writes are deduplicated by resourceVersion, so
+// the relist counts nothing twice).
+func (w *writeTracker) restart(ctx context.Context) {
+	w.stop()
+	w.start(ctx)
 }
 
 func (w *writeTracker) observe(obj any) {
