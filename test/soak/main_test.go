@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -50,4 +51,17 @@ var suite = &harness.Suite{
 	Started: func(e *localenv.Env) { env = e },
 }
 
-func TestMain(m *testing.M) { os.Exit(suite.Main(m)) }
+// TestMain builds the soak's binaries into a directory of its own: the
+// shared _output/bin may be relinked from another checkout while a long
+// soak still starts operators and agents from it.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "diskpool-soak-bin-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "soak: %v\n", err)
+		os.Exit(1)
+	}
+	suite.Options.BinDir = dir
+	code := suite.Main(m)
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
