@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -206,18 +205,4 @@ func signal(pid int, sig syscall.Signal) error {
 		return fmt.Errorf("signal %v to %d: %w", sig, pid, err)
 	}
 	return nil
-}
-
-// procState is the state letter of /proc/<pid>/stat, 0 if unreadable.
-func procState(pid int) byte {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	for i := len(data) - 1; i >= 0; i-- {
-		if data[i] == ')' && i+2 < len(data) {
-			return data[i+2]
-		}
-	}
-	return 0
 }

@@ -299,7 +299,7 @@ func (s *soak) retryAPI(what string, call func(context.Context) error) error {
 		return last == nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s: %w (last error: %v)", what, err, last)
+		return fmt.Errorf("%s: %w (last error: %w)", what, err, last)
 	}
 	return nil
 }
