@@ -98,6 +98,8 @@ type soak struct {
 	disk     map[string]string // slot -> its current disk
 	cur      map[string]string // slot -> UID of its current object
 	uids     map[string]*objInfo
+	disks    int    // disks made by newDisk
+	awayDir  string // where removed disks wait
 	frozenOp *operator
 	reported map[string]bool // violations already reported, by key
 	writes   *writeTracker
@@ -114,8 +116,8 @@ type objInfo struct {
 }
 
 func newSoak(t *testing.T, seed uint64, tag string) *soak {
-	f := harness.NewFixture(t, suite.Env(t))
-	s := &soak{t: t, ctx: t.Context(), seed: seed, tag: tag, ns: "soak-" + tag, kube: f.Kube, pools: f.Pools,
+	kube, pools := clients(t)
+	s := &soak{t: t, ctx: t.Context(), seed: seed, tag: tag, ns: "soak-" + tag, kube: kube, pools: pools, awayDir: t.TempDir(),
 		m:      newModel(seed, tag, nodes, diskPools, legacyPools),
 		faults: map[string]int{}, checks: map[string]int{}, outcomes: map[string]int{},
 		foreign: map[string]string{}, hashes: map[string]string{}, disk: map[string]string{},
@@ -137,6 +139,22 @@ func newSoak(t *testing.T, seed uint64, tag string) *soak {
 		s.ops.killAll()
 	})
 	return s
+}
+
+// clients are admin clients with room for the soak's polling: client-go's
+// default 5 QPS made waits fail with the rate limiter's error.
+func clients(t *testing.T) (kubernetes.Interface, versioned.Interface) {
+	cfg := env.RESTConfig()
+	cfg.QPS, cfg.Burst = 200, 400
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pools, err := versioned.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kube, pools
 }
 
 // violate records an invariant failure, naming the seed and the step.
@@ -204,7 +222,7 @@ func (s *soak) setup() {
 		s.t.FailNow()
 	}
 	for _, n := range nodes {
-		p, err := env.AddDisk(n)
+		p, err := s.newDisk(n)
 		if err != nil {
 			s.t.Fatal(err)
 		}

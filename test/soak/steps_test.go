@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/localenv"
 )
 
 // Bounds of the steps' waits: generous, a loaded machine is slow and a
@@ -122,7 +124,7 @@ func (s *soak) fault(st step) error {
 		})
 	case faultRemoveDisk:
 		d := s.disk[st.slot.name]
-		return os.Rename(d, d+".away")
+		return os.Rename(d, s.awayPath(d))
 	}
 	return nil
 }
@@ -178,9 +180,24 @@ func (s *soak) end(e timed) error {
 		return signal(env.Agent(e.target).PID(), syscall.SIGCONT)
 	case faultRemoveDisk:
 		d := s.disk[e.target]
-		return os.Rename(d+".away", d)
+		return os.Rename(s.awayPath(d), d)
 	}
 	return nil
+}
+
+// newDisk makes a fresh empty disk on node under a name never used
+// before: env.AddDisk takes the lowest free index, which is a removed
+// disk's while it is away, and putting that disk back would replace the new one.
+func (s *soak) newDisk(node string) (string, error) {
+	s.disks++
+	p := filepath.Join(filepath.Dir(env.DiskPath(node, 0)), fmt.Sprintf("disk-%s-%d", s.tag, s.disks))
+	return p, localenv.CreateDisk(p, diskSize)
+}
+
+// awayPath is where a removed disk waits: outside the agents' disk
+// directories, so no agent sees it.
+func (s *soak) awayPath(disk string) string {
+	return filepath.Join(s.awayDir, filepath.Base(filepath.Dir(disk))+"-"+filepath.Base(disk))
 }
 
 func (s *soak) startAgent(node string) error {
@@ -196,7 +213,7 @@ func (s *soak) create(st step) error {
 	disk := s.foreign[sl.node]
 	if !sl.foreign {
 		var err error
-		if disk, err = env.AddDisk(sl.node); err != nil {
+		if disk, err = s.newDisk(sl.node); err != nil {
 			return err
 		}
 	}
@@ -312,9 +329,10 @@ func (s *soak) waitGone(sl *slot) error {
 		if apierrors.IsNotFound(err) {
 			return true, nil
 		}
-		last = fmt.Sprint(err)
 		if err == nil {
 			last = s.describe(ctx, sl)
+		} else {
+			last = fmt.Sprintf("%v (before: %s)", err, last)
 		}
 		return false, nil
 	})
