@@ -137,7 +137,7 @@ func (s *soak) quiesce() {
 	err := wait.PollUntilContextTimeout(s.ctx, time.Second, quiesceTimeout, true, func(ctx context.Context) (bool, error) {
 		for _, sl := range s.m.slots {
 			if len(sl.replicas) > 0 || sl.state == slotDeleting {
-				s.destroyReplicas(sl)
+				s.destroyReplicas(sl.name, sl.node)
 			}
 		}
 		last = s.mismatches(ctx)

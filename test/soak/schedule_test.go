@@ -98,7 +98,8 @@ type step struct {
 	kind    string
 	slot    *slot
 	node    string
-	dur     int // steps a timed fault lasts
+	oldNode string // a recreated slot's node before
+	dur     int    // steps a timed fault lasts
 	foreign bool
 	replica string
 	faults  string // DISKPOOL_FAULTS of a standby
@@ -228,6 +229,7 @@ func (m *model) fill(s *step, kind string) bool {
 			return false
 		}
 		sl.replicas = nil // the step destroys them first
+		s.oldNode = sl.node
 		m.create(s, sl)
 	case stepCreateReplica:
 		sl := m.pick(func(sl *slot) bool { return sl.state == slotLive && !sl.foreign && len(sl.replicas) < 2 })

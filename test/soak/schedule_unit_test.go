@@ -44,7 +44,7 @@ func TestScheduleKeepsItsRules(t *testing.T) {
 	m := newModel(3, "t", nodes, diskPools, legacyPools)
 	for range 3000 {
 		st := m.next()
-		if st.kind == stepRecreate && st.slot.state != slotLive {
+		if st.kind == stepRecreate && (st.slot.state != slotLive || st.oldNode == "") {
 			t.Fatalf("%s: slot not live after recreate", st)
 		}
 		busy := map[string]int{}

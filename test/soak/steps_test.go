@@ -51,7 +51,7 @@ func (s *soak) exec(st step) error {
 	case stepPurge:
 		return s.delete(st.slot, true)
 	case stepRecreate:
-		s.destroyReplicas(st.slot)
+		s.destroyReplicas(st.slot.name, st.oldNode)
 		if err := s.waitGone(st.slot); err != nil {
 			return err
 		}
@@ -346,20 +346,20 @@ func (s *soak) waitGone(sl *slot) error {
 
 // destroyReplicas destroys every replica of the slot's pool (the
 // schedule's, and any whose create reply was lost).
-func (s *soak) destroyReplicas(sl *slot) {
-	err := s.agentCall(sl.node, func(ctx context.Context, c agentv1.PoolServiceClient) error {
-		l, err := c.ListReplicas(ctx, &agentv1.ListReplicasRequest{Pool: sl.name})
+func (s *soak) destroyReplicas(pool, node string) {
+	err := s.agentCall(node, func(ctx context.Context, c agentv1.PoolServiceClient) error {
+		l, err := c.ListReplicas(ctx, &agentv1.ListReplicasRequest{Pool: pool})
 		if err != nil {
 			return err
 		}
 		for _, r := range l.GetReplicas() {
-			if _, err := c.DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: sl.name, Uuid: r.GetUuid()}); err != nil {
+			if _, err := c.DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: pool, Uuid: r.GetUuid()}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		s.t.Logf("destroy replicas of %s: %v", sl.name, err)
+		s.t.Logf("destroy replicas of %s on %s: %v", pool, node, err)
 	}
 }
