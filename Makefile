@@ -33,7 +33,7 @@ lint: ## gofmt, go vet and golangci-lint (pinned)
 # test/cluster needs root and the node prerequisites: when
 # scripts/install-node-prereqs.sh has them (or installs them), a missing one
 # is a failure; when it cannot, it says why and test/cluster skips.
-test: controlplane ## Unit, integration, e2e and single-node cluster tests (builds the control plane once), then bounded fuzzing
+test: controlplane ## Unit, integration, e2e and single-node cluster tests, a short soak (fixed seed + one random, 20 s each; builds the control plane once), then bounded fuzzing
 	DISKPOOL_REQUIRE_NODECLUSTER=$$(scripts/install-node-prereqs.sh && echo 1) \
 	DISKPOOL_REQUIRE_CONTROLPLANE=1 $(GO) test -race -count=1 -timeout 60m ./...
 	$(GO) -C test/dashpreview test -race -count=1 ./...
