@@ -45,14 +45,16 @@ test-unit: ## Unit tests only (no control plane needed)
 	$(GO) -C test/dashpreview test -race -count=1 -short ./...
 
 # SOAK_TIME is the soak's schedule length per seed; SOAK_SEED replays one
-# seed (empty: the fixed seed and one random seed, both printed).
+# seed (empty: the fixed seed and one random seed, both printed); SOAK_STEPS
+# runs exactly that many steps instead of SOAK_TIME (a failure's replay).
 SOAK_TIME ?= 5m
 SOAK_SEED ?=
+SOAK_STEPS ?=
 SOAK_TIMEOUT ?= 3h
 
 .PHONY: soak
 soak: controlplane ## Randomized fault soak with invariants (test/soak); SOAK_TIME=30m, SOAK_SEED=<seed> replays a run
-	DISKPOOL_REQUIRE_CONTROLPLANE=1 SOAK_TIME=$(SOAK_TIME) SOAK_SEED=$(SOAK_SEED) \
+	DISKPOOL_REQUIRE_CONTROLPLANE=1 SOAK_TIME=$(SOAK_TIME) SOAK_SEED=$(SOAK_SEED) SOAK_STEPS=$(SOAK_STEPS) \
 		$(GO) test -race -count=1 -v -timeout $(SOAK_TIMEOUT) -run TestSoak ./test/soak
 
 .PHONY: fuzz

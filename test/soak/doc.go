@@ -8,7 +8,7 @@
 // disk removed and put back) runs against the local environment for
 // SOAK_TIME, checking invariants as it goes and at quiescence. Every
 // failure names the seed and the step, and the schedule so far is printed:
-// SOAK_SEED=<seed> make soak replays it.
+// SOAK_SEED=<seed> SOAK_STEPS=<steps> make soak replays it.
 //
 // Without SOAK_SEED it runs a fixed seed and one random (printed) seed.
 // It needs the local control plane (make controlplane); -short skips it.

@@ -27,6 +27,9 @@ const (
 	// EnvTime is each seed's schedule length (a Go duration); the
 	// quiescence checks come after it.
 	EnvTime = "SOAK_TIME"
+	// EnvSteps, when set, runs exactly that many steps instead: a replay
+	// of a failure on a slower or faster machine reaches the same step.
+	EnvSteps = "SOAK_STEPS"
 )
 
 // Defaults: the fixed seed, and a schedule short enough that `make test`
@@ -50,10 +53,16 @@ func TestSoak(t *testing.T) {
 			t.Fatalf("%s=%q: %v", EnvTime, v, err)
 		}
 	}
+	steps := 0
+	if v := os.Getenv(EnvSteps); v != "" {
+		if steps, err = strconv.Atoi(v); err != nil || steps < 1 {
+			t.Fatalf("%s=%q: want a positive number of steps", EnvSteps, v)
+		}
+	}
 	for i, seed := range seeds {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			fmt.Printf("soak: %s=%d %s=%s (replay: %s=%d %s=%s make soak)\n", EnvSeed, seed, EnvTime, d, EnvSeed, seed, EnvTime, d)
-			newSoak(t, seed, fmt.Sprintf("r%d-%06x", i, seed&0xffffff)).run(d)
+			newSoak(t, seed, fmt.Sprintf("r%d-%06x", i, seed&0xffffff)).run(d, steps)
 		})
 	}
 }
@@ -128,7 +137,7 @@ func newSoak(t *testing.T, seed uint64, tag string) *soak {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("soak seed %d failed; replay with %s=%d make soak; schedule so far:\n%s", seed, EnvSeed, seed, strings.Join(s.schedule, "\n"))
+			t.Logf("soak seed %d failed; replay with %s=%d %s=%d make soak; schedule so far:\n%s", seed, EnvSeed, seed, EnvSteps, s.m.step, strings.Join(s.schedule, "\n"))
 			for _, op := range s.ops.all {
 				harness.LogTails(t, op.p)
 			}
@@ -184,15 +193,16 @@ func (s *soak) outcome(kind string, err error) {
 	s.mu.Unlock()
 }
 
-// run runs the schedule for d, then the quiescence checks, and reports.
-func (s *soak) run(d time.Duration) {
+// run runs the schedule for d (or exactly steps steps, when not 0), then
+// the quiescence checks, and reports.
+func (s *soak) run(d time.Duration, steps int) {
 	s.setup()
 	bg, stop := context.WithCancel(s.ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.supervise(bg) }()
 	began := time.Now()
-	for time.Since(began) < d && s.ctx.Err() == nil {
+	for s.ctx.Err() == nil && (steps > 0 && s.m.step < steps || steps == 0 && time.Since(began) < d) {
 		st := s.m.next()
 		s.step.Store(int64(st.n))
 		s.mu.Lock()
@@ -205,13 +215,13 @@ func (s *soak) run(d time.Duration) {
 		}
 		s.continuousChecks(st.n%5 == 0)
 	}
-	steps := s.m.step
-	s.step.Store(int64(steps + 1))
+	ran := s.m.step
+	s.step.Store(int64(ran + 1))
 	s.quiesce()
 	stop()
 	wg.Wait()
 	s.finalChecks()
-	s.report(steps, time.Since(began))
+	s.report(ran, time.Since(began))
 }
 
 // setup starts the write tracker and the first operator, and makes one
