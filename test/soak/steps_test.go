@@ -95,7 +95,11 @@ func (s *soak) fault(st step) error {
 		if len(s.ops.alive()) < 2 { // a standby to take over
 			s.ops.start("")
 		}
-		if err := signal(l.p.PID(), syscall.SIGSTOP); err != nil {
+		if err := signal(l.p.PID(), syscall.SIGSTOP); errors.Is(err, syscall.ESRCH) {
+			// It exited (lost its Lease) since it was seen leading.
+			s.countFault(st.kind + " skipped (the leader exited first)")
+			return nil
+		} else if err != nil {
 			return err
 		}
 		s.ops.setFrozen(l, true)
