@@ -170,6 +170,14 @@ func TestNodeRefusals(t *testing.T) {
 			msg := f.refused(name, tc.reason, tc.want...)
 			t.Logf("%s: Ready=False %s: %s", tc.name, tc.reason, msg)
 			f.noPool(name)
+			if tc.node != "" {
+				// The admitted finalizer keeps an object whose node is
+				// unknown: only a purge lets it go (the message says so).
+				patch := []byte(`{"metadata":{"annotations":{"` + v1beta3.DeleteOptsAnnotation + `":"` + v1beta3.DeleteOptsPurge + `"}}}`)
+				if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Patch(f.Ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			f.DeletePool(name)
 			f.WaitGone(name, f.Timeout)
 			if watch != "" && harness.FileHash(t, watch) != hash {
