@@ -50,6 +50,7 @@ func TestListDisks(t *testing.T) {
 		OwnerKind: "DiskPool", OwnerNamespace: "openebs", OwnerName: "pool-a"}); err != nil {
 		t.Fatal(err)
 	}
+	h.mustReplica("pool-a", replica1, 10<<20, false)
 	writeAt(t, ext4, func(f *os.File) error { return sigtest.Apply(f, "ext4", gib) })
 	writeAt(t, junk, func(f *os.File) error { _, err := f.WriteAt([]byte("data"), 64<<10); return err })
 	if err := os.Symlink(canon(t, empty), filepath.Join(links, "wwn-0x5000c500a1b2c3d4")); err != nil {
@@ -90,8 +91,8 @@ func TestListDisks(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, d, w)
 		}
 	}
-	if d := got[canon(t, pooled)]; d != nil && d.GetPoolUuid() != h.get("pool-a").GetUuid() {
-		t.Errorf("pool uuid = %q, want %q", d.GetPoolUuid(), h.get("pool-a").GetUuid())
+	if d := got[canon(t, pooled)]; d != nil && (d.GetPoolUuid() != h.get("pool-a").GetUuid() || d.GetPoolReplicaCount() != 1) {
+		t.Errorf("pool uuid, replicas = %q, %d, want %q, 1", d.GetPoolUuid(), d.GetPoolReplicaCount(), h.get("pool-a").GetUuid())
 	}
 	for _, p := range paths {
 		if fileHash(t, p) != before[p] {

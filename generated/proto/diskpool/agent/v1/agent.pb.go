@@ -898,9 +898,11 @@ type Disk struct {
 	// claimed_by is the pool of this agent that uses the disk, or empty.
 	ClaimedBy string `protobuf:"bytes,14,opt,name=claimed_by,json=claimedBy,proto3" json:"claimed_by,omitempty"`
 	// error says why the disk is UNREADABLE.
-	Error         string `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Error string `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
+	// pool_replica_count is the number of replicas the label records.
+	PoolReplicaCount uint32 `protobuf:"varint,16,opt,name=pool_replica_count,json=poolReplicaCount,proto3" json:"pool_replica_count,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Disk) Reset() {
@@ -1036,6 +1038,13 @@ func (x *Disk) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *Disk) GetPoolReplicaCount() uint32 {
+	if x != nil {
+		return x.PoolReplicaCount
+	}
+	return 0
 }
 
 type ListDisksRequest struct {
@@ -1719,7 +1728,7 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x1b\n" +
 	"\towner_uid\x18\x03 \x01(\tR\bownerUid\x12\x18\n" +
 	"\aconfirm\x18\x04 \x01(\tR\aconfirm\"\x15\n" +
-	"\x13ReclaimPoolResponse\"\xc6\x03\n" +
+	"\x13ReclaimPoolResponse\"\xf4\x03\n" +
 	"\x04Disk\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
 	"\x05links\x18\x02 \x03(\tR\x05links\x12\x12\n" +
@@ -1740,7 +1749,8 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"owner_name\x18\r \x01(\tR\townerName\x12\x1d\n" +
 	"\n" +
 	"claimed_by\x18\x0e \x01(\tR\tclaimedBy\x12\x14\n" +
-	"\x05error\x18\x0f \x01(\tR\x05error\"\x12\n" +
+	"\x05error\x18\x0f \x01(\tR\x05error\x12,\n" +
+	"\x12pool_replica_count\x18\x10 \x01(\rR\x10poolReplicaCount\"\x12\n" +
 	"\x10ListDisksRequest\"B\n" +
 	"\x11ListDisksResponse\x12-\n" +
 	"\x05disks\x18\x01 \x03(\v2\x17.diskpool.agent.v1.DiskR\x05disks\"$\n" +
