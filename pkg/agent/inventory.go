@@ -118,6 +118,7 @@ func (a *Agent) describeDisk(r *disk.Resolved) *agentv1.Disk {
 	if l := pr.found.Label; l != nil {
 		d.PoolName, d.PoolUuid = l.Name, l.UUID
 		d.OwnerUid, d.OwnerKind, d.OwnerNamespace, d.OwnerName = l.OwnerUID, l.OwnerKind, l.OwnerNamespace, l.OwnerName
+		d.PoolDisks = append([]string(nil), l.Disks...)
 		d.PoolReplicaCount = uint32(len(l.Replicas)) //nolint:gosec // the label's replica table is small
 	} else if pr.content == contentCorruptLabel {
 		d.PoolName, d.OwnerUid = pr.found.Salvage()

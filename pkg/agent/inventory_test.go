@@ -91,7 +91,7 @@ func TestListDisks(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, d, w)
 		}
 	}
-	if d := got[canon(t, pooled)]; d != nil && (d.GetPoolUuid() != h.get("pool-a").GetUuid() || d.GetPoolReplicaCount() != 1) {
+	if d := got[canon(t, pooled)]; d != nil && (d.GetPoolUuid() != h.get("pool-a").GetUuid() || d.GetPoolReplicaCount() != 1 || len(d.GetPoolDisks()) != 1 || d.GetPoolDisks()[0] != pooled) {
 		t.Errorf("pool uuid, replicas = %q, %d, want %q, 1", d.GetPoolUuid(), d.GetPoolReplicaCount(), h.get("pool-a").GetUuid())
 	}
 	for _, p := range paths {

@@ -50,9 +50,13 @@ type Owner struct {
 
 // Orphan is a pool whose owner matches no live pool object.
 type Orphan struct {
-	Name     string   `json:"name"`
-	UUID     string   `json:"uuid"`
-	Disks    []string `json:"disks"`
+	Name string `json:"name"`
+	UUID string `json:"uuid"`
+	// Disks are the pool's disks as its label records them, in order: the
+	// spec.disks of a DiskPool that adopts it.
+	Disks []string `json:"disks"`
+	// Paths are the canonical paths of the disks found carrying the label.
+	Paths    []string `json:"paths"`
 	Replicas uint32   `json:"replicas"`
 	Owner    Owner    `json:"owner"`
 	// Imported is true when the agent serves the pool (it is not only a
@@ -95,15 +99,16 @@ func BuildReport(node string, disks []*agentv1.Disk, live func(uid string) bool)
 		}
 		o := orphans[d.GetPoolUuid()]
 		if o == nil {
-			o = &Orphan{Name: d.GetPoolName(), UUID: d.GetPoolUuid(), Owner: ownerOf(d), Replicas: d.GetPoolReplicaCount()}
+			o = &Orphan{Name: d.GetPoolName(), UUID: d.GetPoolUuid(), Owner: ownerOf(d), Replicas: d.GetPoolReplicaCount(),
+				Disks: d.GetPoolDisks()}
 			orphans[d.GetPoolUuid()] = o
 		}
-		o.Disks = append(o.Disks, d.GetPath())
+		o.Paths = append(o.Paths, d.GetPath())
 		o.Imported = o.Imported || d.GetClaimedBy() == d.GetPoolName()
 	}
 	slices.SortFunc(r.Disks, func(a, b Disk) int { return strings.Compare(a.Path, b.Path) })
 	for _, o := range orphans {
-		slices.Sort(o.Disks)
+		slices.Sort(o.Paths)
 		r.Orphans = append(r.Orphans, *o)
 	}
 	slices.SortFunc(r.Orphans, func(a, b Orphan) int { return strings.Compare(a.Name+"/"+a.UUID, b.Name+"/"+b.UUID) })

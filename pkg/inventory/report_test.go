@@ -15,10 +15,16 @@ const (
 func pooled(path, name, uuid, owner string, replicas uint32, claimed bool) *agentv1.Disk {
 	d := &agentv1.Disk{Path: path, Kind: "block", SizeBytes: 1 << 30, Content: agentv1.DiskContent_DISK_CONTENT_POOL,
 		PoolName: name, PoolUuid: uuid, OwnerUid: owner, OwnerKind: "DiskPool", OwnerNamespace: "openebs", OwnerName: name,
-		PoolReplicaCount: replicas}
+		PoolReplicaCount: replicas, PoolDisks: []string{"aio://" + path}}
 	if claimed {
 		d.ClaimedBy = name
 	}
+	return d
+}
+
+func twoDisk(path string) *agentv1.Disk {
+	d := pooled(path, "pool-b", "u-b", goneUID, 0, false)
+	d.PoolDisks = []string{"/dev/sdc", "/dev/sdb"}
 	return d
 }
 
@@ -36,22 +42,21 @@ func TestBuildReportOrphans(t *testing.T) {
 		}, []Orphan{}},
 		{"a live owner's pool is no orphan", []*agentv1.Disk{pooled("/dev/sda", "pool-a", "u-a", liveUID, 2, true)}, []Orphan{}},
 		{"a gone owner's pool is one", []*agentv1.Disk{pooled("/dev/sda", "pool-a", "u-a", goneUID, 2, true)}, []Orphan{
-			{Name: "pool-a", UUID: "u-a", Disks: []string{"/dev/sda"}, Replicas: 2, Imported: true,
+			{Name: "pool-a", UUID: "u-a", Disks: []string{"aio:///dev/sda"}, Paths: []string{"/dev/sda"}, Replicas: 2, Imported: true,
 				Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-a", UID: goneUID}},
 		}},
-		{"one orphan per pool, its disks sorted", []*agentv1.Disk{
-			pooled("/dev/sdc", "pool-b", "u-b", goneUID, 0, false),
-			pooled("/dev/sdb", "pool-b", "u-b", goneUID, 0, false),
+		{"one orphan per pool, its disks in label order, its paths sorted", []*agentv1.Disk{
+			twoDisk("/dev/sdc"), twoDisk("/dev/sdb"),
 			pooled("/dev/sda", "pool-a", "u-a", goneUID, 1, true),
 		}, []Orphan{
-			{Name: "pool-a", UUID: "u-a", Disks: []string{"/dev/sda"}, Replicas: 1, Imported: true, Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-a", UID: goneUID}},
-			{Name: "pool-b", UUID: "u-b", Disks: []string{"/dev/sdb", "/dev/sdc"}, Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-b", UID: goneUID}},
+			{Name: "pool-a", UUID: "u-a", Disks: []string{"aio:///dev/sda"}, Paths: []string{"/dev/sda"}, Replicas: 1, Imported: true, Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-a", UID: goneUID}},
+			{Name: "pool-b", UUID: "u-b", Disks: []string{"/dev/sdc", "/dev/sdb"}, Paths: []string{"/dev/sdb", "/dev/sdc"}, Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-b", UID: goneUID}},
 		}},
 		{"an overwritten disk still names its orphan", []*agentv1.Disk{func() *agentv1.Disk {
 			d := pooled("/dev/sda", "pool-a", "u-a", goneUID, 0, false)
 			d.Content, d.Signature = agentv1.DiskContent_DISK_CONTENT_OVERWRITTEN, "ext4"
 			return d
-		}()}, []Orphan{{Name: "pool-a", UUID: "u-a", Disks: []string{"/dev/sda"}, Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-a", UID: goneUID}}}},
+		}()}, []Orphan{{Name: "pool-a", UUID: "u-a", Disks: []string{"aio:///dev/sda"}, Paths: []string{"/dev/sda"}, Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-a", UID: goneUID}}}},
 		{"a damaged label has no uuid to adopt by", []*agentv1.Disk{
 			{Path: "/dev/sda", Content: agentv1.DiskContent_DISK_CONTENT_DAMAGED_LABEL, PoolName: "pool-a", OwnerUid: goneUID},
 		}, []Orphan{}},

@@ -901,8 +901,11 @@ type Disk struct {
 	Error string `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
 	// pool_replica_count is the number of replicas the label records.
 	PoolReplicaCount uint32 `protobuf:"varint,16,opt,name=pool_replica_count,json=poolReplicaCount,proto3" json:"pool_replica_count,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// pool_disks are the pool's disks as its label records them, in order
+	// (what a CreatePool adopting the pool must name).
+	PoolDisks     []string `protobuf:"bytes,17,rep,name=pool_disks,json=poolDisks,proto3" json:"pool_disks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Disk) Reset() {
@@ -1045,6 +1048,13 @@ func (x *Disk) GetPoolReplicaCount() uint32 {
 		return x.PoolReplicaCount
 	}
 	return 0
+}
+
+func (x *Disk) GetPoolDisks() []string {
+	if x != nil {
+		return x.PoolDisks
+	}
+	return nil
 }
 
 type ListDisksRequest struct {
@@ -1728,7 +1738,7 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x1b\n" +
 	"\towner_uid\x18\x03 \x01(\tR\bownerUid\x12\x18\n" +
 	"\aconfirm\x18\x04 \x01(\tR\aconfirm\"\x15\n" +
-	"\x13ReclaimPoolResponse\"\xf4\x03\n" +
+	"\x13ReclaimPoolResponse\"\x93\x04\n" +
 	"\x04Disk\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
 	"\x05links\x18\x02 \x03(\tR\x05links\x12\x12\n" +
@@ -1750,7 +1760,9 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"claimed_by\x18\x0e \x01(\tR\tclaimedBy\x12\x14\n" +
 	"\x05error\x18\x0f \x01(\tR\x05error\x12,\n" +
-	"\x12pool_replica_count\x18\x10 \x01(\rR\x10poolReplicaCount\"\x12\n" +
+	"\x12pool_replica_count\x18\x10 \x01(\rR\x10poolReplicaCount\x12\x1d\n" +
+	"\n" +
+	"pool_disks\x18\x11 \x03(\tR\tpoolDisks\"\x12\n" +
 	"\x10ListDisksRequest\"B\n" +
 	"\x11ListDisksResponse\x12-\n" +
 	"\x05disks\x18\x01 \x03(\v2\x17.diskpool.agent.v1.DiskR\x05disks\"$\n" +
