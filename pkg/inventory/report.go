@@ -33,9 +33,10 @@ type Disk struct {
 
 // PoolRef is a pool as its label names it.
 type PoolRef struct {
-	Name  string `json:"name"`
-	UUID  string `json:"uuid,omitempty"`
-	Owner Owner  `json:"owner"`
+	Name     string `json:"name"`
+	UUID     string `json:"uuid,omitempty"`
+	Replicas uint32 `json:"replicas"`
+	Owner    Owner  `json:"owner"`
 }
 
 // Owner is the object a label records as the pool's owner. Kind,
@@ -91,7 +92,7 @@ func BuildReport(node string, disks []*agentv1.Disk, live func(uid string) bool)
 			out.Content = "Unknown"
 		}
 		if d.GetPoolName() != "" || d.GetPoolUuid() != "" {
-			out.Pool = &PoolRef{Name: d.GetPoolName(), UUID: d.GetPoolUuid(), Owner: ownerOf(d)}
+			out.Pool = &PoolRef{Name: d.GetPoolName(), UUID: d.GetPoolUuid(), Replicas: d.GetPoolReplicaCount(), Owner: ownerOf(d)}
 		}
 		r.Disks = append(r.Disks, out)
 		if !labelled(d) || live(d.GetOwnerUid()) {

@@ -81,7 +81,7 @@ func TestBuildReportDisks(t *testing.T) {
 	}, func(string) bool { return true })
 	want := []Disk{
 		{Path: "/dev/sda", Kind: "block", SizeBytes: 1 << 30, Content: "Pool", ClaimedBy: "pool-a",
-			Pool: &PoolRef{Name: "pool-a", UUID: "u-a", Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-a", UID: liveUID}}},
+			Pool: &PoolRef{Name: "pool-a", UUID: "u-a", Replicas: 0, Owner: Owner{Kind: "DiskPool", Namespace: "openebs", Name: "pool-a", UID: liveUID}}},
 		{Path: "/dev/sdb", Content: "Signature", Signature: "LVM2_member", SizeBytes: 5},
 	}
 	if !reflect.DeepEqual(r.Disks, want) {
