@@ -26,11 +26,11 @@ type Source interface {
 	ListDisks(ctx context.Context, node string) ([]*agentv1.Disk, error)
 }
 
-// Owners says whether a uid is a live pool object's. HasSynced must be
-// true before Live is asked: before the caches sync, every pool would look
+// Owners gives the uids of the live pool objects. HasSynced must be true
+// before LiveUIDs is asked: before the caches sync, every pool would look
 // orphaned.
 type Owners interface {
-	Live(uid string) bool
+	LiveUIDs() (map[string]bool, error)
 	HasSynced() bool
 }
 
@@ -97,11 +97,22 @@ func (r *Runner) next(ctx context.Context) bool {
 
 // Sync takes and publishes node's inventory once.
 func (r *Runner) Sync(ctx context.Context, node string) error {
+	// The owners are read before and after the disks, and a pool is an
+	// orphan only when its owner is in neither: a pool created, or
+	// destroyed with its object, while the disks were read is not one.
+	before, err := r.owners.LiveUIDs()
+	if err != nil {
+		return fmt.Errorf("list the pool objects: %w", err)
+	}
 	disks, err := r.source.ListDisks(ctx, node)
 	if err != nil {
 		return fmt.Errorf("list the disks of node %s: %w", node, err)
 	}
-	report := BuildReport(node, disks, r.owners.Live)
+	after, err := r.owners.LiveUIDs()
+	if err != nil {
+		return fmt.Errorf("list the pool objects: %w", err)
+	}
+	report := BuildReport(node, disks, func(uid string) bool { return before[uid] || after[uid] })
 	klog.FromContext(ctx).V(4).Info("Took the disk inventory", "node", node, "disks", len(report.Disks), "orphans", len(report.Orphans))
 	return r.publisher.Publish(ctx, report)
 }
