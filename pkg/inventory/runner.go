@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -87,6 +88,13 @@ func (r *Runner) next(ctx context.Context) bool {
 	}
 	defer r.queue.Done(node)
 	if err := r.Sync(ctx, node); err != nil {
+		if !slices.Contains(r.source.ReadyNodes(), node) {
+			// The agent went away: its last report stays published, and
+			// the node is listed again when its agent is back.
+			klog.FromContext(ctx).V(2).Info("Disk inventory failed; the node has no live agent", "node", node, "err", err)
+			r.queue.Forget(node)
+			return true
+		}
 		utilruntime.HandleErrorWithContext(ctx, err, "Disk inventory failed; retrying", "node", node)
 		r.queue.AddRateLimited(node)
 		return true
