@@ -7,7 +7,7 @@ import (
 
 // LoseControlPlaneData simulates the loss of the cluster's etcd: the
 // operator and the agents stop, etcd restarts empty, the project's CRDs,
-// RBAC, namespaces, Nodes and ServiceAccount kubeconfigs are applied again
+// RBAC, namespaces, Nodes and the operator's and agents' kubeconfigs are made again
 // (as an admin restoring the install would), and the agents and the
 // operator start again. The disks, with their pools, are untouched.
 func (e *Env) LoseControlPlaneData(ctx context.Context) error {
@@ -27,8 +27,10 @@ func (e *Env) LoseControlPlaneData(ctx context.Context) error {
 	if err := e.cluster.CreateNodes(ctx, e.opts.Nodes...); err != nil {
 		return err
 	}
-	if err := e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, AgentServiceAccount, e.agentKubeconfig); err != nil {
-		return err
+	for _, n := range e.opts.Nodes {
+		if err := e.cluster.PodBoundKubeconfig(ctx, SystemNamespace, AgentServiceAccount, agentPodName(n), n, e.AgentKubeconfig(n)); err != nil {
+			return err
+		}
 	}
 	if err := e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, OperatorServiceAccount, e.operatorKubeconfig); err != nil {
 		return err
