@@ -102,9 +102,9 @@ func (p *Publisher) announce(ctx context.Context, node string, o Orphan) {
 // OrphanMessage says whose the orphan was and what the admin can do.
 func OrphanMessage(node string, o Orphan) string {
 	return fmt.Sprintf("Pool %s (uuid %s, %d replica(s)) on disk(s) %v of node %s belonged to %s, which no longer exists. "+
-		"Adopt it with a DiskPool named %s on this node and disk(s) annotated openebs.io/adopt-pool-owner=%s, "+
+		"Adopt it with a DiskPool named %s on this node and disk(s) annotated openebs.io/adopt-orphan=%s, "+
 		"recover every orphan with `diskpool-operator recover`, or reclaim the disk (see docs/operations.md)",
-		o.Name, o.UUID, o.Replicas, o.Disks, node, ownerName(o.Owner), o.Name, o.Owner.UID)
+		o.Name, o.UUID, o.Replicas, o.Disks, node, ownerName(o.Owner), o.Name, o.UUID)
 }
 
 func ownerName(o Owner) string {
