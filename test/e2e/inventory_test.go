@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/inventory"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/pkg/poolerr"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
 
 // inventoryTimeout bounds a wait for the operator's node report: a few
@@ -41,7 +43,8 @@ const inventoryTimeout = 30 * time.Second
 // diskpool_orphan_pools, one OrphanPool event on the Node); a reclaim
 // without the confirmation, or of a pool with replicas, is refused with the
 // disk unchanged; `diskpool-operator recover` brings the DiskPool back with
-// the same uuid and replica, no DestroyPool, and the data area unchanged.
+// the same uuid and replica, no DestroyPool, and the data area unchanged;
+// then adopting that pool, no longer an orphan, is refused (AdoptRefused).
 func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	f := setup(t)
 	const node = "node-a"
@@ -139,6 +142,39 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 		t.Error("the pool's data area changed during the purge, orphan and recovery")
 	}
 	f.waitReport(node, "no orphan once adopted", func(r inventory.Report) bool { return orphanIn(r, poolUUID) == nil })
+
+	// Adopting a pool that is not an orphan is refused, and changes nothing.
+	otherNS := uniqueName(f.ns)
+	if _, err := f.kube.CoreV1().Namespaces().Create(f.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: otherNS}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.pool.OpenebsV1beta3().DiskPools(otherNS).Create(f.ctx, &v1beta3.DiskPool{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: otherNS, Annotations: map[string]string{v1beta3.AdoptOrphanAnnotation: poolUUID}},
+		Spec:       v1beta3.DiskPoolSpec{Node: node, Disks: []string{pooled}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	refusedBy := func(p *v1beta3.DiskPool) bool { return readyReason(p) == reconcile.ReasonAdoptRefused }
+	var refused *v1beta3.DiskPool
+	if err := wait.PollUntilContextTimeout(f.ctx, pollInterval, convergeTimeout, true, func(ctx context.Context) (bool, error) {
+		d, err := f.pool.OpenebsV1beta3().DiskPools(otherNS).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		refused = d
+		return refusedBy(d), nil
+	}); err != nil {
+		t.Fatalf("adopting a live pool was not refused: %s", describe(refused))
+	}
+	ctx, cancel = f.callCtx()
+	got, err = agent.GetPool(ctx, &agentv1.GetPoolRequest{Name: name})
+	cancel()
+	if err != nil || got.GetOwnerUid() != string(back.UID) || got.GetUuid() != poolUUID {
+		t.Fatalf("pool after a refused adoption = %v, %v; want still owned by %s", got, err, back.UID)
+	}
+	if err := f.pool.OpenebsV1beta3().DiskPools(otherNS).Delete(f.ctx, name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	f.waitOrphanEvents(node, poolUUID, 1) // still one: never repeated
 
 	// Clean up: free the replica so the pool can be destroyed.
