@@ -51,8 +51,8 @@ func TestListDisks(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.mustReplica("pool-a", replica1, 10<<20, false)
-	writeAt(t, ext4, func(f *os.File) error { return sigtest.Apply(f, "ext4", gib) })
-	writeAt(t, junk, func(f *os.File) error { _, err := f.WriteAt([]byte("data"), 64<<10); return err })
+	writeFile(t, ext4, func(f *os.File) error { return sigtest.Apply(f, "ext4", gib) })
+	writeFile(t, junk, func(f *os.File) error { _, err := f.WriteAt([]byte("data"), 64<<10); return err })
 	if err := os.Symlink(canon(t, empty), filepath.Join(links, "wwn-0x5000c500a1b2c3d4")); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestListDisksUnreadable(t *testing.T) {
 // A device node in a private allowed directory keeps the listing to it.
 func TestListDisksBlockDevice(t *testing.T) {
 	dev, backing := disktest.Loop(t, 256<<20, 0)
-	writeAt(t, backing, func(f *os.File) error { return sigtest.Apply(f, "gpt", 256<<20) })
+	writeFile(t, backing, func(f *os.File) error { return sigtest.Apply(f, "gpt", 256<<20) })
 	var st unix.Stat_t
 	if err := unix.Stat(dev, &st); err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func (o *exclProbeOpener) Open(d *disk.Resolved, write bool) (disk.Device, error
 	return dev, nil
 }
 
-func writeAt(t *testing.T, path string, write func(*os.File) error) {
+func writeFile(t *testing.T, path string, write func(*os.File) error) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
