@@ -39,7 +39,8 @@ const inventoryTimeout = 30 * time.Second
 
 // TestInventoryOrphanRecoverReclaim walks an admin through a node: the
 // inventory lists a pool's disk, an empty disk and, after mkfs.ext4, an
-// ext4 disk; a purged pool with a replica becomes an orphan (listing,
+// ext4 disk; a pool with a replica purged while its agent is down becomes
+// an orphan when the agent is back (listing,
 // diskpool_orphan_pools, one OrphanPool event on the Node); a reclaim
 // without the confirmation, or of a pool with replicas, is refused with the
 // disk unchanged; `diskpool-operator recover` brings the DiskPool back with
@@ -80,7 +81,10 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	cancel()
 	data := dataHash(t, pooled)
 
-	// Purge: the object goes, the pool stays.
+	// Purge while the node's agent is down: the object goes, the pool stays.
+	if err := f.env.StopAgent(node); err != nil {
+		t.Fatal(err)
+	}
 	obj, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +95,11 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	}
 	f.deletePool(name)
 	f.waitGone(name, convergeTimeout)
-	f.waitReport(node, "the purged pool as an orphan", func(r inventory.Report) bool {
+	if err := f.env.StartAgent(f.ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	agent = f.agentClient(node)
+	f.waitReport(node, "the purged pool as an orphan once its agent is back", func(r inventory.Report) bool {
 		o := orphanIn(r, poolUUID)
 		return o != nil && o.Name == name && o.Replicas == 1 && o.Owner.UID == string(p.UID) && o.Owner.Namespace == f.ns &&
 			o.Owner.Kind == "DiskPool" && slices.Equal(o.Disks, []string{pooled}) && o.Imported
