@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -24,6 +25,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	plugin "github.com/diskpool/diskpool-operator/cmd/kubectl-diskpool/app"
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
@@ -104,6 +106,22 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 		return o != nil && o.Name == name && o.Replicas == 1 && o.Owner.UID == string(p.UID) && o.Owner.Namespace == f.ns &&
 			o.Owner.Kind == "DiskPool" && slices.Equal(o.Disks, []string{pooled}) && o.Imported
 	})
+	// kubectl diskpool shows the same, from the API alone: for each
+	// command, one output line holding every piece.
+	for args, pieces := range map[string][]string{
+		"disks node-a": {pooled, "pool " + name + " (uuid " + poolUUID + ", 1 replica(s), owner DiskPool " + f.ns + "/" + name + ")"},
+		"disks":        {ext4, "Signature", "ext4"},
+		"orphans":      {name, poolUUID, "DiskPool " + f.ns + "/" + name, string(p.UID)},
+		"pools":        {"pool " + name, "orphan (was DiskPool " + f.ns + "/" + name + ")", "replicas 1"},
+	} {
+		var out, errOut bytes.Buffer
+		code := plugin.Run(f.ctx, append(strings.Fields(args), "--operator-namespace="+localenv.SystemNamespace), &out, &errOut, f.kube, f.pool)
+		if code != 0 || !slices.ContainsFunc(strings.Split(out.String(), "\n"), func(line string) bool {
+			return !slices.ContainsFunc(pieces, func(w string) bool { return !strings.Contains(line, w) })
+		}) {
+			t.Errorf("kubectl diskpool %s: exit %d, no line with all of %q:\n%s%s", args, code, pieces, out.String(), errOut.String())
+		}
+	}
 	if n := f.operatorGauge(`diskpool_orphan_pools{node="node-a"}`); n < 1 {
 		t.Errorf("diskpool_orphan_pools{node=node-a} = %v, want at least 1", n)
 	}
