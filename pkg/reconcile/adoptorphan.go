@@ -27,13 +27,13 @@ func (d decider) adoptOrphan() (plan Plan, ok bool) {
 	case !p.Found:
 		return d.failing(ReasonAdoptRefused, fmt.Sprintf("no pool named %q on node %s to adopt (annotation %s=%s); nothing was created. "+
 			"Name this %s like the orphan (kubectl diskpool orphans), or remove the annotation to create a new pool",
-			d.obj.Name, d.target.node, v1beta3.AdoptOrphanAnnotation, want, kindName)), true
+			d.obj.Name, d.target.node, v1beta3.AdoptOrphanAnnotation, want, kindName), false), true
 	case p.Pool.UUID != want:
 		return d.failing(ReasonAdoptRefused, fmt.Sprintf("pool %q on node %s has uuid %s, not %s (annotation %s); nothing was changed",
-			p.Pool.Name, d.target.node, p.Pool.UUID, want, v1beta3.AdoptOrphanAnnotation)), true
+			p.Pool.Name, d.target.node, p.Pool.UUID, want, v1beta3.AdoptOrphanAnnotation), false), true
 	case p.Owner != "":
 		return d.failing(ReasonAdoptRefused, fmt.Sprintf("pool %q (uuid %s) on node %s is not an orphan: %s owns it; nothing was changed",
-			p.Pool.Name, want, d.target.node, p.Owner)), true
+			p.Pool.Name, want, d.target.node, p.Owner), false), true
 	case d.obs.LastError != nil:
 		return d.createFailed(*d.obs.LastError), true
 	case !d.hasFinalizer():

@@ -33,6 +33,7 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/pkg/poolerr"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // inventoryTimeout bounds a wait for the operator's node report: a few
@@ -51,22 +52,22 @@ const inventoryTimeout = 30 * time.Second
 func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	f := setup(t)
 	const node = "node-a"
-	pooled, empty, ext4 := f.newDisk(node), f.newDisk(node), f.newDisk(node)
-	name := uniqueName("inv")
-	f.newPool(name, node, pooled)
-	p := f.waitCreated(name)
+	pooled, empty, ext4 := f.NewDisk(node), f.NewDisk(node), f.NewDisk(node)
+	name := harness.UniqueName("inv")
+	f.CreatePool(name, node, pooled)
+	p := f.WaitCreated(name)
 	poolUUID := p.Status.PoolUUID
 
 	f.waitReport(node, "the pool's disk and an empty disk", func(r inventory.Report) bool {
 		d, e := diskIn(r, pooled), diskIn(r, empty)
 		return d != nil && d.Content == "Pool" && d.Pool != nil && d.Pool.UUID == poolUUID && d.ClaimedBy == name &&
-			d.Pool.Owner.UID == string(p.UID) && d.Pool.Owner.Name == name && d.Pool.Owner.Namespace == f.ns &&
+			d.Pool.Owner.UID == string(p.UID) && d.Pool.Owner.Name == name && d.Pool.Owner.Namespace == f.NS &&
 			e != nil && e.Content == "Empty" && e.SizeBytes > 0
 	})
 	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
 		t.Fatalf("mkfs.ext4 is needed (Debian package e2fsprogs): %v", err)
 	}
-	if out, err := exec.CommandContext(f.ctx, "mkfs.ext4", "-q", "-F", ext4).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(f.Ctx, "mkfs.ext4", "-q", "-F", ext4).CombinedOutput(); err != nil {
 		t.Fatalf("mkfs.ext4 %s: %v\n%s", ext4, err, out)
 	}
 	f.waitReport(node, "an ext4 disk", func(r inventory.Report) bool {
@@ -84,38 +85,38 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	data := dataHash(t, pooled)
 
 	// Purge while the node's agent is down: the object goes, the pool stays.
-	if err := f.env.StopAgent(node); err != nil {
+	if err := f.Env.StopAgent(node); err != nil {
 		t.Fatal(err)
 	}
-	obj, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Get(f.ctx, name, metav1.GetOptions{})
+	obj, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	obj.Annotations = map[string]string{v1beta3.DeleteOptsAnnotation: v1beta3.DeleteOptsPurge}
-	if _, err := f.pool.OpenebsV1beta3().DiskPools(f.ns).Update(f.ctx, obj, metav1.UpdateOptions{}); err != nil {
+	if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Update(f.Ctx, obj, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.deletePool(name)
-	f.waitGone(name, convergeTimeout)
-	if err := f.env.StartAgent(f.ctx, node); err != nil {
+	f.DeletePool(name)
+	f.WaitGone(name, harness.ConvergeTimeout)
+	if err := f.Env.StartAgent(f.Ctx, node); err != nil {
 		t.Fatal(err)
 	}
 	agent = f.agentClient(node)
 	f.waitReport(node, "the purged pool as an orphan once its agent is back", func(r inventory.Report) bool {
 		o := orphanIn(r, poolUUID)
-		return o != nil && o.Name == name && o.Replicas == 1 && o.Owner.UID == string(p.UID) && o.Owner.Namespace == f.ns &&
+		return o != nil && o.Name == name && o.Replicas == 1 && o.Owner.UID == string(p.UID) && o.Owner.Namespace == f.NS &&
 			o.Owner.Kind == "DiskPool" && slices.Equal(o.Disks, []string{pooled}) && o.Imported
 	})
 	// kubectl diskpool shows the same, from the API alone: for each
 	// command, one output line holding every piece.
 	for args, pieces := range map[string][]string{
-		"disks node-a": {pooled, "pool " + name + " (uuid " + poolUUID + ", 1 replica(s), owner DiskPool " + f.ns + "/" + name + ")"},
+		"disks node-a": {pooled, "pool " + name + " (uuid " + poolUUID + ", 1 replica(s), owner DiskPool " + f.NS + "/" + name + ")"},
 		"disks":        {ext4, "Signature", "ext4"},
-		"orphans":      {name, poolUUID, "DiskPool " + f.ns + "/" + name, string(p.UID)},
-		"pools":        {"pool " + name, "orphan (was DiskPool " + f.ns + "/" + name + ")", "replicas 1"},
+		"orphans":      {name, poolUUID, "DiskPool " + f.NS + "/" + name, string(p.UID)},
+		"pools":        {"pool " + name, "orphan (was DiskPool " + f.NS + "/" + name + ")", "replicas 1"},
 	} {
 		var out, errOut bytes.Buffer
-		code := plugin.Run(f.ctx, append(strings.Fields(args), "--operator-namespace="+localenv.SystemNamespace), &out, &errOut, f.kube, f.pool)
+		code := plugin.Run(f.Ctx, append(strings.Fields(args), "--operator-namespace="+localenv.SystemNamespace), &out, &errOut, f.Kube, f.Pools)
 		if code != 0 || !slices.ContainsFunc(strings.Split(out.String(), "\n"), func(line string) bool {
 			return !slices.ContainsFunc(pieces, func(w string) bool { return !strings.Contains(line, w) })
 		}) {
@@ -128,7 +129,7 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	f.waitOrphanEvents(node, poolUUID, 1)
 
 	// Reclaim refusals leave the disk alone.
-	whole := fileHash(t, pooled)
+	whole := harness.FileHash(t, pooled)
 	ctx, cancel = f.callCtx()
 	_, err = agent.ReclaimPool(ctx, &agentv1.ReclaimPoolRequest{Name: name, Uuid: poolUUID})
 	cancel()
@@ -141,19 +142,19 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	if poolerr.Reason(err) != poolerr.ReasonPoolInUse {
 		t.Errorf("reclaim of a pool with a replica: %v, want PoolInUse", err)
 	}
-	if fileHash(t, pooled) != whole {
+	if harness.FileHash(t, pooled) != whole {
 		t.Fatal("a refused reclaim changed the disk")
 	}
 
 	// Recover: the DiskPool comes back and adopts the pool.
 	destroys := f.destroyPoolCalls()
-	code, out := f.recoverCLI("--namespace=" + f.ns)
+	code, out := f.recoverCLI("--namespace=" + f.NS)
 	if code != 0 {
 		t.Fatalf("recover: exit %d\n%s", code, out)
 	}
-	back := f.waitCreated(name)
+	back := f.WaitCreated(name)
 	if back.Status.PoolUUID != poolUUID || back.UID == p.UID {
-		t.Fatalf("recovered DiskPool: %s; want pool uuid %s under a new object", describe(back), poolUUID)
+		t.Fatalf("recovered DiskPool: %s; want pool uuid %s under a new object", harness.Describe(back), poolUUID)
 	}
 	ctx, cancel = f.callCtx()
 	got, err := agent.GetPool(ctx, &agentv1.GetPoolRequest{Name: name})
@@ -170,27 +171,27 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	f.waitReport(node, "no orphan once adopted", func(r inventory.Report) bool { return orphanIn(r, poolUUID) == nil })
 
 	// Adopting a pool that is not an orphan is refused, and changes nothing.
-	otherNS := uniqueName(f.ns)
-	if _, err := f.kube.CoreV1().Namespaces().Create(f.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: otherNS}}, metav1.CreateOptions{}); err != nil {
+	otherNS := harness.UniqueName(f.NS)
+	if _, err := f.Kube.CoreV1().Namespaces().Create(f.Ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: otherNS}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.pool.OpenebsV1beta3().DiskPools(otherNS).Create(f.ctx, &v1beta3.DiskPool{
+	if _, err := f.Pools.OpenebsV1beta3().DiskPools(otherNS).Create(f.Ctx, &v1beta3.DiskPool{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: otherNS, Annotations: map[string]string{v1beta3.AdoptOrphanAnnotation: poolUUID}},
 		Spec:       v1beta3.DiskPoolSpec{Node: node, Disks: []string{pooled}},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	refusedBy := func(p *v1beta3.DiskPool) bool { return readyReason(p) == reconcile.ReasonAdoptRefused }
+	refusedBy := func(p *v1beta3.DiskPool) bool { return harness.ReadyReason(p) == reconcile.ReasonAdoptRefused }
 	var refused *v1beta3.DiskPool
-	if err := wait.PollUntilContextTimeout(f.ctx, pollInterval, convergeTimeout, true, func(ctx context.Context) (bool, error) {
-		d, err := f.pool.OpenebsV1beta3().DiskPools(otherNS).Get(ctx, name, metav1.GetOptions{})
+	if err := wait.PollUntilContextTimeout(f.Ctx, harness.PollInterval, harness.ConvergeTimeout, true, func(ctx context.Context) (bool, error) {
+		d, err := f.Pools.OpenebsV1beta3().DiskPools(otherNS).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
 		}
 		refused = d
 		return refusedBy(d), nil
 	}); err != nil {
-		t.Fatalf("adopting a live pool was not refused: %s", describe(refused))
+		t.Fatalf("adopting a live pool was not refused: %s", harness.Describe(refused))
 	}
 	ctx, cancel = f.callCtx()
 	got, err = agent.GetPool(ctx, &agentv1.GetPoolRequest{Name: name})
@@ -198,7 +199,7 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	if err != nil || got.GetOwnerUid() != string(back.UID) || got.GetUuid() != poolUUID {
 		t.Fatalf("pool after a refused adoption = %v, %v; want still owned by %s", got, err, back.UID)
 	}
-	if err := f.pool.OpenebsV1beta3().DiskPools(otherNS).Delete(f.ctx, name, metav1.DeleteOptions{}); err != nil {
+	if err := f.Pools.OpenebsV1beta3().DiskPools(otherNS).Delete(f.Ctx, name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	f.waitOrphanEvents(node, poolUUID, 1) // still one: never repeated
@@ -218,17 +219,17 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f.deletePool(name)
-	f.waitGone(name, convergeTimeout)
+	f.DeletePool(name)
+	f.WaitGone(name, harness.ConvergeTimeout)
 }
 
 // waitReport waits until node's published report satisfies cond.
 func (f *fixture) waitReport(node, what string, cond func(inventory.Report) bool) inventory.Report {
-	f.t.Helper()
+	f.T.Helper()
 	var last inventory.Report
 	var lastErr error
-	err := wait.PollUntilContextTimeout(f.ctx, pollInterval, inventoryTimeout, true, func(ctx context.Context) (bool, error) {
-		cm, err := f.kube.CoreV1().ConfigMaps(localenv.SystemNamespace).Get(ctx, inventory.ConfigMapName(node), metav1.GetOptions{})
+	err := wait.PollUntilContextTimeout(f.Ctx, harness.PollInterval, inventoryTimeout, true, func(ctx context.Context) (bool, error) {
+		cm, err := f.Kube.CoreV1().ConfigMaps(localenv.SystemNamespace).Get(ctx, inventory.ConfigMapName(node), metav1.GetOptions{})
 		if err != nil {
 			lastErr = err
 			return false, nil
@@ -239,7 +240,7 @@ func (f *fixture) waitReport(node, what string, cond func(inventory.Report) bool
 		return cond(last), nil
 	})
 	if err != nil {
-		f.t.Fatalf("node %s report never showed %s within %v (last error %v): %+v", node, what, inventoryTimeout, lastErr, last)
+		f.T.Fatalf("node %s report never showed %s within %v (last error %v): %+v", node, what, inventoryTimeout, lastErr, last)
 	}
 	return last
 }
@@ -268,10 +269,10 @@ func orphanIn(r inventory.Report, uuid string) *inventory.Orphan {
 // waitOrphanEvents waits until node has exactly n OrphanPool events naming
 // uuid (each event once: no series).
 func (f *fixture) waitOrphanEvents(node, uuid string, n int) {
-	f.t.Helper()
+	f.T.Helper()
 	var got []string
-	err := wait.PollUntilContextTimeout(f.ctx, pollInterval, inventoryTimeout, true, func(ctx context.Context) (bool, error) {
-		list, err := f.kube.EventsV1().Events(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	err := wait.PollUntilContextTimeout(f.Ctx, harness.PollInterval, inventoryTimeout, true, func(ctx context.Context) (bool, error) {
+		list, err := f.Kube.EventsV1().Events(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return false, nil
 		}
@@ -288,23 +289,23 @@ func (f *fixture) waitOrphanEvents(node, uuid string, n int) {
 		return len(got) == n && (n == 0 || strings.HasPrefix(got[0], "Warning x1:")), nil
 	})
 	if err != nil {
-		f.t.Fatalf("OrphanPool events on node %s for pool %s: %v, want %d Warning, once", node, uuid, got, n)
+		f.T.Fatalf("OrphanPool events on node %s for pool %s: %v, want %d Warning, once", node, uuid, got, n)
 	}
 }
 
 // operatorGauge returns the value of one sample line of the operator's
 // /metrics (-1 when absent).
 func (f *fixture) operatorGauge(sample string) float64 {
-	f.t.Helper()
+	f.T.Helper()
 	ctx, cancel := f.callCtx()
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.env.OperatorMetricsURL(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Env.OperatorMetricsURL(), nil)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		f.t.Fatalf("scrape the operator: %v", err)
+		f.T.Fatalf("scrape the operator: %v", err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	sc := bufio.NewScanner(resp.Body)
@@ -313,7 +314,7 @@ func (f *fixture) operatorGauge(sample string) float64 {
 		if line := sc.Text(); strings.HasPrefix(line, sample+" ") {
 			v, err := strconv.ParseFloat(strings.TrimPrefix(line, sample+" "), 64)
 			if err != nil {
-				f.t.Fatal(err)
+				f.T.Fatal(err)
 			}
 			return v
 		}
@@ -323,17 +324,17 @@ func (f *fixture) operatorGauge(sample string) float64 {
 
 // recoverCLI runs `diskpool-operator recover` as the admin.
 func (f *fixture) recoverCLI(args ...string) (int, string) {
-	f.t.Helper()
-	ctx, cancel := context.WithTimeout(f.ctx, 3*time.Minute)
+	f.T.Helper()
+	ctx, cancel := context.WithTimeout(f.Ctx, 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, f.env.OperatorBinary(), append([]string{"recover",
-		"--kubeconfig=" + f.env.Kubeconfig(), "--operator-namespace=" + localenv.SystemNamespace, "--interval=100ms", "--timeout=1m"}, args...)...)
+	cmd := exec.CommandContext(ctx, f.Env.OperatorBinary(), append([]string{"recover",
+		"--kubeconfig=" + f.Env.Kubeconfig(), "--operator-namespace=" + localenv.SystemNamespace, "--interval=100ms", "--timeout=1m"}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok { //nolint:errorlint // exec returns it unwrapped
 			return ee.ExitCode(), string(out)
 		}
-		f.t.Fatalf("recover: %v\n%s", err, out)
+		f.T.Fatalf("recover: %v\n%s", err, out)
 	}
 	return 0, string(out)
 }
