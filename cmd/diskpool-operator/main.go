@@ -4,7 +4,8 @@
 //
 // `diskpool-operator migrate-mayastorpools` is the admin's one-off
 // conversion of MayastorPools into DiskPools (app.RunMigrate,
-// docs/migration.md).
+// docs/migration.md); `diskpool-operator recover` recreates the DiskPools
+// of orphaned pools (app.RunRecover, docs/operations.md).
 package main
 
 import (
@@ -40,6 +41,11 @@ func run(args []string) int {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
 		return app.RunMigrate(ctx, args[1:], os.Stdout, os.Stderr, nil)
+	}
+	if len(args) > 0 && args[0] == app.RecoverCommand {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		return app.RunRecover(ctx, args[1:], os.Stdout, os.Stderr, nil, nil)
 	}
 	o := app.NewOptions()
 	fs := pflag.NewFlagSet("diskpool-operator", pflag.ContinueOnError)

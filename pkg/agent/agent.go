@@ -38,6 +38,9 @@ type Config struct {
 	// StateDir, when set, holds a file listing the disks of known pools, so
 	// they are scanned at Start even if not in Disks.
 	StateDir string
+	// LinkDir holds the stable symlinks ListDisks reports for each disk;
+	// empty means DefaultLinkDir.
+	LinkDir string
 	// ClusterSize of new pools; 0 means label.DefaultClusterSize.
 	ClusterSize uint64
 	// HealthInterval between disk health checks; 0 means the default.

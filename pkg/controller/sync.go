@@ -226,7 +226,9 @@ func (c *Controller) createPool(ctx context.Context, s *syncState, req *reconcil
 		return done, errors.New("plan to create a pool without a request")
 	}
 	logger := klog.FromContext(ctx)
-	pool, err := c.agents.CreatePool(ctx, *req)
+	call := *req
+	call.OwnerKind, call.OwnerNamespace, call.OwnerName = s.key.Kind, s.key.Namespace, s.key.Name // recorded in the label
+	pool, err := c.agents.CreatePool(ctx, call)
 	if err != nil {
 		if s.obs.LastError, err = agentError(ctx, reconcile.ActionCreatePool, err); err != nil {
 			return done, err

@@ -59,6 +59,9 @@ func createRequestToProto(req reconcile.CreateRequest) *agentv1.CreatePoolReques
 		Disks:    slices.Clone(req.Disks),
 		Labels:   req.Labels,
 		// Set only by the MayastorPool migration: hand over that owner's pool.
-		AdoptOwnerUid: req.AdoptOwnerUID,
+		AdoptOwnerUid:  req.AdoptOwnerUID,
+		OwnerKind:      req.OwnerKind,
+		OwnerNamespace: req.OwnerNamespace,
+		OwnerName:      req.OwnerName,
 	}
 }

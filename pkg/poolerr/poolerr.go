@@ -35,6 +35,9 @@ const (
 	ReasonNoSpace           = "NoSpace"
 	ReasonDiskNotGrown      = "DiskNotGrown"
 	ReasonExpansionLimit    = "ExpansionLimit"
+	// ReasonConfirmationRequired: a destructive call lacks its confirmation.
+	ReasonConfirmationRequired = "ConfirmationRequired"
+	ReasonUUIDMismatch         = "UUIDMismatch"
 )
 
 // Metadata keys used in ErrorInfo.metadata.

@@ -102,6 +102,11 @@ func (d decider) live() Plan {
 			return Plan{Action: ActionAddFinalizer}
 		}
 		return d.reportPool()
+	}
+	if plan, ok := d.adoptOrphan(); ok {
+		return plan
+	}
+	switch {
 	case d.foreignPool() && d.adopting():
 		if !d.hasFinalizer() {
 			return Plan{Action: ActionAddFinalizer}

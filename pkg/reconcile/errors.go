@@ -36,7 +36,8 @@ func createOutcome(agentReason string) (reason string, recheck, known bool) {
 		return ReasonDiskNotAllowed, true, true
 	case "InvalidArgument":
 		return ReasonInvalidSpec, true, true
-	case "PoolInUse", "OwnerMismatch", "PoolNotFound", "PoolFaulted", "NoSpace", "ExpansionLimit", "DiskNotGrown", "":
+	case "PoolInUse", "OwnerMismatch", "PoolNotFound", "PoolFaulted", "NoSpace", "ExpansionLimit", "DiskNotGrown",
+		"ConfirmationRequired", "UUIDMismatch", "":
 		// Not refusals of a create: an agent that gives them is failing.
 		return ReasonCreateFailed, false, true
 	case ReasonAgentUnavailable, ReasonAgentTimeout:
@@ -55,7 +56,7 @@ func destroyOutcome(agentReason string) (reason string, known bool) {
 		return ReasonPoolInUse, true
 	case "DiskNotFound", "DiskInUse", "ForeignPool", "DiskClaimed", "PoolNameTaken", "PoolDisksMismatch",
 		"DiskNotAllowed", "InvalidArgument", "OwnerMismatch", "PoolNotFound", "PoolFaulted", "NoSpace",
-		"ExpansionLimit", "DiskNotGrown", "":
+		"ExpansionLimit", "DiskNotGrown", "ConfirmationRequired", "UUIDMismatch", "":
 		return ReasonDestroyFailed, true
 	case ReasonAgentUnavailable, ReasonAgentTimeout:
 		return ReasonAgentUnavailable, true

@@ -226,6 +226,9 @@ type CreateRequest struct {
 	// ClusterSize is spec.clusterSize (or cluster_size) in bytes; 0: the
 	// agent's default.
 	ClusterSize int64
+	// OwnerKind, OwnerNamespace and OwnerName name the owner in the pool's
+	// label, so an orphan says whose it was (set by the controller).
+	OwnerKind, OwnerNamespace, OwnerName string
 }
 
 // DestroyRequest is the DestroyPool call a plan asks for.

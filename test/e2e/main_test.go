@@ -23,6 +23,9 @@ var operatorArgs = []string{
 	"--leader-elect-lease-duration=4s",
 	"--leader-elect-renew-deadline=3s",
 	"--leader-elect-retry-period=500ms",
+	// Each node's disks are listed every 2 s, so inventory tests wait
+	// seconds; a report is written only when it changes.
+	"--disk-inventory-interval=2s",
 }
 
 var suite = &harness.Suite{
@@ -32,6 +35,10 @@ var suite = &harness.Suite{
 		AgentRenewInterval: agentRenewInterval,
 		OperatorArgs:       append(operatorArgs, strings.Fields(os.Getenv("DISKPOOL_E2E_OPERATOR_ARGS"))...),
 		AgentArgs:          strings.Fields(os.Getenv("DISKPOOL_E2E_AGENT_ARGS")),
+		// DISKPOOL_E2E_BIN_DIR gives a checkout its own binaries when
+		// _output is shared with other checkouts (a later build there would
+		// replace the binary a test runs as a CLI).
+		BinDir: os.Getenv("DISKPOOL_E2E_BIN_DIR"),
 	},
 }
 

@@ -41,7 +41,7 @@ func flagsOf(t *testing.T, args ...string) map[string]bool {
 func projectFlags(t *testing.T) map[string]bool {
 	t.Helper()
 	bin := t.TempDir()
-	for _, cmd := range []string{"diskpool-operator", "diskpool-agent", "diskpool-localenv"} {
+	for _, cmd := range []string{"diskpool-operator", "diskpool-agent", "diskpool-localenv", "kubectl-diskpool"} {
 		build := exec.CommandContext(t.Context(), "go", "build", "-o", filepath.Join(bin, cmd), "./cmd/"+cmd)
 		build.Dir = Root(t)
 		if out, err := build.CombinedOutput(); err != nil {
@@ -50,7 +50,8 @@ func projectFlags(t *testing.T) map[string]bool {
 	}
 	all := map[string]bool{}
 	for _, args := range [][]string{
-		{"diskpool-operator"}, {"diskpool-operator", "migrate-mayastorpools"}, {"diskpool-agent"},
+		{"diskpool-operator"}, {"diskpool-operator", "migrate-mayastorpools"}, {"diskpool-operator", "recover"}, {"diskpool-agent"},
+		{"kubectl-diskpool"},
 		{"diskpool-localenv", "run"}, {"diskpool-localenv", "up"}, {"diskpool-localenv", "down"},
 	} {
 		args[0] = filepath.Join(bin, args[0])
@@ -99,8 +100,10 @@ func kubectlFlags(t *testing.T, args string, kubectl string) map[string]bool {
 			j = len(fields)
 		}
 	}
-	if len(cmd) == 0 {
-		return map[string]bool{} // prose about kubectl: its global options only
+	if len(cmd) == 0 || cmd[0] == "diskpool" {
+		// Prose about kubectl: its global options only; `kubectl diskpool`
+		// is our plugin, whose flags projectFlags has.
+		return map[string]bool{}
 	}
 	return helpOf(t, append([]string{kubectl}, cmd...)...)
 }

@@ -46,6 +46,9 @@ var ExpectedPermissions = expand([]grant{
 	// The operator, in its namespace: agent Leases (read) and the leader
 	// election Lease (written).
 	{OperatorName, Namespace, "coordination.k8s.io", []string{"leases"}, []string{"get", "list", "watch", "create", "update"}},
+	// The operator, in its namespace: one disk-inventory ConfigMap per
+	// node (pkg/inventory), watched and written on change. No delete.
+	{OperatorName, Namespace, "", []string{"configmaps"}, []string{"get", "list", "watch", "create", "update"}},
 	// The agent: its own node's Lease.
 	{AgentName, Namespace, "coordination.k8s.io", []string{"leases"}, []string{"get", "create", "update"}},
 })

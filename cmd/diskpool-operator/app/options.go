@@ -19,6 +19,7 @@ import (
 
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/controller"
+	"github.com/diskpool/diskpool-operator/pkg/inventory"
 )
 
 // Options are the operator's flags.
@@ -50,6 +51,8 @@ type Options struct {
 	AgentTLSServerName string
 	AgentInsecure      bool
 	AgentCallTimeout   time.Duration
+	// DiskInventoryInterval between two disk inventories of a node.
+	DiskInventoryInterval time.Duration
 
 	LeaderElect              bool
 	LeaderElectLeaseDuration time.Duration
@@ -87,6 +90,7 @@ func NewOptions() *Options {
 		BackoffBase:              controller.DefaultBackoffBase,
 		BackoffMax:               controller.DefaultBackoffMax,
 		Resync:                   10 * time.Hour,
+		DiskInventoryInterval:    inventory.DefaultInterval,
 		MetricsAddress:           ":8080",
 		HealthAddress:            ":8081",
 		LeaderElect:              true,
@@ -119,6 +123,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.AgentTLSCAFile, "agent-tls-ca-file", o.AgentTLSCAFile, "CA certificates (PEM) that sign the agents' serving certificates.")
 	fs.StringVar(&o.AgentTLSServerName, "agent-tls-server-name", o.AgentTLSServerName, "Name to verify in agents' certificates (agents are dialled by the address in their Lease). Empty: that address.")
 	fs.BoolVar(&o.AgentInsecure, "agent-insecure", o.AgentInsecure, "Talk to agents without TLS (tests and trusted networks only).")
+	fs.DurationVar(&o.DiskInventoryInterval, "disk-inventory-interval", o.DiskInventoryInterval, "How often each node's disks are listed (read-only) for its disk inventory and orphan report; a ConfigMap is written only when the report changes.")
 	fs.DurationVar(&o.AgentCallTimeout, "agent-call-timeout", o.AgentCallTimeout, "Timeout of one CreatePool or DestroyPool call. 0: the client's default (30s).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a Lease, so only one replica reconciles.")
 	fs.DurationVar(&o.LeaderElectLeaseDuration, "leader-elect-lease-duration", o.LeaderElectLeaseDuration, "How long standbys wait before taking over a Lease that is not renewed (a leader that stops cleanly releases it at once).")
@@ -158,6 +163,9 @@ func (o *Options) Validate() error {
 	}
 	if o.BackoffBase <= 0 || o.BackoffMax < o.BackoffBase {
 		errs = append(errs, errors.New("need 0 < --backoff-base <= --backoff-max"))
+	}
+	if o.DiskInventoryInterval <= 0 {
+		errs = append(errs, errors.New("--disk-inventory-interval must be positive"))
 	}
 	if o.Resync < 0 {
 		errs = append(errs, errors.New("--resync must not be negative"))

@@ -36,6 +36,7 @@ import (
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/controller"
 	"github.com/diskpool/diskpool-operator/pkg/faultinject"
+	"github.com/diskpool/diskpool-operator/pkg/inventory"
 	"github.com/diskpool/diskpool-operator/pkg/metrics"
 	"github.com/diskpool/diskpool-operator/pkg/poolclient"
 )
@@ -112,6 +113,12 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = agentlease.Selector() }),
 		kubeinformers.WithTransform(controller.StripManagedFields))
 	leaseInformer := leaseFactory.Coordination().V1().Leases()
+	// The operator's node reports (disk inventory and orphans).
+	reportFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0,
+		kubeinformers.WithNamespace(o.OperatorNamespace),
+		kubeinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = inventory.Selector() }),
+		kubeinformers.WithTransform(controller.StripManagedFields))
+	reportInformer := reportFactory.Core().V1().ConfigMaps()
 
 	clientOpts := poolclient.Options{
 		Insecure:    o.AgentInsecure,
@@ -150,6 +157,17 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	if err != nil {
 		return err
 	}
+	invAgents := newLeaseAgents(leaseInformer.Lister().Leases(o.OperatorNamespace), clientOpts)
+	defer invAgents.Close()
+	inv := inventory.NewRunner(invAgents, poolOwners{diskPools: poolInformers, msps: mspInformers},
+		inventory.NewPublisher(kube, o.OperatorNamespace, reportInformer.Lister(),
+			broadcaster.NewRecorder(scheme.Scheme, controller.FieldManager), m.inventory),
+		o.DiskInventoryInterval)
+	tracker.AddChangeHandler(func(node, pool string) {
+		if pool == "" {
+			inv.Enqueue(node) // the agent came or went: list its disks now
+		}
+	})
 	if _, err := metrics.NewPools(reg, listPools(poolInformers)); err != nil {
 		return fmt.Errorf("registering pool metrics: %w", err)
 	}
@@ -172,13 +190,16 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	defer nodeFactory.Shutdown()
 	leaseFactory.Start(informersCtx.Done())
 	defer leaseFactory.Shutdown()
+	reportFactory.Start(informersCtx.Done())
+	defer reportFactory.Shutdown()
 	defer stopInformers() // runs before the Shutdowns (defers run last first)
 
 	// Ready once the caches have synced (a standby included: it takes
 	// over with warm caches), and, while leading, once the controller's
 	// view is complete (its informers and the tracker's HasSynced), and the
 	// elector, if any, is healthy.
-	cachesSynced := []cache.InformerSynced{nodeInformer.Informer().HasSynced, leaseInformer.Informer().HasSynced}
+	cachesSynced := []cache.InformerSynced{nodeInformer.Informer().HasSynced, leaseInformer.Informer().HasSynced,
+		reportInformer.Informer().HasSynced}
 	for _, inf := range poolInformers {
 		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
 	}
@@ -225,8 +246,13 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 			}
 			trackerDone <- err
 		}()
+		inventoryDone := make(chan error, 1)
+		go func() { inventoryDone <- inv.Run(ctx) }()
 		err := ctrl.Run(ctx, o.Workers)
 		cancel()
+		if ierr := <-inventoryDone; ierr != nil && ctx.Err() == nil {
+			klog.FromContext(ctx).Error(ierr, "Disk inventory stopped")
+		}
 		if terr := <-trackerDone; terr != nil {
 			return fmt.Errorf("agent tracker: %w", terr)
 		}
@@ -411,6 +437,7 @@ type operatorMetrics struct {
 	workqueue  *metrics.Workqueue
 	grpc       *poolclient.Metrics
 	tracker    *agentwatch.Metrics
+	inventory  *inventory.Metrics
 	leading    prometheus.Gauge
 	// eventWrites counts the event recorder's API writes.
 	eventWrites *prometheus.CounterVec
@@ -429,6 +456,9 @@ func newOperatorMetrics(reg prometheus.Registerer) (*operatorMetrics, error) {
 		return nil, err
 	}
 	if m.tracker, err = agentwatch.NewMetrics(reg); err != nil {
+		return nil, err
+	}
+	if m.inventory, err = inventory.NewMetrics(reg); err != nil {
 		return nil, err
 	}
 	if m.eventWrites, err = newEventWritesCounter(reg); err != nil {

@@ -18,6 +18,13 @@ const (
 	// of the on-disk label changes; uuid, replicas and data stay.
 	AdoptPoolOwnerAnnotation = "openebs.io/adopt-pool-owner"
 
+	// AdoptOrphanAnnotation names the uuid of an orphaned pool (one whose
+	// owner matches no live pool object) that this object takes over:
+	// only the owner in the on-disk label changes. Refused (Ready reason
+	// AdoptRefused) when the pool of the object's name is missing, has
+	// another uuid, or has a live owner: it never creates a fresh pool.
+	AdoptOrphanAnnotation = "openebs.io/adopt-orphan"
+
 	// ConditionReady is True when the pool exists and serves I/O.
 	ConditionReady = "Ready"
 	// ConditionPoolReady mirrors ConditionReady under Mayastor's name, so

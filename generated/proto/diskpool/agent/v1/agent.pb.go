@@ -49,6 +49,8 @@ const (
 	ErrorReason_NoSpace                  ErrorReason = 13
 	ErrorReason_DiskNotGrown             ErrorReason = 14
 	ErrorReason_ExpansionLimit           ErrorReason = 15
+	ErrorReason_ConfirmationRequired     ErrorReason = 16
+	ErrorReason_UUIDMismatch             ErrorReason = 17
 )
 
 // Enum value maps for ErrorReason.
@@ -70,6 +72,8 @@ var (
 		13: "NoSpace",
 		14: "DiskNotGrown",
 		15: "ExpansionLimit",
+		16: "ConfirmationRequired",
+		17: "UUIDMismatch",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -88,6 +92,8 @@ var (
 		"NoSpace":                  13,
 		"DiskNotGrown":             14,
 		"ExpansionLimit":           15,
+		"ConfirmationRequired":     16,
+		"UUIDMismatch":             17,
 	}
 )
 
@@ -170,6 +176,83 @@ func (PoolState) EnumDescriptor() ([]byte, []int) {
 	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{1}
 }
 
+// DiskContent is what a disk holds.
+type DiskContent int32
+
+const (
+	DiskContent_DISK_CONTENT_UNSPECIFIED DiskContent = 0
+	// EMPTY: every byte a new pool's label would be written to is zero.
+	DiskContent_DISK_CONTENT_EMPTY DiskContent = 1
+	// POOL: a valid diskpool label (see the pool_* and owner_* fields).
+	DiskContent_DISK_CONTENT_POOL DiskContent = 2
+	// DAMAGED_LABEL: a diskpool label that does not read back valid.
+	DiskContent_DISK_CONTENT_DAMAGED_LABEL DiskContent = 3
+	// SIGNATURE: a foreign signature (see signature): filesystem, partition
+	// table, LVM2, RAID, swap...
+	DiskContent_DISK_CONTENT_SIGNATURE DiskContent = 4
+	// OVERWRITTEN: a diskpool label and a foreign signature.
+	DiskContent_DISK_CONTENT_OVERWRITTEN DiskContent = 5
+	// UNRECOGNISED: non-zero bytes that are no known signature.
+	DiskContent_DISK_CONTENT_UNRECOGNISED DiskContent = 6
+	// TOO_SMALL: empty, but smaller than a pool needs.
+	DiskContent_DISK_CONTENT_TOO_SMALL DiskContent = 7
+	// UNREADABLE: the disk could not be opened or read (see error).
+	DiskContent_DISK_CONTENT_UNREADABLE DiskContent = 8
+)
+
+// Enum value maps for DiskContent.
+var (
+	DiskContent_name = map[int32]string{
+		0: "DISK_CONTENT_UNSPECIFIED",
+		1: "DISK_CONTENT_EMPTY",
+		2: "DISK_CONTENT_POOL",
+		3: "DISK_CONTENT_DAMAGED_LABEL",
+		4: "DISK_CONTENT_SIGNATURE",
+		5: "DISK_CONTENT_OVERWRITTEN",
+		6: "DISK_CONTENT_UNRECOGNISED",
+		7: "DISK_CONTENT_TOO_SMALL",
+		8: "DISK_CONTENT_UNREADABLE",
+	}
+	DiskContent_value = map[string]int32{
+		"DISK_CONTENT_UNSPECIFIED":   0,
+		"DISK_CONTENT_EMPTY":         1,
+		"DISK_CONTENT_POOL":          2,
+		"DISK_CONTENT_DAMAGED_LABEL": 3,
+		"DISK_CONTENT_SIGNATURE":     4,
+		"DISK_CONTENT_OVERWRITTEN":   5,
+		"DISK_CONTENT_UNRECOGNISED":  6,
+		"DISK_CONTENT_TOO_SMALL":     7,
+		"DISK_CONTENT_UNREADABLE":    8,
+	}
+)
+
+func (x DiskContent) Enum() *DiskContent {
+	p := new(DiskContent)
+	*p = x
+	return p
+}
+
+func (x DiskContent) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DiskContent) Descriptor() protoreflect.EnumDescriptor {
+	return file_diskpool_agent_v1_agent_proto_enumTypes[2].Descriptor()
+}
+
+func (DiskContent) Type() protoreflect.EnumType {
+	return &file_diskpool_agent_v1_agent_proto_enumTypes[2]
+}
+
+func (x DiskContent) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DiskContent.Descriptor instead.
+func (DiskContent) EnumDescriptor() ([]byte, []int) {
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{2}
+}
+
 type WatchPoolsResponse_Type int32
 
 const (
@@ -209,11 +292,11 @@ func (x WatchPoolsResponse_Type) String() string {
 }
 
 func (WatchPoolsResponse_Type) Descriptor() protoreflect.EnumDescriptor {
-	return file_diskpool_agent_v1_agent_proto_enumTypes[2].Descriptor()
+	return file_diskpool_agent_v1_agent_proto_enumTypes[3].Descriptor()
 }
 
 func (WatchPoolsResponse_Type) Type() protoreflect.EnumType {
-	return &file_diskpool_agent_v1_agent_proto_enumTypes[2]
+	return &file_diskpool_agent_v1_agent_proto_enumTypes[3]
 }
 
 func (x WatchPoolsResponse_Type) Number() protoreflect.EnumNumber {
@@ -222,7 +305,7 @@ func (x WatchPoolsResponse_Type) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WatchPoolsResponse_Type.Descriptor instead.
 func (WatchPoolsResponse_Type) EnumDescriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{9, 0}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{14, 0}
 }
 
 type Pool struct {
@@ -678,6 +761,383 @@ func (x *ExpandPoolRequest) GetMaxCapacityBytes() uint64 {
 	return 0
 }
 
+type ReclaimPoolRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// uuid must be the pool's uuid, so a reclaim only ever destroys the pool
+	// the admin looked at.
+	Uuid string `protobuf:"bytes,2,opt,name=uuid,proto3" json:"uuid,omitempty"`
+	// owner_uid, when set, must be the pool's recorded owner (the gone owner
+	// the orphan listing showed): a pool adopted in the meantime is refused.
+	OwnerUid string `protobuf:"bytes,3,opt,name=owner_uid,json=ownerUid,proto3" json:"owner_uid,omitempty"`
+	// confirm must be exactly "yes-really-destroy-data".
+	Confirm       string `protobuf:"bytes,4,opt,name=confirm,proto3" json:"confirm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReclaimPoolRequest) Reset() {
+	*x = ReclaimPoolRequest{}
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReclaimPoolRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReclaimPoolRequest) ProtoMessage() {}
+
+func (x *ReclaimPoolRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReclaimPoolRequest.ProtoReflect.Descriptor instead.
+func (*ReclaimPoolRequest) Descriptor() ([]byte, []int) {
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ReclaimPoolRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReclaimPoolRequest) GetUuid() string {
+	if x != nil {
+		return x.Uuid
+	}
+	return ""
+}
+
+func (x *ReclaimPoolRequest) GetOwnerUid() string {
+	if x != nil {
+		return x.OwnerUid
+	}
+	return ""
+}
+
+func (x *ReclaimPoolRequest) GetConfirm() string {
+	if x != nil {
+		return x.Confirm
+	}
+	return ""
+}
+
+type ReclaimPoolResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReclaimPoolResponse) Reset() {
+	*x = ReclaimPoolResponse{}
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReclaimPoolResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReclaimPoolResponse) ProtoMessage() {}
+
+func (x *ReclaimPoolResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReclaimPoolResponse.ProtoReflect.Descriptor instead.
+func (*ReclaimPoolResponse) Descriptor() ([]byte, []int) {
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{6}
+}
+
+type Disk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// path is the canonical path (symlinks resolved).
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// links are the stable names of the disk: the symlinks under
+	// /dev/disk/by-id that resolve to path, sorted.
+	Links []string `protobuf:"bytes,2,rep,name=links,proto3" json:"links,omitempty"`
+	// kind is "block" or "file".
+	Kind      string      `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	SizeBytes uint64      `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	Content   DiskContent `protobuf:"varint,5,opt,name=content,proto3,enum=diskpool.agent.v1.DiskContent" json:"content,omitempty"`
+	// signature is the foreign signature's blkid type (ext4, gpt, dos,
+	// LVM2_member...) for SIGNATURE and OVERWRITTEN.
+	Signature string `protobuf:"bytes,6,opt,name=signature,proto3" json:"signature,omitempty"`
+	// offset is where the signature, or for UNRECOGNISED the first non-zero
+	// byte, was found.
+	Offset int64 `protobuf:"varint,7,opt,name=offset,proto3" json:"offset,omitempty"`
+	// pool_name, pool_uuid and the owner fields come from the label found
+	// on the disk (POOL and OVERWRITTEN; DAMAGED_LABEL gives what it can).
+	PoolName       string `protobuf:"bytes,8,opt,name=pool_name,json=poolName,proto3" json:"pool_name,omitempty"`
+	PoolUuid       string `protobuf:"bytes,9,opt,name=pool_uuid,json=poolUuid,proto3" json:"pool_uuid,omitempty"`
+	OwnerUid       string `protobuf:"bytes,10,opt,name=owner_uid,json=ownerUid,proto3" json:"owner_uid,omitempty"`
+	OwnerKind      string `protobuf:"bytes,11,opt,name=owner_kind,json=ownerKind,proto3" json:"owner_kind,omitempty"`
+	OwnerNamespace string `protobuf:"bytes,12,opt,name=owner_namespace,json=ownerNamespace,proto3" json:"owner_namespace,omitempty"`
+	OwnerName      string `protobuf:"bytes,13,opt,name=owner_name,json=ownerName,proto3" json:"owner_name,omitempty"`
+	// claimed_by is the pool of this agent that uses the disk, or empty.
+	ClaimedBy string `protobuf:"bytes,14,opt,name=claimed_by,json=claimedBy,proto3" json:"claimed_by,omitempty"`
+	// error says why the disk is UNREADABLE.
+	Error string `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
+	// pool_replica_count is the number of replicas the label records.
+	PoolReplicaCount uint32 `protobuf:"varint,16,opt,name=pool_replica_count,json=poolReplicaCount,proto3" json:"pool_replica_count,omitempty"`
+	// pool_disks are the pool's disks as its label records them, in order
+	// (what a CreatePool adopting the pool must name).
+	PoolDisks     []string `protobuf:"bytes,17,rep,name=pool_disks,json=poolDisks,proto3" json:"pool_disks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Disk) Reset() {
+	*x = Disk{}
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Disk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Disk) ProtoMessage() {}
+
+func (x *Disk) ProtoReflect() protoreflect.Message {
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Disk.ProtoReflect.Descriptor instead.
+func (*Disk) Descriptor() ([]byte, []int) {
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Disk) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *Disk) GetLinks() []string {
+	if x != nil {
+		return x.Links
+	}
+	return nil
+}
+
+func (x *Disk) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Disk) GetSizeBytes() uint64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Disk) GetContent() DiskContent {
+	if x != nil {
+		return x.Content
+	}
+	return DiskContent_DISK_CONTENT_UNSPECIFIED
+}
+
+func (x *Disk) GetSignature() string {
+	if x != nil {
+		return x.Signature
+	}
+	return ""
+}
+
+func (x *Disk) GetOffset() int64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *Disk) GetPoolName() string {
+	if x != nil {
+		return x.PoolName
+	}
+	return ""
+}
+
+func (x *Disk) GetPoolUuid() string {
+	if x != nil {
+		return x.PoolUuid
+	}
+	return ""
+}
+
+func (x *Disk) GetOwnerUid() string {
+	if x != nil {
+		return x.OwnerUid
+	}
+	return ""
+}
+
+func (x *Disk) GetOwnerKind() string {
+	if x != nil {
+		return x.OwnerKind
+	}
+	return ""
+}
+
+func (x *Disk) GetOwnerNamespace() string {
+	if x != nil {
+		return x.OwnerNamespace
+	}
+	return ""
+}
+
+func (x *Disk) GetOwnerName() string {
+	if x != nil {
+		return x.OwnerName
+	}
+	return ""
+}
+
+func (x *Disk) GetClaimedBy() string {
+	if x != nil {
+		return x.ClaimedBy
+	}
+	return ""
+}
+
+func (x *Disk) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Disk) GetPoolReplicaCount() uint32 {
+	if x != nil {
+		return x.PoolReplicaCount
+	}
+	return 0
+}
+
+func (x *Disk) GetPoolDisks() []string {
+	if x != nil {
+		return x.PoolDisks
+	}
+	return nil
+}
+
+type ListDisksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDisksRequest) Reset() {
+	*x = ListDisksRequest{}
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDisksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDisksRequest) ProtoMessage() {}
+
+func (x *ListDisksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDisksRequest.ProtoReflect.Descriptor instead.
+func (*ListDisksRequest) Descriptor() ([]byte, []int) {
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{8}
+}
+
+type ListDisksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// disks sorted by path.
+	Disks         []*Disk `protobuf:"bytes,1,rep,name=disks,proto3" json:"disks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDisksResponse) Reset() {
+	*x = ListDisksResponse{}
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDisksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDisksResponse) ProtoMessage() {}
+
+func (x *ListDisksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDisksResponse.ProtoReflect.Descriptor instead.
+func (*ListDisksResponse) Descriptor() ([]byte, []int) {
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListDisksResponse) GetDisks() []*Disk {
+	if x != nil {
+		return x.Disks
+	}
+	return nil
+}
+
 type GetPoolRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -687,7 +1147,7 @@ type GetPoolRequest struct {
 
 func (x *GetPoolRequest) Reset() {
 	*x = GetPoolRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +1159,7 @@ func (x *GetPoolRequest) String() string {
 func (*GetPoolRequest) ProtoMessage() {}
 
 func (x *GetPoolRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[5]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +1172,7 @@ func (x *GetPoolRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPoolRequest.ProtoReflect.Descriptor instead.
 func (*GetPoolRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{5}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetPoolRequest) GetName() string {
@@ -730,7 +1190,7 @@ type ListPoolsRequest struct {
 
 func (x *ListPoolsRequest) Reset() {
 	*x = ListPoolsRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +1202,7 @@ func (x *ListPoolsRequest) String() string {
 func (*ListPoolsRequest) ProtoMessage() {}
 
 func (x *ListPoolsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[6]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +1215,7 @@ func (x *ListPoolsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPoolsRequest.ProtoReflect.Descriptor instead.
 func (*ListPoolsRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{6}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{11}
 }
 
 type ListPoolsResponse struct {
@@ -767,7 +1227,7 @@ type ListPoolsResponse struct {
 
 func (x *ListPoolsResponse) Reset() {
 	*x = ListPoolsResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -779,7 +1239,7 @@ func (x *ListPoolsResponse) String() string {
 func (*ListPoolsResponse) ProtoMessage() {}
 
 func (x *ListPoolsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[7]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -792,7 +1252,7 @@ func (x *ListPoolsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPoolsResponse.ProtoReflect.Descriptor instead.
 func (*ListPoolsResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{7}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListPoolsResponse) GetPools() []*Pool {
@@ -810,7 +1270,7 @@ type WatchPoolsRequest struct {
 
 func (x *WatchPoolsRequest) Reset() {
 	*x = WatchPoolsRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -822,7 +1282,7 @@ func (x *WatchPoolsRequest) String() string {
 func (*WatchPoolsRequest) ProtoMessage() {}
 
 func (x *WatchPoolsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[8]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -835,7 +1295,7 @@ func (x *WatchPoolsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPoolsRequest.ProtoReflect.Descriptor instead.
 func (*WatchPoolsRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{8}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
 type WatchPoolsResponse struct {
@@ -850,7 +1310,7 @@ type WatchPoolsResponse struct {
 
 func (x *WatchPoolsResponse) Reset() {
 	*x = WatchPoolsResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +1322,7 @@ func (x *WatchPoolsResponse) String() string {
 func (*WatchPoolsResponse) ProtoMessage() {}
 
 func (x *WatchPoolsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[9]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +1335,7 @@ func (x *WatchPoolsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchPoolsResponse.ProtoReflect.Descriptor instead.
 func (*WatchPoolsResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{9}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchPoolsResponse) GetType() WatchPoolsResponse_Type {
@@ -913,7 +1373,7 @@ type Replica struct {
 
 func (x *Replica) Reset() {
 	*x = Replica{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +1385,7 @@ func (x *Replica) String() string {
 func (*Replica) ProtoMessage() {}
 
 func (x *Replica) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[10]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +1398,7 @@ func (x *Replica) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Replica.ProtoReflect.Descriptor instead.
 func (*Replica) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{10}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Replica) GetUuid() string {
@@ -988,7 +1448,7 @@ type CreateReplicaRequest struct {
 
 func (x *CreateReplicaRequest) Reset() {
 	*x = CreateReplicaRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1460,7 @@ func (x *CreateReplicaRequest) String() string {
 func (*CreateReplicaRequest) ProtoMessage() {}
 
 func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[11]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1473,7 @@ func (x *CreateReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReplicaRequest.ProtoReflect.Descriptor instead.
 func (*CreateReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{11}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CreateReplicaRequest) GetPool() string {
@@ -1054,7 +1514,7 @@ type DestroyReplicaRequest struct {
 
 func (x *DestroyReplicaRequest) Reset() {
 	*x = DestroyReplicaRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +1526,7 @@ func (x *DestroyReplicaRequest) String() string {
 func (*DestroyReplicaRequest) ProtoMessage() {}
 
 func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[12]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1079,7 +1539,7 @@ func (x *DestroyReplicaRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaRequest.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{12}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DestroyReplicaRequest) GetPool() string {
@@ -1104,7 +1564,7 @@ type DestroyReplicaResponse struct {
 
 func (x *DestroyReplicaResponse) Reset() {
 	*x = DestroyReplicaResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1576,7 @@ func (x *DestroyReplicaResponse) String() string {
 func (*DestroyReplicaResponse) ProtoMessage() {}
 
 func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[13]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +1589,7 @@ func (x *DestroyReplicaResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DestroyReplicaResponse.ProtoReflect.Descriptor instead.
 func (*DestroyReplicaResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{13}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{18}
 }
 
 type ListReplicasRequest struct {
@@ -1142,7 +1602,7 @@ type ListReplicasRequest struct {
 
 func (x *ListReplicasRequest) Reset() {
 	*x = ListReplicasRequest{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1614,7 @@ func (x *ListReplicasRequest) String() string {
 func (*ListReplicasRequest) ProtoMessage() {}
 
 func (x *ListReplicasRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[14]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1627,7 @@ func (x *ListReplicasRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReplicasRequest.ProtoReflect.Descriptor instead.
 func (*ListReplicasRequest) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListReplicasRequest) GetPool() string {
@@ -1186,7 +1646,7 @@ type ListReplicasResponse struct {
 
 func (x *ListReplicasResponse) Reset() {
 	*x = ListReplicasResponse{}
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1198,7 +1658,7 @@ func (x *ListReplicasResponse) String() string {
 func (*ListReplicasResponse) ProtoMessage() {}
 
 func (x *ListReplicasResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[15]
+	mi := &file_diskpool_agent_v1_agent_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1211,7 +1671,7 @@ func (x *ListReplicasResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReplicasResponse.ProtoReflect.Descriptor instead.
 func (*ListReplicasResponse) Descriptor() ([]byte, []int) {
-	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{15}
+	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListReplicasResponse) GetReplicas() []*Replica {
@@ -1272,7 +1732,40 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x11ExpandPoolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\towner_uid\x18\x02 \x01(\tR\bownerUid\x12,\n" +
-	"\x12max_capacity_bytes\x18\x03 \x01(\x04R\x10maxCapacityBytes\"$\n" +
+	"\x12max_capacity_bytes\x18\x03 \x01(\x04R\x10maxCapacityBytes\"s\n" +
+	"\x12ReclaimPoolRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04uuid\x18\x02 \x01(\tR\x04uuid\x12\x1b\n" +
+	"\towner_uid\x18\x03 \x01(\tR\bownerUid\x12\x18\n" +
+	"\aconfirm\x18\x04 \x01(\tR\aconfirm\"\x15\n" +
+	"\x13ReclaimPoolResponse\"\x93\x04\n" +
+	"\x04Disk\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05links\x18\x02 \x03(\tR\x05links\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x04 \x01(\x04R\tsizeBytes\x128\n" +
+	"\acontent\x18\x05 \x01(\x0e2\x1e.diskpool.agent.v1.DiskContentR\acontent\x12\x1c\n" +
+	"\tsignature\x18\x06 \x01(\tR\tsignature\x12\x16\n" +
+	"\x06offset\x18\a \x01(\x03R\x06offset\x12\x1b\n" +
+	"\tpool_name\x18\b \x01(\tR\bpoolName\x12\x1b\n" +
+	"\tpool_uuid\x18\t \x01(\tR\bpoolUuid\x12\x1b\n" +
+	"\towner_uid\x18\n" +
+	" \x01(\tR\bownerUid\x12\x1d\n" +
+	"\n" +
+	"owner_kind\x18\v \x01(\tR\townerKind\x12'\n" +
+	"\x0fowner_namespace\x18\f \x01(\tR\x0eownerNamespace\x12\x1d\n" +
+	"\n" +
+	"owner_name\x18\r \x01(\tR\townerName\x12\x1d\n" +
+	"\n" +
+	"claimed_by\x18\x0e \x01(\tR\tclaimedBy\x12\x14\n" +
+	"\x05error\x18\x0f \x01(\tR\x05error\x12,\n" +
+	"\x12pool_replica_count\x18\x10 \x01(\rR\x10poolReplicaCount\x12\x1d\n" +
+	"\n" +
+	"pool_disks\x18\x11 \x03(\tR\tpoolDisks\"\x12\n" +
+	"\x10ListDisksRequest\"B\n" +
+	"\x11ListDisksResponse\x12-\n" +
+	"\x05disks\x18\x01 \x03(\v2\x17.diskpool.agent.v1.DiskR\x05disks\"$\n" +
 	"\x0eGetPoolRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x12\n" +
 	"\x10ListPoolsRequest\"B\n" +
@@ -1308,7 +1801,7 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x13ListReplicasRequest\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\"N\n" +
 	"\x14ListReplicasResponse\x126\n" +
-	"\breplicas\x18\x01 \x03(\v2\x1a.diskpool.agent.v1.ReplicaR\breplicas*\xb9\x02\n" +
+	"\breplicas\x18\x01 \x03(\v2\x1a.diskpool.agent.v1.ReplicaR\breplicas*\xe5\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fInvalidArgument\x10\x01\x12\x10\n" +
@@ -1326,12 +1819,24 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\vPoolFaulted\x10\f\x12\v\n" +
 	"\aNoSpace\x10\r\x12\x10\n" +
 	"\fDiskNotGrown\x10\x0e\x12\x12\n" +
-	"\x0eExpansionLimit\x10\x0f*o\n" +
+	"\x0eExpansionLimit\x10\x0f\x12\x18\n" +
+	"\x14ConfirmationRequired\x10\x10\x12\x10\n" +
+	"\fUUIDMismatch\x10\x11*o\n" +
 	"\tPoolState\x12\x1a\n" +
 	"\x16POOL_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11POOL_STATE_ONLINE\x10\x01\x12\x17\n" +
 	"\x13POOL_STATE_DEGRADED\x10\x02\x12\x16\n" +
-	"\x12POOL_STATE_FAULTED\x10\x032\x9f\x06\n" +
+	"\x12POOL_STATE_FAULTED\x10\x03*\x8c\x02\n" +
+	"\vDiskContent\x12\x1c\n" +
+	"\x18DISK_CONTENT_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12DISK_CONTENT_EMPTY\x10\x01\x12\x15\n" +
+	"\x11DISK_CONTENT_POOL\x10\x02\x12\x1e\n" +
+	"\x1aDISK_CONTENT_DAMAGED_LABEL\x10\x03\x12\x1a\n" +
+	"\x16DISK_CONTENT_SIGNATURE\x10\x04\x12\x1c\n" +
+	"\x18DISK_CONTENT_OVERWRITTEN\x10\x05\x12\x1d\n" +
+	"\x19DISK_CONTENT_UNRECOGNISED\x10\x06\x12\x1a\n" +
+	"\x16DISK_CONTENT_TOO_SMALL\x10\a\x12\x1b\n" +
+	"\x17DISK_CONTENT_UNREADABLE\x10\b2\xd5\a\n" +
 	"\vPoolService\x12K\n" +
 	"\n" +
 	"CreatePool\x12$.diskpool.agent.v1.CreatePoolRequest\x1a\x17.diskpool.agent.v1.Pool\x12\\\n" +
@@ -1341,7 +1846,9 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"WatchPools\x12$.diskpool.agent.v1.WatchPoolsRequest\x1a%.diskpool.agent.v1.WatchPoolsResponse0\x01\x12K\n" +
 	"\n" +
-	"ExpandPool\x12$.diskpool.agent.v1.ExpandPoolRequest\x1a\x17.diskpool.agent.v1.Pool\x12T\n" +
+	"ExpandPool\x12$.diskpool.agent.v1.ExpandPoolRequest\x1a\x17.diskpool.agent.v1.Pool\x12\\\n" +
+	"\vReclaimPool\x12%.diskpool.agent.v1.ReclaimPoolRequest\x1a&.diskpool.agent.v1.ReclaimPoolResponse\x12V\n" +
+	"\tListDisks\x12#.diskpool.agent.v1.ListDisksRequest\x1a$.diskpool.agent.v1.ListDisksResponse\x12T\n" +
 	"\rCreateReplica\x12'.diskpool.agent.v1.CreateReplicaRequest\x1a\x1a.diskpool.agent.v1.Replica\x12e\n" +
 	"\x0eDestroyReplica\x12(.diskpool.agent.v1.DestroyReplicaRequest\x1a).diskpool.agent.v1.DestroyReplicaResponse\x12_\n" +
 	"\fListReplicas\x12&.diskpool.agent.v1.ListReplicasRequest\x1a'.diskpool.agent.v1.ListReplicasResponseBQZOgithub.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1;agentv1b\x06proto3"
@@ -1358,62 +1865,74 @@ func file_diskpool_agent_v1_agent_proto_rawDescGZIP() []byte {
 	return file_diskpool_agent_v1_agent_proto_rawDescData
 }
 
-var file_diskpool_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_diskpool_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_diskpool_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_diskpool_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_diskpool_agent_v1_agent_proto_goTypes = []any{
 	(ErrorReason)(0),               // 0: diskpool.agent.v1.ErrorReason
 	(PoolState)(0),                 // 1: diskpool.agent.v1.PoolState
-	(WatchPoolsResponse_Type)(0),   // 2: diskpool.agent.v1.WatchPoolsResponse.Type
-	(*Pool)(nil),                   // 3: diskpool.agent.v1.Pool
-	(*CreatePoolRequest)(nil),      // 4: diskpool.agent.v1.CreatePoolRequest
-	(*DestroyPoolRequest)(nil),     // 5: diskpool.agent.v1.DestroyPoolRequest
-	(*DestroyPoolResponse)(nil),    // 6: diskpool.agent.v1.DestroyPoolResponse
-	(*ExpandPoolRequest)(nil),      // 7: diskpool.agent.v1.ExpandPoolRequest
-	(*GetPoolRequest)(nil),         // 8: diskpool.agent.v1.GetPoolRequest
-	(*ListPoolsRequest)(nil),       // 9: diskpool.agent.v1.ListPoolsRequest
-	(*ListPoolsResponse)(nil),      // 10: diskpool.agent.v1.ListPoolsResponse
-	(*WatchPoolsRequest)(nil),      // 11: diskpool.agent.v1.WatchPoolsRequest
-	(*WatchPoolsResponse)(nil),     // 12: diskpool.agent.v1.WatchPoolsResponse
-	(*Replica)(nil),                // 13: diskpool.agent.v1.Replica
-	(*CreateReplicaRequest)(nil),   // 14: diskpool.agent.v1.CreateReplicaRequest
-	(*DestroyReplicaRequest)(nil),  // 15: diskpool.agent.v1.DestroyReplicaRequest
-	(*DestroyReplicaResponse)(nil), // 16: diskpool.agent.v1.DestroyReplicaResponse
-	(*ListReplicasRequest)(nil),    // 17: diskpool.agent.v1.ListReplicasRequest
-	(*ListReplicasResponse)(nil),   // 18: diskpool.agent.v1.ListReplicasResponse
-	nil,                            // 19: diskpool.agent.v1.Pool.LabelsEntry
-	nil,                            // 20: diskpool.agent.v1.CreatePoolRequest.LabelsEntry
+	(DiskContent)(0),               // 2: diskpool.agent.v1.DiskContent
+	(WatchPoolsResponse_Type)(0),   // 3: diskpool.agent.v1.WatchPoolsResponse.Type
+	(*Pool)(nil),                   // 4: diskpool.agent.v1.Pool
+	(*CreatePoolRequest)(nil),      // 5: diskpool.agent.v1.CreatePoolRequest
+	(*DestroyPoolRequest)(nil),     // 6: diskpool.agent.v1.DestroyPoolRequest
+	(*DestroyPoolResponse)(nil),    // 7: diskpool.agent.v1.DestroyPoolResponse
+	(*ExpandPoolRequest)(nil),      // 8: diskpool.agent.v1.ExpandPoolRequest
+	(*ReclaimPoolRequest)(nil),     // 9: diskpool.agent.v1.ReclaimPoolRequest
+	(*ReclaimPoolResponse)(nil),    // 10: diskpool.agent.v1.ReclaimPoolResponse
+	(*Disk)(nil),                   // 11: diskpool.agent.v1.Disk
+	(*ListDisksRequest)(nil),       // 12: diskpool.agent.v1.ListDisksRequest
+	(*ListDisksResponse)(nil),      // 13: diskpool.agent.v1.ListDisksResponse
+	(*GetPoolRequest)(nil),         // 14: diskpool.agent.v1.GetPoolRequest
+	(*ListPoolsRequest)(nil),       // 15: diskpool.agent.v1.ListPoolsRequest
+	(*ListPoolsResponse)(nil),      // 16: diskpool.agent.v1.ListPoolsResponse
+	(*WatchPoolsRequest)(nil),      // 17: diskpool.agent.v1.WatchPoolsRequest
+	(*WatchPoolsResponse)(nil),     // 18: diskpool.agent.v1.WatchPoolsResponse
+	(*Replica)(nil),                // 19: diskpool.agent.v1.Replica
+	(*CreateReplicaRequest)(nil),   // 20: diskpool.agent.v1.CreateReplicaRequest
+	(*DestroyReplicaRequest)(nil),  // 21: diskpool.agent.v1.DestroyReplicaRequest
+	(*DestroyReplicaResponse)(nil), // 22: diskpool.agent.v1.DestroyReplicaResponse
+	(*ListReplicasRequest)(nil),    // 23: diskpool.agent.v1.ListReplicasRequest
+	(*ListReplicasResponse)(nil),   // 24: diskpool.agent.v1.ListReplicasResponse
+	nil,                            // 25: diskpool.agent.v1.Pool.LabelsEntry
+	nil,                            // 26: diskpool.agent.v1.CreatePoolRequest.LabelsEntry
 }
 var file_diskpool_agent_v1_agent_proto_depIdxs = []int32{
-	19, // 0: diskpool.agent.v1.Pool.labels:type_name -> diskpool.agent.v1.Pool.LabelsEntry
+	25, // 0: diskpool.agent.v1.Pool.labels:type_name -> diskpool.agent.v1.Pool.LabelsEntry
 	1,  // 1: diskpool.agent.v1.Pool.state:type_name -> diskpool.agent.v1.PoolState
-	20, // 2: diskpool.agent.v1.CreatePoolRequest.labels:type_name -> diskpool.agent.v1.CreatePoolRequest.LabelsEntry
-	3,  // 3: diskpool.agent.v1.ListPoolsResponse.pools:type_name -> diskpool.agent.v1.Pool
-	2,  // 4: diskpool.agent.v1.WatchPoolsResponse.type:type_name -> diskpool.agent.v1.WatchPoolsResponse.Type
-	3,  // 5: diskpool.agent.v1.WatchPoolsResponse.pools:type_name -> diskpool.agent.v1.Pool
-	13, // 6: diskpool.agent.v1.ListReplicasResponse.replicas:type_name -> diskpool.agent.v1.Replica
-	4,  // 7: diskpool.agent.v1.PoolService.CreatePool:input_type -> diskpool.agent.v1.CreatePoolRequest
-	5,  // 8: diskpool.agent.v1.PoolService.DestroyPool:input_type -> diskpool.agent.v1.DestroyPoolRequest
-	8,  // 9: diskpool.agent.v1.PoolService.GetPool:input_type -> diskpool.agent.v1.GetPoolRequest
-	9,  // 10: diskpool.agent.v1.PoolService.ListPools:input_type -> diskpool.agent.v1.ListPoolsRequest
-	11, // 11: diskpool.agent.v1.PoolService.WatchPools:input_type -> diskpool.agent.v1.WatchPoolsRequest
-	7,  // 12: diskpool.agent.v1.PoolService.ExpandPool:input_type -> diskpool.agent.v1.ExpandPoolRequest
-	14, // 13: diskpool.agent.v1.PoolService.CreateReplica:input_type -> diskpool.agent.v1.CreateReplicaRequest
-	15, // 14: diskpool.agent.v1.PoolService.DestroyReplica:input_type -> diskpool.agent.v1.DestroyReplicaRequest
-	17, // 15: diskpool.agent.v1.PoolService.ListReplicas:input_type -> diskpool.agent.v1.ListReplicasRequest
-	3,  // 16: diskpool.agent.v1.PoolService.CreatePool:output_type -> diskpool.agent.v1.Pool
-	6,  // 17: diskpool.agent.v1.PoolService.DestroyPool:output_type -> diskpool.agent.v1.DestroyPoolResponse
-	3,  // 18: diskpool.agent.v1.PoolService.GetPool:output_type -> diskpool.agent.v1.Pool
-	10, // 19: diskpool.agent.v1.PoolService.ListPools:output_type -> diskpool.agent.v1.ListPoolsResponse
-	12, // 20: diskpool.agent.v1.PoolService.WatchPools:output_type -> diskpool.agent.v1.WatchPoolsResponse
-	3,  // 21: diskpool.agent.v1.PoolService.ExpandPool:output_type -> diskpool.agent.v1.Pool
-	13, // 22: diskpool.agent.v1.PoolService.CreateReplica:output_type -> diskpool.agent.v1.Replica
-	16, // 23: diskpool.agent.v1.PoolService.DestroyReplica:output_type -> diskpool.agent.v1.DestroyReplicaResponse
-	18, // 24: diskpool.agent.v1.PoolService.ListReplicas:output_type -> diskpool.agent.v1.ListReplicasResponse
-	16, // [16:25] is the sub-list for method output_type
-	7,  // [7:16] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	26, // 2: diskpool.agent.v1.CreatePoolRequest.labels:type_name -> diskpool.agent.v1.CreatePoolRequest.LabelsEntry
+	2,  // 3: diskpool.agent.v1.Disk.content:type_name -> diskpool.agent.v1.DiskContent
+	11, // 4: diskpool.agent.v1.ListDisksResponse.disks:type_name -> diskpool.agent.v1.Disk
+	4,  // 5: diskpool.agent.v1.ListPoolsResponse.pools:type_name -> diskpool.agent.v1.Pool
+	3,  // 6: diskpool.agent.v1.WatchPoolsResponse.type:type_name -> diskpool.agent.v1.WatchPoolsResponse.Type
+	4,  // 7: diskpool.agent.v1.WatchPoolsResponse.pools:type_name -> diskpool.agent.v1.Pool
+	19, // 8: diskpool.agent.v1.ListReplicasResponse.replicas:type_name -> diskpool.agent.v1.Replica
+	5,  // 9: diskpool.agent.v1.PoolService.CreatePool:input_type -> diskpool.agent.v1.CreatePoolRequest
+	6,  // 10: diskpool.agent.v1.PoolService.DestroyPool:input_type -> diskpool.agent.v1.DestroyPoolRequest
+	14, // 11: diskpool.agent.v1.PoolService.GetPool:input_type -> diskpool.agent.v1.GetPoolRequest
+	15, // 12: diskpool.agent.v1.PoolService.ListPools:input_type -> diskpool.agent.v1.ListPoolsRequest
+	17, // 13: diskpool.agent.v1.PoolService.WatchPools:input_type -> diskpool.agent.v1.WatchPoolsRequest
+	8,  // 14: diskpool.agent.v1.PoolService.ExpandPool:input_type -> diskpool.agent.v1.ExpandPoolRequest
+	9,  // 15: diskpool.agent.v1.PoolService.ReclaimPool:input_type -> diskpool.agent.v1.ReclaimPoolRequest
+	12, // 16: diskpool.agent.v1.PoolService.ListDisks:input_type -> diskpool.agent.v1.ListDisksRequest
+	20, // 17: diskpool.agent.v1.PoolService.CreateReplica:input_type -> diskpool.agent.v1.CreateReplicaRequest
+	21, // 18: diskpool.agent.v1.PoolService.DestroyReplica:input_type -> diskpool.agent.v1.DestroyReplicaRequest
+	23, // 19: diskpool.agent.v1.PoolService.ListReplicas:input_type -> diskpool.agent.v1.ListReplicasRequest
+	4,  // 20: diskpool.agent.v1.PoolService.CreatePool:output_type -> diskpool.agent.v1.Pool
+	7,  // 21: diskpool.agent.v1.PoolService.DestroyPool:output_type -> diskpool.agent.v1.DestroyPoolResponse
+	4,  // 22: diskpool.agent.v1.PoolService.GetPool:output_type -> diskpool.agent.v1.Pool
+	16, // 23: diskpool.agent.v1.PoolService.ListPools:output_type -> diskpool.agent.v1.ListPoolsResponse
+	18, // 24: diskpool.agent.v1.PoolService.WatchPools:output_type -> diskpool.agent.v1.WatchPoolsResponse
+	4,  // 25: diskpool.agent.v1.PoolService.ExpandPool:output_type -> diskpool.agent.v1.Pool
+	10, // 26: diskpool.agent.v1.PoolService.ReclaimPool:output_type -> diskpool.agent.v1.ReclaimPoolResponse
+	13, // 27: diskpool.agent.v1.PoolService.ListDisks:output_type -> diskpool.agent.v1.ListDisksResponse
+	19, // 28: diskpool.agent.v1.PoolService.CreateReplica:output_type -> diskpool.agent.v1.Replica
+	22, // 29: diskpool.agent.v1.PoolService.DestroyReplica:output_type -> diskpool.agent.v1.DestroyReplicaResponse
+	24, // 30: diskpool.agent.v1.PoolService.ListReplicas:output_type -> diskpool.agent.v1.ListReplicasResponse
+	20, // [20:31] is the sub-list for method output_type
+	9,  // [9:20] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_diskpool_agent_v1_agent_proto_init() }
@@ -1426,8 +1945,8 @@ func file_diskpool_agent_v1_agent_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_diskpool_agent_v1_agent_proto_rawDesc), len(file_diskpool_agent_v1_agent_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   18,
+			NumEnums:      4,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,8 @@ const (
 	PoolService_ListPools_FullMethodName      = "/diskpool.agent.v1.PoolService/ListPools"
 	PoolService_WatchPools_FullMethodName     = "/diskpool.agent.v1.PoolService/WatchPools"
 	PoolService_ExpandPool_FullMethodName     = "/diskpool.agent.v1.PoolService/ExpandPool"
+	PoolService_ReclaimPool_FullMethodName    = "/diskpool.agent.v1.PoolService/ReclaimPool"
+	PoolService_ListDisks_FullMethodName      = "/diskpool.agent.v1.PoolService/ListDisks"
 	PoolService_CreateReplica_FullMethodName  = "/diskpool.agent.v1.PoolService/CreateReplica"
 	PoolService_DestroyReplica_FullMethodName = "/diskpool.agent.v1.PoolService/DestroyReplica"
 	PoolService_ListReplicas_FullMethodName   = "/diskpool.agent.v1.PoolService/ListReplicas"
@@ -81,6 +83,23 @@ type PoolServiceClient interface {
 	//	FAILED_PRECONDITION ExpansionLimit   the pool already has max_capacity_bytes or more
 	//	FAILED_PRECONDITION DiskInUse        the new backup area at the disk's end is not zero
 	ExpandPool(ctx context.Context, in *ExpandPoolRequest, opts ...grpc.CallOption) (*Pool, error)
+	// ReclaimPool destroys a pool the admin names by name and uuid and
+	// confirms with confirm = "yes-really-destroy-data": the explicit way to
+	// get back the disk of an orphan (a pool whose owner is gone). The label
+	// is erased like DestroyPool does; replicas are never discarded.
+	// Refusals write nothing:
+	//
+	//	FAILED_PRECONDITION ConfirmationRequired confirm is not "yes-really-destroy-data"
+	//	NOT_FOUND           PoolNotFound     no such pool (a reclaim is never "already done")
+	//	FAILED_PRECONDITION UUIDMismatch     the pool of that name has another uuid
+	//	FAILED_PRECONDITION OwnerMismatch    owner_uid is set and is not the pool's owner
+	//	FAILED_PRECONDITION PoolInUse        the pool holds replicas
+	ReclaimPool(ctx context.Context, in *ReclaimPoolRequest, opts ...grpc.CallOption) (*ReclaimPoolResponse, error)
+	// ListDisks lists every disk this agent may use: the configured disks
+	// (--disk) and the block devices and regular files directly inside the
+	// allowed device directories, with what each holds. Read-only: each disk
+	// is opened read-only, never O_EXCL, and closed before the next one.
+	ListDisks(ctx context.Context, in *ListDisksRequest, opts ...grpc.CallOption) (*ListDisksResponse, error)
 	// CreateReplica allocates space on a pool. Idempotent on uuid.
 	CreateReplica(ctx context.Context, in *CreateReplicaRequest, opts ...grpc.CallOption) (*Replica, error)
 	// DestroyReplica frees a replica. A missing replica is success.
@@ -166,6 +185,26 @@ func (c *poolServiceClient) ExpandPool(ctx context.Context, in *ExpandPoolReques
 	return out, nil
 }
 
+func (c *poolServiceClient) ReclaimPool(ctx context.Context, in *ReclaimPoolRequest, opts ...grpc.CallOption) (*ReclaimPoolResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReclaimPoolResponse)
+	err := c.cc.Invoke(ctx, PoolService_ReclaimPool_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *poolServiceClient) ListDisks(ctx context.Context, in *ListDisksRequest, opts ...grpc.CallOption) (*ListDisksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDisksResponse)
+	err := c.cc.Invoke(ctx, PoolService_ListDisks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *poolServiceClient) CreateReplica(ctx context.Context, in *CreateReplicaRequest, opts ...grpc.CallOption) (*Replica, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Replica)
@@ -240,6 +279,23 @@ type PoolServiceServer interface {
 	//	FAILED_PRECONDITION ExpansionLimit   the pool already has max_capacity_bytes or more
 	//	FAILED_PRECONDITION DiskInUse        the new backup area at the disk's end is not zero
 	ExpandPool(context.Context, *ExpandPoolRequest) (*Pool, error)
+	// ReclaimPool destroys a pool the admin names by name and uuid and
+	// confirms with confirm = "yes-really-destroy-data": the explicit way to
+	// get back the disk of an orphan (a pool whose owner is gone). The label
+	// is erased like DestroyPool does; replicas are never discarded.
+	// Refusals write nothing:
+	//
+	//	FAILED_PRECONDITION ConfirmationRequired confirm is not "yes-really-destroy-data"
+	//	NOT_FOUND           PoolNotFound     no such pool (a reclaim is never "already done")
+	//	FAILED_PRECONDITION UUIDMismatch     the pool of that name has another uuid
+	//	FAILED_PRECONDITION OwnerMismatch    owner_uid is set and is not the pool's owner
+	//	FAILED_PRECONDITION PoolInUse        the pool holds replicas
+	ReclaimPool(context.Context, *ReclaimPoolRequest) (*ReclaimPoolResponse, error)
+	// ListDisks lists every disk this agent may use: the configured disks
+	// (--disk) and the block devices and regular files directly inside the
+	// allowed device directories, with what each holds. Read-only: each disk
+	// is opened read-only, never O_EXCL, and closed before the next one.
+	ListDisks(context.Context, *ListDisksRequest) (*ListDisksResponse, error)
 	// CreateReplica allocates space on a pool. Idempotent on uuid.
 	CreateReplica(context.Context, *CreateReplicaRequest) (*Replica, error)
 	// DestroyReplica frees a replica. A missing replica is success.
@@ -273,6 +329,12 @@ func (UnimplementedPoolServiceServer) WatchPools(*WatchPoolsRequest, grpc.Server
 }
 func (UnimplementedPoolServiceServer) ExpandPool(context.Context, *ExpandPoolRequest) (*Pool, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExpandPool not implemented")
+}
+func (UnimplementedPoolServiceServer) ReclaimPool(context.Context, *ReclaimPoolRequest) (*ReclaimPoolResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReclaimPool not implemented")
+}
+func (UnimplementedPoolServiceServer) ListDisks(context.Context, *ListDisksRequest) (*ListDisksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDisks not implemented")
 }
 func (UnimplementedPoolServiceServer) CreateReplica(context.Context, *CreateReplicaRequest) (*Replica, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateReplica not implemented")
@@ -405,6 +467,42 @@ func _PoolService_ExpandPool_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PoolService_ReclaimPool_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReclaimPoolRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PoolServiceServer).ReclaimPool(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PoolService_ReclaimPool_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PoolServiceServer).ReclaimPool(ctx, req.(*ReclaimPoolRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PoolService_ListDisks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDisksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PoolServiceServer).ListDisks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PoolService_ListDisks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PoolServiceServer).ListDisks(ctx, req.(*ListDisksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _PoolService_CreateReplica_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateReplicaRequest)
 	if err := dec(in); err != nil {
@@ -485,6 +583,14 @@ var PoolService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExpandPool",
 			Handler:    _PoolService_ExpandPool_Handler,
+		},
+		{
+			MethodName: "ReclaimPool",
+			Handler:    _PoolService_ReclaimPool_Handler,
+		},
+		{
+			MethodName: "ListDisks",
+			Handler:    _PoolService_ListDisks_Handler,
 		},
 		{
 			MethodName: "CreateReplica",

@@ -1,0 +1,44 @@
+package localenv
+
+import (
+	"context"
+	"errors"
+)
+
+// LoseControlPlaneData simulates the loss of the cluster's etcd: the
+// operator and the agents stop, etcd restarts empty, the project's CRDs,
+// RBAC, namespaces, Nodes and the operator's and agents' kubeconfigs are made again
+// (as an admin restoring the install would), and the agents and the
+// operator start again. The disks, with their pools, are untouched.
+func (e *Env) LoseControlPlaneData(ctx context.Context) error {
+	errs := []error{e.StopOperator()}
+	for _, n := range e.opts.Nodes {
+		errs = append(errs, e.StopAgent(n))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := e.cluster.WipeEtcd(ctx); err != nil {
+		return err
+	}
+	if err := applyProject(ctx, e.cluster.RESTConfig(), e.root, e.opts.Namespaces, !e.opts.NoFinalizerPolicy); err != nil {
+		return err
+	}
+	if err := e.cluster.CreateNodes(ctx, e.opts.Nodes...); err != nil {
+		return err
+	}
+	for _, n := range e.opts.Nodes {
+		if err := e.cluster.PodBoundKubeconfig(ctx, SystemNamespace, AgentServiceAccount, agentPodName(n), n, e.AgentKubeconfig(n)); err != nil {
+			return err
+		}
+	}
+	if err := e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, OperatorServiceAccount, e.operatorKubeconfig); err != nil {
+		return err
+	}
+	for _, n := range e.opts.Nodes {
+		if err := e.StartAgent(ctx, n); err != nil {
+			return err
+		}
+	}
+	return e.StartOperator(ctx)
+}
