@@ -79,7 +79,7 @@ func (c *poolCache) remove(name, uuid string) bool {
 	return true
 }
 
-// created records a successful CreatePool and reports whether the cache
+// created records a successful CreatePool or ExpandPool and reports whether the cache
 // changed.
 func (c *poolCache) created(p reconcile.Pool) bool {
 	delete(c.destroyed, p.Name)

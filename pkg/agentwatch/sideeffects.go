@@ -63,6 +63,30 @@ func (t *Tracker) DestroyPool(ctx context.Context, req reconcile.DestroyRequest)
 	return nil
 }
 
+// ExpandPool grows a pool through the agent of req.Node and, on success,
+// records the grown pool in the cache at once and notifies the change
+// handlers, like CreatePool. Errors are *reconcile.AgentError.
+func (t *Tracker) ExpandPool(ctx context.Context, req reconcile.ExpandRequest) (reconcile.Pool, error) {
+	client, err := t.clientFor(req.Node, reconcile.ActionExpandPool)
+	if err != nil {
+		return reconcile.Pool{}, err
+	}
+	pool, err := client.ExpandPool(ctx, req)
+	if err != nil {
+		return reconcile.Pool{}, err
+	}
+	t.mu.Lock()
+	changed := false
+	if n := t.nodes[req.Node]; n != nil && n.state != reconcile.AgentMissing {
+		changed = n.pools.created(pool)
+	}
+	t.mu.Unlock()
+	if changed {
+		t.notify([]change{{node: req.Node, pool: req.Name}})
+	}
+	return pool, nil
+}
+
 // clientFor returns the client of node's live agent.
 func (t *Tracker) clientFor(nodeName string, op reconcile.Action) (*poolclient.Client, error) {
 	t.mu.RLock()

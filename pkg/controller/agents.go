@@ -7,7 +7,7 @@ import (
 )
 
 // Agents is the controller's view of the diskpool-agents: the live state of
-// each node's agent, the pools it reports, and the two calls that change a
+// each node's agent, the pools it reports, and the calls that change a
 // node. pkg/agentwatch.Tracker implements it from agent Leases and the
 // agents' WatchPools streams.
 //
@@ -28,6 +28,9 @@ type Agents interface {
 	// DestroyPool destroys a pool; a missing pool is success. Errors are
 	// *reconcile.AgentError.
 	DestroyPool(ctx context.Context, req reconcile.DestroyRequest) error
+	// ExpandPool grows a pool to its disk's size, at most req.MaxCapacity.
+	// Errors are *reconcile.AgentError.
+	ExpandPool(ctx context.Context, req reconcile.ExpandRequest) (reconcile.Pool, error)
 	// AddChangeHandler registers fn to be called, without blocking, when
 	// what Agent or Pool report about node changes: pool "" for the whole
 	// node, else that pool.

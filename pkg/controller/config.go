@@ -28,6 +28,11 @@ type Config struct {
 	MayastorPoolInformers []v1alpha1informers.MayastorPoolInformer
 	// NodeInformer tells whether a pool's Node exists.
 	NodeInformer coreinformers.NodeInformer
+	// SecretInformers, one per watched namespace (or one for all), tell
+	// whether the Secret a spec.encryptionConfig names exists. Optional:
+	// without them a missing Secret is not told apart
+	// (EncryptionUnsupported either way).
+	SecretInformers []coreinformers.SecretInformer
 	// Agents reports node agents and pools, performs pool calls, tells the
 	// controller of changes, and says when it is synced.
 	Agents Agents

@@ -24,6 +24,10 @@ type Controller struct {
 	agents Agents
 
 	nodeLister corelisters.NodeLister
+	// secretListers and poolIndexers serve spec.encryptionConfig
+	// (secrets.go); empty without Config.SecretInformers.
+	secretListers []corelisters.SecretLister
+	poolIndexers  []cache.Indexer
 	// synced holds every informer and handler registration Run waits for.
 	synced []cache.InformerSynced
 
@@ -96,6 +100,9 @@ func NewController(ctx context.Context, cfg Config) (*Controller, error) {
 		return nil, fmt.Errorf("adding the Node event handler: %w", err)
 	}
 	c.synced = append(c.synced, nodeInformer.HasSynced, reg.HasSynced)
+	if err := c.watchSecrets(cfg); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -50,6 +50,16 @@ func (k *diskPoolKind) UpdateFinalizers(ctx context.Context, obj object, finaliz
 	return diskPoolObject(out), nil
 }
 
+func (k *diskPoolKind) RemoveAnnotation(ctx context.Context, obj object, key string) (object, error) {
+	dsp := obj.view.DeepCopy()
+	delete(dsp.Annotations, key)
+	out, err := k.client.OpenebsV1beta3().DiskPools(dsp.Namespace).Update(ctx, dsp, metav1.UpdateOptions{FieldManager: FieldManager})
+	if err != nil {
+		return object{}, fmt.Errorf("removing annotation %s from DiskPool %s/%s: %w", key, dsp.Namespace, dsp.Name, err)
+	}
+	return diskPoolObject(out), nil
+}
+
 // UpdateStatus always writes: Decide returns a status only when it differs
 // from the stored one.
 func (k *diskPoolKind) UpdateStatus(ctx context.Context, obj object, status *v1beta3.DiskPoolStatus) (object, bool, error) {

@@ -138,6 +138,27 @@ func (f *fakeAgents) createPool(ctx context.Context, req reconcile.CreateRequest
 	return p, true, nil
 }
 
+// ExpandPool grows the pool to its DiskCapacity, refused like the agent
+// when the disk has not grown or the pool is at max.
+func (f *fakeAgents) ExpandPool(_ context.Context, req reconcile.ExpandRequest) (reconcile.Pool, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, fmt.Sprintf("ExpandPool %s/%s %d", req.Node, req.Name, req.MaxCapacity))
+	p, ok := f.pools[req.Node][req.Name]
+	switch {
+	case !ok || p.OwnerUID != req.OwnerUID:
+		f.mu.Unlock()
+		return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionExpandPool, Reason: "PoolNotFound", Message: "no such pool"}
+	case p.DiskCapacity <= p.Capacity:
+		f.mu.Unlock()
+		return reconcile.Pool{}, &reconcile.AgentError{Op: reconcile.ActionExpandPool, Reason: reconcile.ReasonDiskNotGrown, Message: "disk not grown"}
+	}
+	p.Capacity = min(p.DiskCapacity, req.MaxCapacity)
+	f.pools[req.Node][req.Name] = p
+	f.mu.Unlock()
+	f.notify(req.Node, req.Name)
+	return p, nil
+}
+
 func (f *fakeAgents) DestroyPool(ctx context.Context, req reconcile.DestroyRequest) error {
 	changed, err := f.destroyPool(req)
 	if changed {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/klog/v2"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/deleteopts"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
 
@@ -60,9 +61,13 @@ func (c *Controller) rememberDeleted(a kindAdapter, item any) {
 		return
 	}
 	view := obj.view
-	if !slices.Contains(view.Finalizers, v1beta3.Finalizer) ||
-		view.Annotations[v1beta3.DeleteOptsAnnotation] == v1beta3.DeleteOptsPurge {
+	if !slices.Contains(view.Finalizers, v1beta3.Finalizer) {
 		return
+	}
+	if v, ok := view.Annotations[v1beta3.DeleteOptsAnnotation]; ok {
+		if opts, err := deleteopts.Parse(v); err == nil && opts.Purge {
+			return
+		}
 	}
 	c.gone.remember(key{Kind: a.Kind(), Namespace: view.Namespace, Name: view.Name},
 		reconcile.DestroyRequest{Node: reconcile.EffectiveNode(view), Name: view.Name, OwnerUID: string(view.UID)})

@@ -40,6 +40,9 @@ type kindAdapter interface {
 	// obj's resourceVersion and UID are preconditions, so a stale copy or a
 	// recreated object of the same name fails with a conflict.
 	UpdateFinalizers(ctx context.Context, obj object, finalizers []string) (object, error)
+	// RemoveAnnotation writes obj without the annotation key, by Update,
+	// with the same preconditions as UpdateFinalizers.
+	RemoveAnnotation(ctx context.Context, obj object, key string) (object, error)
 	// UpdateStatus writes status through the status subresource and
 	// returns the object as it now is, its view carrying status. written
 	// is false when the kind's stored status would not change (a kind

@@ -78,6 +78,22 @@ func (k *mayastorPoolKind) UpdateFinalizers(ctx context.Context, obj object, fin
 	return mayastorPoolObject(out, &obj.view.Status), nil
 }
 
+// RemoveAnnotation removes one annotation from the stored MayastorPool and
+// changes nothing else, like UpdateFinalizers.
+func (k *mayastorPoolKind) RemoveAnnotation(ctx context.Context, obj object, key string) (object, error) {
+	stored, err := storedMayastorPool(obj)
+	if err != nil {
+		return object{}, err
+	}
+	msp := stored.DeepCopy()
+	delete(msp.Annotations, key)
+	out, err := k.client.OpenebsV1alpha1().MayastorPools(msp.Namespace).Update(ctx, msp, metav1.UpdateOptions{FieldManager: FieldManager})
+	if err != nil {
+		return object{}, fmt.Errorf("removing annotation %s from MayastorPool %s/%s: %w", key, msp.Namespace, msp.Name, err)
+	}
+	return mayastorPoolObject(out, &obj.view.Status), nil
+}
+
 // UpdateStatus writes the MayastorPool projection of status through the
 // status subresource, unless the stored MayastorPool status already says
 // the same. Either way the returned view carries status, so the sync's

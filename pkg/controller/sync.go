@@ -99,11 +99,18 @@ func (c *Controller) observe(k key, a kindAdapter, obj object) (*syncState, erro
 	if err != nil {
 		return nil, err
 	}
+	pool := c.observePool(node, obj.view)
+	secret, err := c.observeSecret(obj.view)
+	if err != nil {
+		return nil, err
+	}
 	return &syncState{key: k, adapter: a, obj: obj, obs: reconcile.Observation{
-		Object: obj.view,
-		Node:   nv,
-		Pool:   c.observePool(node, obj.view),
-		Now:    c.clock.Now(),
+		Object:           obj.view,
+		Node:             nv,
+		Pool:             pool,
+		Now:              c.clock.Now(),
+		EncryptionSecret: secret,
+		LastReplicas:     lastReplicas(pool, obj.view),
 	}}, nil
 }
 
@@ -161,6 +168,10 @@ func (c *Controller) execute(ctx context.Context, s *syncState, plan reconcile.P
 		return c.createPool(ctx, s, plan.Create)
 	case reconcile.ActionDestroyPool:
 		return c.destroyPool(ctx, s, plan.Destroy)
+	case reconcile.ActionExpandPool:
+		return c.expandPool(ctx, s, plan.Expand)
+	case reconcile.ActionRemoveExpandAnnotation:
+		return c.removeExpandAnnotation(ctx, s)
 	}
 	return done, fmt.Errorf("plan with unknown action %v", plan.Action)
 }

@@ -143,3 +143,21 @@ func (c *Client) DestroyPool(ctx context.Context, req reconcile.DestroyRequest) 
 	}
 	return nil
 }
+
+// ExpandPool grows a pool to its disk's current size, at most
+// req.MaxCapacity bytes, and returns the pool as it now is. Errors are
+// *reconcile.AgentError (DiskNotGrown, ExpansionLimit, ...).
+func (c *Client) ExpandPool(ctx context.Context, req reconcile.ExpandRequest) (reconcile.Pool, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	logger := klog.FromContext(ctx)
+	logger.V(4).Info("Calling ExpandPool", "endpoint", c.endpoint, "node", req.Node, "pool", req.Name, "maxCapacity", req.MaxCapacity)
+	p, err := c.pools.ExpandPool(ctx, &agentv1.ExpandPoolRequest{Name: req.Name, OwnerUid: req.OwnerUID,
+		MaxCapacityBytes: uint64(max(req.MaxCapacity, 0))})
+	if err != nil {
+		ae := AgentError(reconcile.ActionExpandPool, err)
+		logger.V(4).Info("ExpandPool failed", "endpoint", c.endpoint, "pool", req.Name, "reason", ae.Reason, "err", err)
+		return reconcile.Pool{}, ae
+	}
+	return PoolFromProto(p), nil
+}

@@ -26,6 +26,8 @@ func PoolFromProto(p *agentv1.Pool) reconcile.Pool {
 		Committed:    saturatingInt64(p.GetCommitted()),
 		Reason:       p.GetReason(),
 		ReplicaCount: int(p.GetReplicaCount()),
+		DiskCapacity: saturatingInt64(p.GetDiskCapacityBytes()),
+		ClusterSize:  saturatingInt64(p.GetClusterSize()),
 	}
 }
 
@@ -63,5 +65,7 @@ func createRequestToProto(req reconcile.CreateRequest) *agentv1.CreatePoolReques
 		OwnerKind:      req.OwnerKind,
 		OwnerNamespace: req.OwnerNamespace,
 		OwnerName:      req.OwnerName,
+		// 0: the agent's default allocation unit.
+		ClusterSizeBytes: uint64(max(req.ClusterSize, 0)),
 	}
 }

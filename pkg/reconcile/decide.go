@@ -101,6 +101,9 @@ func (d decider) live() Plan {
 		if !d.hasFinalizer() {
 			return Plan{Action: ActionAddFinalizer}
 		}
+		if plan, ok := d.expansionStep(); ok {
+			return plan
+		}
 		return d.reportPool()
 	}
 	if plan, ok := d.adoptOrphan(); ok {

@@ -16,9 +16,8 @@ func (d decider) deleting() Plan {
 	if !d.hasFinalizer() {
 		return Plan{}
 	}
-	opts, hasOpts := d.obj.Annotations[v1beta3.DeleteOptsAnnotation]
-	if hasOpts && opts == v1beta3.DeleteOptsPurge {
-		return d.purge()
+	if plan, ok := d.deleteOptsStep(); ok {
+		return plan
 	}
 	switch {
 	case d.obs.Node.Agent == AgentSyncing:
@@ -86,7 +85,6 @@ func (d decider) terminatingBlocked() Plan {
 	}
 	ready.message += fmt.Sprintf("; it is destroyed when the agent returns. To let the object go without destroying the pool, annotate it with %s=%s (the pool is then left on the disk as an orphan)",
 		v1beta3.DeleteOptsAnnotation, v1beta3.DeleteOptsPurge)
-	ready = d.withDeleteOptsNote(ready)
 	d.setReady(&st, ready)
 	plan := Plan{Status: d.changed(st)}
 	if plan.Status != nil && readyReason(d.obj.Status) != ready.reason {
@@ -103,7 +101,7 @@ func (d decider) destroyFailed(e AgentError) Plan {
 		msg = fmt.Sprintf("pool %s on node %s still holds %d replica(s) and is not destroyed; it is destroyed once they are gone (retried with backoff): %s",
 			d.obs.Pool.Pool.UUID, d.target.node, d.obs.Pool.Pool.ReplicaCount, e.Message)
 	}
-	d.setReady(&st, d.withDeleteOptsNote(condition{metav1.ConditionFalse, reason, msg}))
+	d.setReady(&st, condition{metav1.ConditionFalse, reason, msg})
 	plan := Plan{Status: d.changed(st), Retry: true, RetryReason: reason}
 	if plan.Status != nil {
 		plan.Events = []Event{{EventWarning, reason, msg}}
@@ -123,14 +121,4 @@ func (d decider) terminatingStatus() v1beta3.DiskPoolStatus {
 		st.Node, st.Disks = d.target.node, d.target.disks
 	}
 	return st
-}
-
-// withDeleteOptsNote says so when the delete-opts annotation has a value
-// this version does not know; it is ignored, never guessed at.
-func (d decider) withDeleteOptsNote(c condition) condition {
-	if v, ok := d.obj.Annotations[v1beta3.DeleteOptsAnnotation]; ok && v != v1beta3.DeleteOptsPurge {
-		c.message += fmt.Sprintf("; annotation %s has the unknown value %q and is ignored (the only accepted value is %q)",
-			v1beta3.DeleteOptsAnnotation, v, v1beta3.DeleteOptsPurge)
-	}
-	return c
 }

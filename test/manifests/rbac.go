@@ -41,6 +41,9 @@ var ExpectedPermissions = expand([]grant{
 	{OperatorName, "*", "openebs.io", []string{"diskpools", "mayastorpools"}, []string{"get", "list", "watch", "update"}},
 	{OperatorName, "*", "openebs.io", []string{"diskpools/status", "mayastorpools/status"}, []string{"update", "patch"}},
 	{OperatorName, "*", "", []string{"nodes"}, []string{"get", "list", "watch"}},
+	// Secrets: whether the one spec.encryptionConfig names exists
+	// (an informer: list and watch, no get; data never cached).
+	{OperatorName, "*", "", []string{"secrets"}, []string{"list", "watch"}},
 	// events.k8s.io only: the operator never records core/v1 events.
 	{OperatorName, "*", "events.k8s.io", []string{"events"}, []string{"create", "patch"}},
 	// The operator, in its namespace: agent Leases (read) and the leader

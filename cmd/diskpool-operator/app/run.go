@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	kubeinformers "k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -104,6 +105,18 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 			mspInformers = append(mspInformers, f.Openebs().V1alpha1().MayastorPools())
 		}
 	}
+	// Secrets named by spec.encryptionConfig: only their existence
+	// matters, so the cache keeps metadata, never their data.
+	var (
+		secretFactories []kubeinformers.SharedInformerFactory
+		secretInformers []coreinformers.SecretInformer
+	)
+	for _, ns := range namespaces {
+		f := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0,
+			kubeinformers.WithNamespace(ns), kubeinformers.WithTransform(controller.SecretMetadataOnly))
+		secretFactories = append(secretFactories, f)
+		secretInformers = append(secretInformers, f.Core().V1().Secrets())
+	}
 	// Nodes: only their existence matters, so the cache keeps metadata.
 	nodeFactory := kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0,
 		kubeinformers.WithTransform(controller.NodeMetadataOnly))
@@ -145,6 +158,7 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		DiskPoolInformers:     poolInformers,
 		MayastorPoolInformers: mspInformers,
 		NodeInformer:          nodeInformer,
+		SecretInformers:       secretInformers,
 		Agents:                tracker,
 		EventBroadcaster:      broadcaster,
 		EventRecorder:         broadcaster.NewRecorder(scheme.Scheme, controller.FieldManager),
@@ -186,6 +200,10 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		f.Start(informersCtx.Done())
 		defer f.Shutdown()
 	}
+	for _, f := range secretFactories {
+		f.Start(informersCtx.Done())
+		defer f.Shutdown()
+	}
 	nodeFactory.Start(informersCtx.Done())
 	defer nodeFactory.Shutdown()
 	leaseFactory.Start(informersCtx.Done())
@@ -204,6 +222,9 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
 	}
 	for _, inf := range mspInformers {
+		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
+	}
+	for _, inf := range secretInformers {
 		cachesSynced = append(cachesSynced, inf.Informer().HasSynced)
 	}
 	var leading atomic.Bool
