@@ -308,14 +308,25 @@ func TestDeleteWithoutAgentWaitsThenPurge(t *testing.T) {
 	}
 }
 
-func TestPurgeDoesNotContactTheNode(t *testing.T) {
+// A purge while the node's agent works is refused: a normal delete
+// destroys the pool, which a purge would leave behind. One status write,
+// no call to the node, the object and the pool stay.
+func TestPurgeOfALivePoolIsBlocked(t *testing.T) {
 	f := newFixture(t, newDiskPool("pool-a"), newNode(testNode))
 	created(t, f)
 	f.modify("pool-a", func(d *v1beta3.DiskPool) { deleting(d); purge(d) })
 	f.mustSync("pool-a")
-	equal(t, "writes", f.writes(), []string{"update diskpools"})
+	equal(t, "writes", f.writes(), []string{"update diskpools/status"})
 	equal(t, "agent calls", f.agents.takeCalls(), nil)
-	equal(t, "events", f.events.take(), []string{"Warning " + reconcile.ReasonPurged})
+	equal(t, "events", f.events.take(), []string{"Warning " + reconcile.ReasonPurgeBlocked})
+	checkState(t, f.refresh("pool-a"), v1beta3.CRStateTerminating, v1beta3.PoolStatusOnline, metav1.ConditionFalse, reconcile.ReasonPurgeBlocked)
+	if !f.agents.Pool(testNode, "pool-a").Found {
+		t.Error("the pool is gone")
+	}
+	// Repeats write nothing.
+	f.mustSync("pool-a")
+	equal(t, "writes", f.writes(), nil)
+	equal(t, "events", f.events.take(), nil)
 }
 
 func TestErrorStateIsRetriedAsCreating(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/deleteopts"
 )
 
 // world is a tiny simulation of one pool object, its node and its agent,
@@ -185,7 +186,9 @@ func (w *world) checkInvariants(t *testing.T, obs Observation, plan Plan) {
 			t.Fatalf("create on %s %v, but the cached target is %s %v", plan.Create.Node, plan.Create.Disks, obj.Status.Node, obj.Status.Disks)
 		}
 	case ActionRemoveFinalizer:
-		purge := obj.Annotations[v1beta3.DeleteOptsAnnotation] == v1beta3.DeleteOptsPurge
+		opts, err := deleteopts.Parse(obj.Annotations[v1beta3.DeleteOptsAnnotation])
+		// A purge is honoured only while the node's agent is not ready.
+		purge := err == nil && opts.Purge && obs.Node.Agent != AgentReady
 		mayExist := obs.Node.Agent != AgentReady || (obs.Pool.Found && obs.Pool.Pool.OwnerUID == string(obj.UID))
 		if mayExist && !purge {
 			t.Fatalf("finalizer removed while the pool may exist (agent %v, pool %+v)", obs.Node.Agent, obs.Pool)

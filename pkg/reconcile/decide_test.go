@@ -175,8 +175,8 @@ func TestDecide(t *testing.T) {
 		{name: "deleting with no agent waits and says how to purge", obj: object(withFinalizer, created, deleted), node: missing,
 			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "deleting while the agent syncs waits", obj: object(withFinalizer, created, deleted), node: syncing},
-		{name: "unknown delete-opts is ignored, not guessed at", obj: object(withFinalizer, created, deleted, annotated(v1beta3.DeleteOptsAnnotation, "force")), node: missing,
-			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, note: "unknown value"},
+		{name: "malformed delete-opts blocks the delete, not guessed at", obj: object(withFinalizer, created, deleted, annotated(v1beta3.DeleteOptsAnnotation, "force")), node: missing,
+			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonInvalidDeleteOpts, readyIs: metav1.ConditionFalse, events: ReasonInvalidDeleteOpts, note: "cannot be used"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
