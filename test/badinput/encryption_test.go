@@ -47,3 +47,34 @@ func TestEncryptionRefused(t *testing.T) {
 	f.DeletePool(name)
 	f.WaitGone(name, f.Timeout)
 }
+
+// TestEncryptionSecretMissing: spec.encryptionConfig naming a Secret that
+// does not exist is refused with EncryptionSecretError; once the Secret is
+// created the refusal becomes EncryptionUnsupported (the Secret's arrival
+// queues the object). The disk is byte-for-byte unchanged throughout.
+func TestEncryptionSecretMissing(t *testing.T) {
+	f := setup(t)
+	disk := f.NewDisk("node-a")
+	hash := harness.FileHash(t, disk)
+	name := harness.UniqueName("nokey")
+	p := f.Pool(name, "node-a", disk)
+	p.Spec.EncryptionConfig = &v1beta3.EncryptionConfig{Source: v1beta3.EncryptionSource{Secret: v1beta3.EncryptionSecret{Name: "absent-key"}}}
+	f.MustCreate(p)
+	f.refused(name, reconcile.ReasonEncryptionSecretError, `Secret "absent-key"`, "does not exist", "cannot encrypt")
+	f.noPool(name)
+	if harness.FileHash(t, disk) != hash {
+		t.Error("disk changed")
+	}
+
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "absent-key", Namespace: f.NS}, StringData: map[string]string{"key": "0123456789abcdef"}}
+	if _, err := f.Kube.CoreV1().Secrets(f.NS).Create(f.Ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refused(name, reconcile.ReasonEncryptionUnsupported, "cannot encrypt", "nothing was written")
+	f.noPool(name)
+	if harness.FileHash(t, disk) != hash {
+		t.Error("disk changed")
+	}
+	f.DeletePool(name)
+	f.WaitGone(name, f.Timeout)
+}

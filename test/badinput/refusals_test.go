@@ -221,11 +221,13 @@ func TestDiskClaimed(t *testing.T) {
 	}
 }
 
-// TestUnknownDeleteOption deletes a pool annotated with an unknown value of
-// openebs.io/delete-opts while its destroy is blocked by a replica: the
-// operator does not purge (the finalizer stays, the pool stays) and the
-// Ready message says the value is unknown and ignored; once the replica
-// goes, the pool is destroyed and the object goes.
+// TestUnknownDeleteOption deletes a pool annotated with a value of
+// openebs.io/delete-opts that does not parse ("Purge": keys are
+// case-sensitive, as in Mayastor) while it holds a replica: the delete is
+// blocked with InvalidDeleteOpts (nothing destroyed, nothing purged, the
+// pool intact); once the annotation is removed the delete goes on as
+// usual (PoolInUse while the replica exists), and when the replica goes,
+// the pool is destroyed and the object goes.
 func TestUnknownDeleteOption(t *testing.T) {
 	f := setup(t)
 	disk := f.NewDisk("node-b")
@@ -239,28 +241,40 @@ func TestUnknownDeleteOption(t *testing.T) {
 	if _, err := agent.CreateReplica(ctx, &agentv1.CreateReplicaRequest{Pool: name, Uuid: replica, Size: 8 << 20}); err != nil {
 		t.Fatal(err)
 	}
-	patch := []byte(`{"metadata":{"annotations":{"` + v1beta3.DeleteOptsAnnotation + `":"Purge"}}}`)
-	if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Patch(f.Ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.annotate(name, `"Purge"`)
 	f.WaitPool(name, "reporting its replica", f.Timeout, func(p *v1beta3.DiskPool) bool { return p.Status.Used > 0 })
 	f.DeletePool(name)
 	p := f.WaitPool(name, "blocked", f.Timeout, func(p *v1beta3.DiskPool) bool {
 		c := harness.Ready(p)
-		return c != nil && c.Reason == reconcile.ReasonPoolInUse
+		return c != nil && c.Reason == reconcile.ReasonInvalidDeleteOpts
 	})
+	f.WaitEvent(name, "Warning", reconcile.ReasonInvalidDeleteOpts)
 	msg := harness.Ready(p).Message
-	for _, w := range []string{`unknown value "Purge"`, "ignored", `"purge"`} {
+	for _, w := range []string{`"Purge"`, "unknown key", "nothing was destroyed or purged"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("Ready message %q does not say %q", msg, w)
 		}
 	}
 	if _, err := agent.GetPool(ctx, getPool(name)); err != nil {
-		t.Errorf("pool %s gone although the delete option was not purge: %v", name, err)
+		t.Errorf("pool %s gone although the delete option did not parse: %v", name, err)
 	}
+	f.annotate(name, "null")
+	f.WaitPool(name, "in use", f.Timeout, func(p *v1beta3.DiskPool) bool {
+		c := harness.Ready(p)
+		return c != nil && c.Reason == reconcile.ReasonPoolInUse
+	})
 	if _, err := agent.DestroyReplica(ctx, &agentv1.DestroyReplicaRequest{Pool: name, Uuid: replica}); err != nil {
 		t.Fatal(err)
 	}
 	f.WaitGone(name, f.Timeout)
 	f.noPool(name)
+}
+
+// annotate sets openebs.io/delete-opts to the JSON value (null removes it).
+func (f *fixture) annotate(name, jsonValue string) {
+	f.T.Helper()
+	patch := []byte(`{"metadata":{"annotations":{"` + v1beta3.DeleteOptsAnnotation + `":` + jsonValue + `}}}`)
+	if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Patch(f.Ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		f.T.Fatal(err)
+	}
 }
