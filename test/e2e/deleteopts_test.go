@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,15 +37,11 @@ func TestPurgeOnlyWithTheAgentGone(t *testing.T) {
 	}
 
 	t.Cleanup(func() {
-		// The purge leaves the pool as an orphan: destroy it, as an admin would.
-		if err := f.Env.StartAgent(f.Ctx, node); err != nil {
-			t.Errorf("restart agent on %s: %v", node, err)
-			return
-		}
-		ctx, cancel := f.callCtx()
+		// The test's context is cancelled before cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), harness.ConvergeTimeout)
 		defer cancel()
-		if _, err := f.agentClient(node).DestroyPool(ctx, &agentv1.DestroyPoolRequest{Name: name, OwnerUid: string(p.UID)}); err != nil {
-			t.Errorf("destroying the orphan: %v", err)
+		if err := f.Env.StartAgent(ctx, node); err != nil {
+			t.Errorf("restart agent on %s: %v", node, err)
 		}
 	})
 	if err := f.Env.StopAgent(node); err != nil {
@@ -54,6 +51,16 @@ func TestPurgeOnlyWithTheAgentGone(t *testing.T) {
 	f.WaitEvent(name, "Warning", reconcile.ReasonPurged)
 	if after := harness.ReadLabel(t, disk).Label; labelBefore == nil || after == nil || after.UUID != labelBefore.UUID {
 		t.Errorf("label after the purge %+v, want the pool's %+v left on the disk", after, labelBefore)
+	}
+
+	// The orphan is the admin's now: destroy it, as one would.
+	if err := f.Env.StartAgent(f.Ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = f.callCtx()
+	defer cancel()
+	if _, err := f.agentClient(node).DestroyPool(ctx, &agentv1.DestroyPoolRequest{Name: name, OwnerUid: string(p.UID)}); err != nil {
+		t.Errorf("destroying the orphan: %v", err)
 	}
 }
 
