@@ -48,6 +48,11 @@ func TestPoolFromProto(t *testing.T) {
 			want: reconcile.Pool{Name: "p", Health: reconcile.PoolHealthUnknown},
 		},
 		{
+			name: "disk size and cluster size",
+			in:   &agentv1.Pool{Name: "p", Capacity: 2143289344, DiskCapacityBytes: 2 << 30, ClusterSize: 4 << 20},
+			want: reconcile.Pool{Name: "p", Capacity: 2143289344, DiskCapacity: 2 << 30, ClusterSize: 4 << 20},
+		},
+		{
 			name: "byte counts saturate",
 			in:   &agentv1.Pool{Name: "p", Capacity: math.MaxUint64, Used: math.MaxInt64 + 1, Committed: math.MaxInt64},
 			want: reconcile.Pool{Name: "p", Capacity: math.MaxInt64, Used: math.MaxInt64, Committed: math.MaxInt64},
@@ -68,5 +73,15 @@ func TestPoolFromProtoCopiesDisks(t *testing.T) {
 	in.Disks[0] = "/dev/sdc"
 	if out.Disks[0] != "/dev/sdb" {
 		t.Errorf("PoolFromProto shares the Disks slice with the message")
+	}
+}
+
+func TestCreateRequestToProto(t *testing.T) {
+	got := createRequestToProto(reconcile.CreateRequest{Node: "n", Name: "p", OwnerUID: "o", Disks: []string{"/dev/sdb"}, ClusterSize: 8 << 20})
+	if got.GetName() != "p" || got.GetOwnerUid() != "o" || got.GetClusterSizeBytes() != 8<<20 {
+		t.Errorf("createRequestToProto = %v, want name p, owner o, cluster_size_bytes %d", got, 8<<20)
+	}
+	if got := createRequestToProto(reconcile.CreateRequest{Name: "p"}); got.GetClusterSizeBytes() != 0 {
+		t.Errorf("cluster_size_bytes = %d without spec.clusterSize, want 0 (the agent's default)", got.GetClusterSizeBytes())
 	}
 }
