@@ -18,6 +18,8 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1alpha1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // Bounds of the steps' waits: generous, a loaded machine is slow and a
@@ -303,6 +305,47 @@ func (s *soak) delete(sl *slot, purge bool) error {
 		return err
 	})
 	s.outcome(map[bool]string{false: "delete", true: "purge"}[purge], err)
+	if err != nil || !purge {
+		return err
+	}
+	return s.unblockPurge(sl, info)
+}
+
+// unblockPurge handles a purge the operator refuses because the pool's
+// agent works (PurgeBlocked, as Mayastor): it removes the annotation, so
+// the delete goes on normally and destroys the pool. A purge honoured
+// (the agent was away) leaves the object gone and its pool an orphan.
+func (s *soak) unblockPurge(sl *slot, info *objInfo) error {
+	blocked := false
+	err := wait.PollUntilContextTimeout(s.ctx, 250*time.Millisecond, goneTimeout, true, func(ctx context.Context) (bool, error) {
+		cctx, cancel := context.WithTimeout(ctx, callTimeout)
+		defer cancel()
+		o, err := s.pools.OpenebsV1beta3().DiskPools(s.ns).Get(cctx, sl.name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return true, nil
+		case err != nil:
+			return false, nil
+		}
+		if c := harness.Ready(o); c != nil && c.Reason == reconcile.ReasonPurgeBlocked {
+			blocked = true
+			return true, nil
+		}
+		return false, nil
+	})
+	if err != nil || !blocked {
+		return err
+	}
+	info.purged, info.deleted = false, true
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:null}}}`, v1beta3.DeleteOptsAnnotation))
+	err = s.retryAPI("unannotate "+sl.name, func(ctx context.Context) error {
+		_, err := s.pools.OpenebsV1beta3().DiskPools(s.ns).Patch(ctx, sl.name, types.MergePatchType, patch, metav1.PatchOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+	s.outcome("purge blocked", err)
 	return err
 }
 
