@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	plugin "github.com/diskpool/diskpool-operator/cmd/kubectl-diskpool/app"
@@ -88,12 +89,10 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	if err := f.Env.StopAgent(node); err != nil {
 		t.Fatal(err)
 	}
-	obj, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj.Annotations = map[string]string{v1beta3.DeleteOptsAnnotation: v1beta3.DeleteOptsPurge}
-	if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Update(f.Ctx, obj, metav1.UpdateOptions{}); err != nil {
+	// A merge patch: the operator writes status meanwhile, so a Get then
+	// Update could meet a 409.
+	purge := []byte(`{"metadata":{"annotations":{"` + v1beta3.DeleteOptsAnnotation + `":"` + v1beta3.DeleteOptsPurge + `"}}}`)
+	if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Patch(f.Ctx, name, types.MergePatchType, purge, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	f.DeletePool(name)
@@ -131,7 +130,7 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	// Reclaim refusals leave the disk alone.
 	whole := harness.FileHash(t, pooled)
 	ctx, cancel = f.callCtx()
-	_, err = agent.ReclaimPool(ctx, &agentv1.ReclaimPoolRequest{Name: name, Uuid: poolUUID})
+	_, err := agent.ReclaimPool(ctx, &agentv1.ReclaimPoolRequest{Name: name, Uuid: poolUUID})
 	cancel()
 	if status.Code(err) != codes.FailedPrecondition || poolerr.Reason(err) != poolerr.ReasonConfirmationRequired {
 		t.Errorf("reclaim without the confirmation: %v, want FailedPrecondition ConfirmationRequired", err)
