@@ -41,10 +41,26 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	case len(p.label.Replicas) > 0:
 		return nil, errInUse(req.GetName(), len(p.label.Replicas))
 	}
-	for _, m := range p.members {
-		if err := a.eraseMember(ctx, p, m); err != nil {
+	var away []tombstone
+	for i, m := range p.members {
+		gone, err := a.eraseMember(ctx, p, m)
+		if err != nil {
 			return nil, errIO(req.GetName(), m.disk.Disk, err)
 		}
+		if gone && !p.corrupt {
+			away = append(away, tombstone{Pool: p.label.Name, UUID: p.label.UUID, OwnerUID: p.label.OwnerUID,
+				DiskIndex: i, Disk: m.disk.Disk, Path: m.disk.Path, Destroyed: a.cfg.Clock.Now().UTC()})
+		}
+	}
+	if len(away) > 0 {
+		// On disk before the answer: once the object's finalizer goes,
+		// nothing else remembers that this label is to be erased.
+		a.addTombstones(ctx, away)
+		if err := a.saveStateNow(); err != nil {
+			a.forgetTombstones(func(t tombstone) bool { return t.UUID == p.label.UUID })
+			return nil, errIO(req.GetName(), away[0].Disk, err)
+		}
+		logger.Info("Remembering the disks that are away; their label is erased when they come back", "uuid", p.label.UUID, "disks", len(away))
 	}
 	a.remove(req.GetName())
 	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
@@ -54,20 +70,21 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 
 // eraseMember zeroes the label areas of one disk of p, but only when the disk
 // still carries p's label (or, for a corrupt pool, a diskpool label): a disk
-// that is gone or now holds something else is left alone.
-func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
+// that now holds something else is left alone, and one that is away is
+// reported gone (the caller leaves a tombstone for it).
+func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) (gone bool, err error) {
 	logger := klog.FromContext(ctx).WithValues("pool", p.label.Name, "disk", m.disk.Disk)
 	if m.disk.ID.Kind == 0 {
-		logger.Info("Disk is missing; its label, if it comes back, will read as a foreign pool")
-		return nil
+		logger.Info("Disk is missing; its label is erased if it comes back")
+		return true, nil
 	}
 	pr, err := a.probeDisk(m.disk, m.recorded)
 	if errors.Is(err, disk.ErrNotFound) || errors.Is(err, disk.ErrChanged) {
-		logger.Info("Disk is gone; its label, if it comes back, will read as a foreign pool", "err", err)
-		return nil
+		logger.Info("Disk is gone; its label is erased if it comes back", "err", err)
+		return true, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	ours := false
 	switch pr.content {
@@ -78,11 +95,11 @@ func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
 	}
 	if !ours {
 		logger.Info("Disk no longer carries this pool's label; leaving it untouched", "path", m.disk.Path)
-		return nil
+		return false, nil
 	}
 	dev, err := a.cfg.Opener.Open(m.disk, true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var recorded int64
 	if pr.found.Label != nil {
@@ -96,5 +113,5 @@ func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
 	if cerr := dev.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return false, err
 }
