@@ -41,31 +41,42 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	case len(p.label.Replicas) > 0:
 		return nil, errInUse(req.GetName(), len(p.label.Replicas))
 	}
+	if err := a.eraseMembers(ctx, p); err != nil {
+		return nil, err
+	}
+	a.remove(req.GetName())
+	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
+	disksChanged = true
+	return &agentv1.DestroyPoolResponse{}, nil
+}
+
+// eraseMembers erases p's label from each of its disks. For a disk that is
+// away it saves a tombstone, before the caller answers: once the caller
+// forgets p, nothing else remembers that this label is to be erased. A
+// tombstone that cannot be saved fails the call and p is kept.
+func (a *Agent) eraseMembers(ctx context.Context, p *pool) error {
 	var away []tombstone
 	for i, m := range p.members {
 		gone, err := a.eraseMember(ctx, p, m)
 		if err != nil {
-			return nil, errIO(req.GetName(), m.disk.Disk, err)
+			return errIO(p.label.Name, m.disk.Disk, err)
 		}
 		if gone && !p.corrupt {
 			away = append(away, tombstone{Pool: p.label.Name, UUID: p.label.UUID, OwnerUID: p.label.OwnerUID,
 				DiskIndex: i, Disk: m.disk.Disk, Path: m.disk.Path, Destroyed: a.cfg.Clock.Now().UTC()})
 		}
 	}
-	if len(away) > 0 {
-		// On disk before the answer: once the object's finalizer goes,
-		// nothing else remembers that this label is to be erased.
-		a.addTombstones(ctx, away)
-		if err := a.saveStateNow(); err != nil {
-			a.forgetTombstones(func(t tombstone) bool { return t.UUID == p.label.UUID })
-			return nil, errIO(req.GetName(), away[0].Disk, err)
-		}
-		logger.Info("Remembering the disks that are away; their label is erased when they come back", "uuid", p.label.UUID, "disks", len(away))
+	if len(away) == 0 {
+		return nil
 	}
-	a.remove(req.GetName())
-	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
-	disksChanged = true
-	return &agentv1.DestroyPoolResponse{}, nil
+	a.addTombstones(ctx, away)
+	if err := a.saveStateNow(); err != nil {
+		a.forgetTombstones(func(t tombstone) bool { return t.UUID == p.label.UUID })
+		return errIO(p.label.Name, away[0].Disk, err)
+	}
+	klog.FromContext(ctx).Info("Remembering the disks that are away; their label is erased when they come back",
+		"pool", p.label.Name, "uuid", p.label.UUID, "disks", len(away))
+	return nil
 }
 
 // eraseMember zeroes the label areas of one disk of p, but only when the disk

@@ -142,3 +142,42 @@ func (a *Agent) probeTombstoned(ctx context.Context, r *disk.Resolved) (*probe, 
 	}
 	return pr, err
 }
+
+// sweepTombstones looks at the path of each tombstone and finishes the
+// destroy of a disk that came back there while the agent runs, so it is
+// not listed as an orphan until the next restart. A path is probed only
+// when the file or device at it is another than at the last sweep, so a
+// disk that stays (and is not the destroyed pool's) costs one stat per
+// sweep. It says whether a tombstone was forgotten.
+func (a *Agent) sweepTombstones(ctx context.Context) bool {
+	a.opMu.Lock()
+	defer a.opMu.Unlock()
+	erased := false
+	seen := map[string]disk.FileID{} // rebuilt each sweep: bounded like the tombstones
+	defer func() { a.tombSeen = seen }()
+	for _, t := range a.tombstoneList() {
+		if t.Path == "" {
+			continue
+		}
+		r, err := a.cfg.Resolver.Resolve(t.Path)
+		if err != nil {
+			continue // still away
+		}
+		key := t.UUID + "/" + t.Path
+		prev, looked := a.tombSeen[key]
+		seen[key] = r.ID
+		if (looked && prev == r.ID) || a.owner(r.ID) != nil {
+			continue // looked at already, or a pool of ours
+		}
+		pr, err := a.probeDisk(r)
+		if err != nil || pr.content != contentLabel || !t.matches(pr.found.Label) {
+			continue
+		}
+		if err := a.finishDestroy(ctx, pr, t); err != nil {
+			klog.FromContext(ctx).Error(err, "Cannot erase the label of a pool destroyed while this disk was away", "disk", t.Disk, "pool", t.Pool, "uuid", t.UUID)
+			continue
+		}
+		erased = true
+	}
+	return erased
+}

@@ -62,12 +62,15 @@ func TestDestroyWhileAway(t *testing.T) {
 		// restart: the disk comes back to a stopped agent, which imports it;
 		// otherwise to a running agent, which meets it on a CreatePool.
 		restart bool
+		// sweep: the disk comes back to a running agent's health sweep.
+		sweep bool
 		// wantErased: the returning disk reads empty; otherwise it is
 		// unchanged.
 		wantErased bool
 	}{
 		{name: "back before the agent restarts", restart: true, wantErased: true},
 		{name: "back while the agent runs, met by a new pool", wantErased: true},
+		{name: "back while the agent runs, found by the health sweep", sweep: true, wantErased: true},
 		{
 			name: "back carrying another pool (relabelled elsewhere)", restart: true,
 			meanwhile: func(t *testing.T, away string) {
@@ -135,6 +138,13 @@ func TestDestroyWhileAway(t *testing.T) {
 			} else {
 				back()
 			}
+			if tt.sweep {
+				h.agent.CheckHealth(h.ctx)
+				if got := h.content(d); got != contentEmpty {
+					t.Fatalf("returning disk content after a health sweep = %v, want empty", got)
+				}
+				h.agent.CheckHealth(h.ctx) // the second sweep only stats the path
+			}
 
 			if !tt.wantErased {
 				if got := h.content(d); got == contentEmpty {
@@ -142,7 +152,7 @@ func TestDestroyWhileAway(t *testing.T) {
 				}
 				return
 			}
-			if tt.restart {
+			if tt.restart || tt.sweep {
 				if ps := h.agent.Pools(); len(ps) != 0 {
 					t.Fatalf("pools after the disk came back = %v, want none (the destroyed pool is not imported)", ps)
 				}
