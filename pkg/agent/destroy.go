@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"k8s.io/klog/v2"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
@@ -72,7 +74,8 @@ func (a *Agent) eraseMembers(ctx context.Context, p *pool) error {
 	a.addTombstones(ctx, away)
 	if err := a.saveStateNow(); err != nil {
 		a.forgetTombstones(func(t tombstone) bool { return t.UUID == p.label.UUID })
-		return errIO(p.label.Name, away[0].Disk, err)
+		return status.Errorf(codes.Internal, "pool %s: cannot save the tombstone of disk %s, which is away, so the pool is kept (retry): %v",
+			p.label.Name, away[0].Disk, err)
 	}
 	klog.FromContext(ctx).Info("Remembering the disks that are away; their label is erased when they come back",
 		"pool", p.label.Name, "uuid", p.label.UUID, "disks", len(away))
