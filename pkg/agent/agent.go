@@ -65,6 +65,12 @@ type Agent struct {
 	stateMu    sync.Mutex
 	stateDirty atomic.Bool
 
+	// tombMu guards tombstones, saved in the state file with the known disks.
+	tombMu     sync.Mutex
+	tombstones []tombstone
+	// tombSeen is the disk last seen at each tombstone's path; opMu.
+	tombSeen map[string]disk.FileID
+
 	// mu guards pools; changes are published to hub while it is held.
 	mu    sync.RWMutex
 	pools map[string]*pool

@@ -30,6 +30,9 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 
+	if a.forgetAdopted(ctx, req.GetName(), req.GetAdoptOwnerUid()) {
+		disksChanged = true
+	}
 	if p := a.get(req.GetName()); p != nil {
 		return a.createExisting(ctx, p, req)
 	}
@@ -53,9 +56,12 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 	}
 	probes := make([]*probe, len(resolved))
 	for i, r := range resolved {
-		pr, err := a.probeDisk(r)
+		pr, err := a.probeTombstoned(ctx, r)
 		if err != nil {
 			return nil, errDisk(req.GetName(), err)
+		}
+		if pr.erased {
+			disksChanged = true
 		}
 		if err := pr.refusal(); err != nil {
 			logger.V(2).Info("Refusing disk", "disk", r.Disk, "path", r.Path, "err", err)

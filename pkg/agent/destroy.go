@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"k8s.io/klog/v2"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
@@ -41,10 +43,8 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	case len(p.label.Replicas) > 0:
 		return nil, errInUse(req.GetName(), len(p.label.Replicas))
 	}
-	for _, m := range p.members {
-		if err := a.eraseMember(ctx, p, m); err != nil {
-			return nil, errIO(req.GetName(), m.disk.Disk, err)
-		}
+	if err := a.eraseMembers(ctx, p); err != nil {
+		return nil, err
 	}
 	a.remove(req.GetName())
 	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
@@ -52,22 +52,53 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	return &agentv1.DestroyPoolResponse{}, nil
 }
 
+// eraseMembers erases p's label from each of its disks. For a disk that is
+// away it saves a tombstone, before the caller answers: once the caller
+// forgets p, nothing else remembers that this label is to be erased. A
+// tombstone that cannot be saved fails the call and p is kept.
+func (a *Agent) eraseMembers(ctx context.Context, p *pool) error {
+	var away []tombstone
+	for i, m := range p.members {
+		gone, err := a.eraseMember(ctx, p, m)
+		if err != nil {
+			return errIO(p.label.Name, m.disk.Disk, err)
+		}
+		if gone && !p.corrupt {
+			away = append(away, tombstone{Pool: p.label.Name, UUID: p.label.UUID, OwnerUID: p.label.OwnerUID,
+				DiskIndex: i, Disk: m.disk.Disk, Path: m.disk.Path, Destroyed: a.cfg.Clock.Now().UTC()})
+		}
+	}
+	if len(away) == 0 {
+		return nil
+	}
+	a.addTombstones(ctx, away)
+	if err := a.saveStateNow(); err != nil {
+		a.forgetTombstones(func(t tombstone) bool { return t.UUID == p.label.UUID })
+		return status.Errorf(codes.Internal, "pool %s: cannot save the tombstone of disk %s, which is away, so the pool is kept (retry): %v",
+			p.label.Name, away[0].Disk, err)
+	}
+	klog.FromContext(ctx).Info("Remembering the disks that are away; their label is erased when they come back",
+		"pool", p.label.Name, "uuid", p.label.UUID, "disks", len(away))
+	return nil
+}
+
 // eraseMember zeroes the label areas of one disk of p, but only when the disk
 // still carries p's label (or, for a corrupt pool, a diskpool label): a disk
-// that is gone or now holds something else is left alone.
-func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
+// that now holds something else is left alone, and one that is away is
+// reported gone (the caller leaves a tombstone for it).
+func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) (gone bool, err error) {
 	logger := klog.FromContext(ctx).WithValues("pool", p.label.Name, "disk", m.disk.Disk)
 	if m.disk.ID.Kind == 0 {
-		logger.Info("Disk is missing; its label, if it comes back, will read as a foreign pool")
-		return nil
+		logger.Info("Disk is missing; its label is erased if it comes back")
+		return true, nil
 	}
 	pr, err := a.probeDisk(m.disk, m.recorded)
 	if errors.Is(err, disk.ErrNotFound) || errors.Is(err, disk.ErrChanged) {
-		logger.Info("Disk is gone; its label, if it comes back, will read as a foreign pool", "err", err)
-		return nil
+		logger.Info("Disk is gone; its label is erased if it comes back", "err", err)
+		return true, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	ours := false
 	switch pr.content {
@@ -78,11 +109,11 @@ func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
 	}
 	if !ours {
 		logger.Info("Disk no longer carries this pool's label; leaving it untouched", "path", m.disk.Path)
-		return nil
+		return false, nil
 	}
 	dev, err := a.cfg.Opener.Open(m.disk, true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var recorded int64
 	if pr.found.Label != nil {
@@ -96,5 +127,5 @@ func (a *Agent) eraseMember(ctx context.Context, p *pool, m *member) error {
 	if cerr := dev.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return false, err
 }

@@ -35,7 +35,9 @@ func (a *Agent) RunHealthMonitor(ctx context.Context) {
 //     Faulted;
 //   - a disk that grew is recorded (disk_capacity_bytes grows; the pool
 //     only grows by ExpandPool); one that shrank makes the pool Faulted;
-//   - a disk that checks out again clears its fault.
+//   - a disk that checks out again clears its fault;
+//   - a disk that comes back to a tombstone's path carrying exactly that
+//     destroyed pool's label is erased (sweepTombstones).
 //
 // The pool lock is taken per pool, not for the whole sweep, so creates and
 // destroys wait for at most one pool's check (an agent with thousands of
@@ -43,6 +45,9 @@ func (a *Agent) RunHealthMonitor(ctx context.Context) {
 func (a *Agent) CheckHealth(ctx context.Context) {
 	for _, listed := range a.all() {
 		a.checkPool(ctx, listed.label.Name)
+	}
+	if a.sweepTombstones(ctx) {
+		a.saveKnownDisks(ctx)
 	}
 }
 

@@ -15,7 +15,9 @@ import (
 )
 
 // Import scans the configured disks and those in the state file and
-// registers every pool whose label it finds. A pool with a missing disk is
+// registers every pool whose label it finds, except on a disk that comes
+// back carrying exactly the label of a pool destroyed while it was away: that
+// label is erased (see tombstone). A pool with a missing disk is
 // registered Faulted; a disk with a damaged label becomes a Faulted pool
 // that is never written (only DestroyPool erases it). Disks that are empty
 // or hold anything else are left alone. Call it once, before serving.
@@ -24,10 +26,11 @@ func (a *Agent) Import(ctx context.Context) error {
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 
-	known, err := a.loadKnownDisks()
+	known, tombs, err := a.loadKnownDisks()
 	if err != nil {
 		logger.Error(err, "Ignoring the state file", "stateDir", a.cfg.StateDir)
 	}
+	a.addTombstones(ctx, tombs)
 	paths := a.expand(ctx, append(append([]string(nil), a.cfg.Disks...), known...))
 
 	type group struct {
@@ -53,6 +56,14 @@ func (a *Agent) Import(ctx context.Context) error {
 		if err != nil {
 			logger.Error(err, "Cannot read disk; pools on it are not imported", "disk", path)
 			continue
+		}
+		if pr.content == contentLabel {
+			if t, ok := a.tombstoneFor(pr.found.Label); ok {
+				if err := a.finishDestroy(ctx, pr, t); err != nil {
+					logger.Error(err, "Cannot erase the label of a pool destroyed while this disk was away; not importing it", "disk", path, "pool", t.Pool, "uuid", t.UUID)
+				}
+				continue
+			}
 		}
 		switch pr.content {
 		case contentLabel, contentOverwritten:

@@ -51,7 +51,7 @@ func (a *Agent) linkDir() string {
 // candidateDisks resolves the configured disks, the disks of known pools
 // and the entries directly inside each allowed directory, once per disk.
 func (a *Agent) candidateDisks(ctx context.Context) []*disk.Resolved {
-	known, _ := a.loadKnownDisks() // a hint; a bad file only hides nothing that Disks names
+	known, _, _ := a.loadKnownDisks() // a hint; a bad file only hides nothing that Disks names
 	paths := a.expand(ctx, append(append([]string(nil), a.cfg.Disks...), known...))
 	for _, p := range a.all() {
 		for _, m := range p.members {

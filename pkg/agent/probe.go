@@ -39,6 +39,8 @@ type probe struct {
 	sig     signature.Signature
 	// nonZero is the first non-zero byte of unrecognised data.
 	nonZero int64
+	// erased: a tombstoned label was erased before this probe.
+	erased bool
 }
 
 // probeDisk reads the labels, head and tail of d and classifies them.

@@ -52,10 +52,8 @@ func (a *Agent) ReclaimPool(ctx context.Context, req *agentv1.ReclaimPoolRequest
 	case len(p.label.Replicas) > 0:
 		return nil, errInUse(req.GetName(), len(p.label.Replicas))
 	}
-	for _, m := range p.members {
-		if err := a.eraseMember(ctx, p, m); err != nil {
-			return nil, errIO(req.GetName(), m.disk.Disk, err)
-		}
+	if err := a.eraseMembers(ctx, p); err != nil {
+		return nil, err
 	}
 	a.remove(req.GetName())
 	disksChanged = true

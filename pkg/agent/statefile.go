@@ -15,11 +15,13 @@ import (
 
 // knownDisksFile, in Config.StateDir, lists the disk paths of the pools the
 // agent had, so Import finds them even when they are not in Config.Disks.
-// It is a hint: the labels on the disks are the truth.
+// It is a hint: the labels on the disks are the truth. It also holds the
+// tombstones of pools destroyed while a disk of theirs was away.
 const knownDisksFile = "known-disks.json"
 
 type knownDisks struct {
-	Disks []string `json:"disks"`
+	Disks      []string    `json:"disks"`
+	Tombstones []tombstone `json:"tombstones,omitempty"`
 }
 
 // saveKnownDisks rewrites the state file; failures are logged, not returned
@@ -36,7 +38,26 @@ func (a *Agent) saveKnownDisks(ctx context.Context) {
 	if !a.stateDirty.Swap(false) {
 		return // a save that began after our change already wrote it
 	}
-	var kd knownDisks
+	if err := a.writeState(); err != nil {
+		klog.FromContext(ctx).Error(err, "Cannot save the list of known disks; pools are still found by --disk", "stateDir", a.cfg.StateDir)
+	}
+}
+
+// saveStateNow writes the state file and returns the error: for a change
+// that must be on disk before the caller answers (a tombstone).
+func (a *Agent) saveStateNow() error {
+	if a.cfg.StateDir == "" {
+		return nil
+	}
+	a.stateMu.Lock()
+	defer a.stateMu.Unlock()
+	a.stateDirty.Store(false)
+	return a.writeState()
+}
+
+// writeState writes the state file; stateMu must be held.
+func (a *Agent) writeState() error {
+	kd := knownDisks{Tombstones: a.tombstoneList()}
 	for _, p := range a.all() {
 		for _, m := range p.members {
 			if m.disk.Path != "" {
@@ -46,26 +67,35 @@ func (a *Agent) saveKnownDisks(ctx context.Context) {
 	}
 	sort.Strings(kd.Disks)
 	if err := writeFileAtomic(filepath.Join(a.cfg.StateDir, knownDisksFile), kd); err != nil {
-		klog.FromContext(ctx).Error(err, "Cannot save the list of known disks; pools are still found by --disk", "stateDir", a.cfg.StateDir)
+		return fmt.Errorf("saving %s: %w", knownDisksFile, err)
 	}
+	return nil
 }
 
-func (a *Agent) loadKnownDisks() ([]string, error) {
+// loadKnownDisks returns the disks to scan (those of the tombstones too)
+// and the tombstones.
+func (a *Agent) loadKnownDisks() ([]string, []tombstone, error) {
 	if a.cfg.StateDir == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	b, err := os.ReadFile(filepath.Join(a.cfg.StateDir, knownDisksFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var kd knownDisks
 	if err := json.Unmarshal(b, &kd); err != nil {
-		return nil, fmt.Errorf("%s: %w", knownDisksFile, err)
+		return nil, nil, fmt.Errorf("%s: %w", knownDisksFile, err)
 	}
-	return kd.Disks, nil
+	disks := kd.Disks
+	for _, t := range kd.Tombstones {
+		if t.Path != "" {
+			disks = append(disks, t.Path)
+		}
+	}
+	return disks, kd.Tombstones, nil
 }
 
 func writeFileAtomic(path string, v any) error {

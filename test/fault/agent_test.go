@@ -225,3 +225,68 @@ func TestDiskRemoved(t *testing.T) {
 		t.Errorf("%d pools created, want 1", s.row.Fault.PoolsCreated)
 	}
 }
+
+// TestDeletedWhileDiskAway deletes an object while its pool's disk is
+// renamed away, then brings the disk back and restarts the agent: the
+// destroyed pool is not imported again as an orphan, and a re-created
+// object of the same name gets a new pool on that disk.
+func TestDeletedWhileDiskAway(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t, 18, "object deleted while its disk is away, then the disk back and the agent restarted")
+	const node = "s18"
+	cycle := func(r *run, disk string) *v1beta3.DiskPool {
+		p := r.createOn(r.name(0), node, disk)
+		return r.waitPool(p.Name, "Created", convergeTimeout, isCreatedOnline)
+	}
+	base := s.baseline(func(r *run) {
+		disk := r.newDisk(node)
+		cycle(r, disk)
+		r.delete(r.name(0))
+		r.waitEmpty(convergeTimeout)
+		cycle(r, disk)
+		r.delete(r.name(0))
+		r.waitEmpty(convergeTimeout)
+	})
+
+	r := s.newRun("fault")
+	r.startOperator(opConfig{})
+	disk := r.newDisk(node)
+	before := cycle(r, disk)
+	away := filepath.Join(env.WorkDir(), "away-"+r.tag)
+	if err := os.Rename(disk, away); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	t.Cleanup(func() {
+		if !restored {
+			_ = os.Rename(away, disk)
+		}
+	})
+	r.waitPool(before.Name, "Faulted", convergeTimeout, func(p *v1beta3.DiskPool) bool {
+		return p.Status.PoolStatus == v1beta3.PoolStatusFaulted
+	})
+	r.delete(before.Name)
+	r.waitEmpty(convergeTimeout)
+	if err := os.Rename(away, disk); err != nil {
+		t.Fatal(err)
+	}
+	restored = true
+	counted := r.restartAgent(node)
+	if left := r.agentPools(); len(left) != 0 {
+		t.Fatalf("pools on the agent after the disk came back: %v; want none (the destroyed pool imported as an orphan)", left)
+	}
+	began := time.Now()
+	again := cycle(r, disk)
+	s.row.Converge = time.Since(began)
+	if again.Status.PoolUUID == before.Status.PoolUUID {
+		t.Errorf("re-created object has the destroyed pool's uuid %s", before.Status.PoolUUID)
+	}
+	r.delete(again.Name)
+	r.waitEmpty(convergeTimeout)
+	s.row.Fault = r.sideEffects(counted)
+	s.note("the destroyed pool's label was erased when its disk came back; a re-created object got a new pool in %s", s.row.Converge.Round(10*time.Millisecond))
+	compare(t, base, r.endState())
+	if f := s.row.Fault; f.PoolsCreated != 2 || f.PoolsDestroyed != 2 {
+		t.Errorf("%d pools created and %d destroyed, want 2 each", f.PoolsCreated, f.PoolsDestroyed)
+	}
+}

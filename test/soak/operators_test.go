@@ -117,7 +117,7 @@ func (o *operators) ensure() int {
 // leader returns the operator whose metrics say it leads, or nil.
 func (o *operators) leader(ctx context.Context) *operator {
 	for _, op := range o.alive() {
-		if op.frozen {
+		if o.isFrozen(op) {
 			continue
 		}
 		if m, err := op.scrape(ctx); err == nil && m.Sum("diskpool_leader") == 1 {
@@ -130,11 +130,19 @@ func (o *operators) leader(ctx context.Context) *operator {
 // anyReady reports whether an unfrozen operator answers /readyz with 200.
 func (o *operators) anyReady(ctx context.Context) bool {
 	for _, op := range o.alive() {
-		if !op.frozen && op.ready(ctx) {
+		if !o.isFrozen(op) && op.ready(ctx) {
 			return true
 		}
 	}
 	return false
+}
+
+// isFrozen reads op.frozen under o.mu: the supervisor reads it while the
+// schedule's goroutine sets it.
+func (o *operators) isFrozen(op *operator) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return op.frozen
 }
 
 func (o *operators) setFrozen(op *operator, frozen bool) {
