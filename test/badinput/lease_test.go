@@ -80,9 +80,18 @@ func TestAgentWritesOnlyItsOwnLease(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l := before.DeepCopy()
-		l.Annotations[agentlease.EndpointAnnotation] = "127.0.0.1:1"
-		_, err = leases.Update(f.Ctx, l, metav1.UpdateOptions{})
+		// Read again on a conflict: node B's agent renews its Lease
+		// meanwhile, and a stale resourceVersion gets a 409 before the
+		// policy is asked.
+		err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			l, err := admin.Get(f.Ctx, agentlease.Name(b), metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			l.Annotations[agentlease.EndpointAnnotation] = "127.0.0.1:1"
+			_, err = leases.Update(f.Ctx, l, metav1.UpdateOptions{})
+			return err
+		})
 		wantForbidden(t, err, "may write only Lease "+agentlease.Name(a))
 		after, err := admin.Get(f.Ctx, agentlease.Name(b), metav1.GetOptions{})
 		if err != nil {
@@ -93,12 +102,16 @@ func TestAgentWritesOnlyItsOwnLease(t *testing.T) {
 		}
 	})
 	t.Run("leader lease", func(t *testing.T) {
-		l, err := leases.Get(f.Ctx, leaderLease, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.Spec.HolderIdentity = ptr.To(a)
-		_, err = leases.Update(f.Ctx, l, metav1.UpdateOptions{})
+		// Read again on a conflict: the leader renews every 2 s.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			l, err := leases.Get(f.Ctx, leaderLease, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			l.Spec.HolderIdentity = ptr.To(a)
+			_, err = leases.Update(f.Ctx, l, metav1.UpdateOptions{})
+			return err
+		})
 		wantForbidden(t, err, "may write only Lease "+agentlease.Name(a))
 	})
 	t.Run("create another node's lease", func(t *testing.T) {
