@@ -22,12 +22,7 @@ func TestAdmissionRejects(t *testing.T) {
 	for i := range 65 {
 		manyLabels[fmt.Sprintf("k%d", i)] = "v"
 	}
-	for _, tc := range []struct {
-		name   string
-		mutate func(p *v1beta3.DiskPool)
-		// want are substrings of the API server's message.
-		want []string
-	}{
+	f.admitsAll(t, "adm", []admissionCase{
 		{"invalid name", func(p *v1beta3.DiskPool) { p.Name = "Bad_Name" },
 			[]string{"metadata.name", "RFC 1123"}},
 		{"name too long", func(p *v1beta3.DiskPool) { p.Name = strings.Repeat("a", 254) },
@@ -76,13 +71,7 @@ func TestAdmissionRejects(t *testing.T) {
 		}, []string{"metadata.annotations", "Too long"}},
 		{"status cr_state not in the enum", func(p *v1beta3.DiskPool) { p.Status.CRState = "Exploded" },
 			nil}, // status is ignored on create: accepted, see below
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := f.Pool(harness.UniqueName("adm"), "node-a", disk)
-			tc.mutate(p)
-			f.admits(t, p, tc.want)
-		})
-	}
+	})
 }
 
 // TestImmutableFields edits spec.node and spec.disks of a Created pool:

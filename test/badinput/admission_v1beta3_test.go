@@ -16,17 +16,11 @@ import (
 // API server's message names the field and says what is allowed.
 func TestAdmissionUpstreamFields(t *testing.T) {
 	f := setup(t)
-	disk := nodeDir("node-a") + "/disk-x"
 	const (
 		factorMsg  = "spec.maxExpansion must be a factor of at least 1x (such as 5x or 1.5x) or a size with a binary unit"
 		clusterMsg = "must be a power of two from 1MiB to 64MiB"
 	)
-	for _, tc := range []struct {
-		name   string
-		mutate func(p *v1beta3.DiskPool)
-		// want are substrings of the refusal; nil: accepted.
-		want []string
-	}{
+	f.admitsAll(t, "adm3", []admissionCase{
 		{"factor below 1x", func(p *v1beta3.DiskPool) { p.Spec.MaxExpansion = "0.5x" }, []string{"spec.maxExpansion", factorMsg}},
 		{"factor without a number", func(p *v1beta3.DiskPool) { p.Spec.MaxExpansion = "x" }, []string{factorMsg}},
 		{"factor with a capital X", func(p *v1beta3.DiskPool) { p.Spec.MaxExpansion = "5X" }, []string{factorMsg}},
@@ -45,13 +39,7 @@ func TestAdmissionUpstreamFields(t *testing.T) {
 		{"cluster size in bytes", func(p *v1beta3.DiskPool) { p.Spec.ClusterSize = "4194304" }, nil},
 		{"encryption Secret without a name", func(p *v1beta3.DiskPool) { p.Spec.EncryptionConfig = &v1beta3.EncryptionConfig{} },
 			[]string{"spec.encryptionConfig.source.secret.name"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := f.Pool(harness.UniqueName("adm3"), "node-a", disk)
-			tc.mutate(p)
-			f.admits(t, p, tc.want)
-		})
-	}
+	})
 }
 
 // TestUpstreamFieldsImmutable edits, adds and removes the new spec fields

@@ -64,6 +64,28 @@ func (f *fixture) admits(t *testing.T, p *v1beta3.DiskPool, want []string) {
 	}
 }
 
+// admissionCase mutates a valid pool object into one the API server must
+// judge: want are substrings of its refusal; nil: accepted.
+type admissionCase struct {
+	name   string
+	mutate func(p *v1beta3.DiskPool)
+	want   []string
+}
+
+// admitsAll runs each case on a fresh pool object on node-a's disk-x,
+// named from prefix, through admits.
+func (f *fixture) admitsAll(t *testing.T, prefix string, cases []admissionCase) {
+	t.Helper()
+	disk := nodeDir("node-a") + "/disk-x"
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := f.Pool(harness.UniqueName(prefix), "node-a", disk)
+			tc.mutate(p)
+			f.admits(t, p, tc.want)
+		})
+	}
+}
+
 // refused waits until the object's Ready condition is False with reason,
 // checks its message contains every want (case-insensitive), that it is
 // not Created and has no pool uuid, and that a Warning event with the

@@ -32,16 +32,16 @@ func TestAgentCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The Lease was renewed at most one renew interval before the kill, so it
-	// expires at most agentLeaseDuration after it; allow the operator a
+	// expires at most harness.AgentLeaseDuration after it; allow the operator a
 	// little more to notice and write the status.
-	limit := agentLeaseDuration + 2*time.Second
+	limit := harness.AgentLeaseDuration + 2*time.Second
 	offline := f.WaitPool(name, "Offline", limit+5*time.Second, func(p *v1beta3.DiskPool) bool {
 		return p.Status.PoolStatus == v1beta3.PoolStatusOffline
 	})
 	took := time.Since(killed)
-	t.Logf("Offline %s after the agent was killed (Lease duration %s)", took.Round(time.Millisecond), agentLeaseDuration)
+	t.Logf("Offline %s after the agent was killed (Lease duration %s)", took.Round(time.Millisecond), harness.AgentLeaseDuration)
 	if took > limit {
-		t.Errorf("Offline after %s, want within the Lease duration %s (+2 s)", took.Round(time.Millisecond), agentLeaseDuration)
+		t.Errorf("Offline after %s, want within the Lease duration %s (+2 s)", took.Round(time.Millisecond), harness.AgentLeaseDuration)
 	}
 	if offline.Status.CRState != v1beta3.CRStateCreated || offline.Status.PoolUUID != before.Status.PoolUUID {
 		t.Errorf("an Offline pool stays Created with its uuid: %s", harness.Describe(offline))

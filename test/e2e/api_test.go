@@ -20,15 +20,7 @@ func TestOlderAPIVersions(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			disk := f.NewDisk("node-b")
 			name := harness.UniqueName("api-" + version)
-			manifest := fmt.Sprintf(`apiVersion: openebs.io/%s
-kind: DiskPool
-metadata:
-  name: %s
-  namespace: %s
-spec:
-  node: node-b
-  disks: ["%s"]
-`, version, name, f.NS, disk)
+			manifest := fmt.Sprintf(diskPoolYAML, version, name, f.NS, disk)
 			out, errOut := f.mustKubectl(strings.NewReader(manifest), "apply", "-f", "-")
 			if !strings.Contains(out, "diskpool.openebs.io/"+name+" created") {
 				t.Errorf("kubectl apply: %q", out)

@@ -58,3 +58,16 @@ func (f *fixture) callCtx() (context.Context, context.CancelFunc) {
 }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+// diskPoolYAML is a DiskPool manifest on node-b with one disk: API version
+// (v1beta1 to v1beta3), name, namespace and disk are filled in; an example's
+// further spec fields may follow it.
+const diskPoolYAML = `apiVersion: "openebs.io/%s"
+kind: DiskPool
+metadata:
+  name: %s
+  namespace: %s
+spec:
+  node: node-b
+  disks: [%q]
+`

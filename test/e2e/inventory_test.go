@@ -4,12 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"maps"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -29,7 +25,6 @@ import (
 	plugin "github.com/diskpool/diskpool-operator/cmd/kubectl-diskpool/app"
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
-	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/inventory"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/pkg/poolerr"
@@ -83,7 +78,7 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel()
-	data := dataHash(t, pooled)
+	data := harness.DataHash(t, pooled)
 
 	// Purge while the node's agent is down: the object goes, the pool stays.
 	if err := f.Env.StopAgent(node); err != nil {
@@ -164,7 +159,7 @@ func TestInventoryOrphanRecoverReclaim(t *testing.T) {
 	if after := f.destroyPoolCalls(); !maps.Equal(after, destroys) {
 		t.Errorf("DestroyPool calls moved during recovery: %v -> %v", destroys, after)
 	}
-	if dataHash(t, pooled) != data {
+	if harness.DataHash(t, pooled) != data {
 		t.Error("the pool's data area changed during the purge, orphan and recovery")
 	}
 	f.waitReport(node, "no orphan once adopted", func(r inventory.Report) bool { return orphanIn(r, poolUUID) == nil })
@@ -336,25 +331,4 @@ func (f *fixture) recoverCLI(args ...string) (int, string) {
 		f.T.Fatalf("recover: %v\n%s", err, out)
 	}
 	return 0, string(out)
-}
-
-// dataHash hashes a disk's data region (between the label areas): what
-// adopting a pool must never change.
-func dataHash(t *testing.T, path string) string {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = fh.Close() }()
-	fi, err := fh.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	end := label.BackupOffset(fi.Size())
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(fh, label.DataOffset, end-label.DataOffset)); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

@@ -22,49 +22,26 @@ import (
 func TestOpenEBSDocumentationExamples(t *testing.T) {
 	f := setup(t)
 	for _, tc := range []struct {
-		name string
-		// manifest is the documented example; %[1]s is the name, %[2]s
-		// the namespace, %[3]s the disk.
-		manifest string
-		check    func(t *testing.T, p *v1beta3.DiskPool)
+		name, version string
+		// disk is the documented disk entry; %s is the disk's path.
+		disk string
+		// spec is the documented example's fields beyond node and disks.
+		spec  string
+		check func(t *testing.T, p *v1beta3.DiskPool)
 	}{
-		{"v1beta3 maxExpansion", `apiVersion: "openebs.io/v1beta3"
-kind: DiskPool
-metadata:
-  name: %[1]s
-  namespace: %[2]s
-spec:
-  node: node-b
-  disks: ["%[3]s"]
-  maxExpansion: "20x"
+		{"v1beta3 maxExpansion", "v1beta3", "%s", `  maxExpansion: "20x"
 `, func(t *testing.T, p *v1beta3.DiskPool) {
 			if p.Spec.MaxExpansion != "20x" {
 				t.Errorf("spec.maxExpansion = %q", p.Spec.MaxExpansion)
 			}
 		}},
-		{"v1beta3 cluster_size", `apiVersion: "openebs.io/v1beta3"
-kind: DiskPool
-metadata:
-  name: %[1]s
-  namespace: %[2]s
-spec:
-  node: node-b
-  disks: ["%[3]s"]
-  cluster_size: 4MiB
+		{"v1beta3 cluster_size", "v1beta3", "%s", `  cluster_size: 4MiB
 `, func(t *testing.T, p *v1beta3.DiskPool) {
 			if p.Spec.ClusterSizeSnake != "4MiB" {
 				t.Errorf("spec.cluster_size = %q", p.Spec.ClusterSizeSnake)
 			}
 		}},
-		{"v1beta2 topology", `apiVersion: "openebs.io/v1beta2"
-kind: DiskPool
-metadata:
-  name: %[1]s
-  namespace: %[2]s
-spec:
-  node: node-b
-  disks: ["%[3]s"]
-  topology:
+		{"v1beta2 topology", "v1beta2", "%s", `  topology:
     labelled:
       topology-key: topology-value
 `, func(t *testing.T, p *v1beta3.DiskPool) {
@@ -72,15 +49,7 @@ spec:
 				t.Errorf("spec.topology = %+v", p.Spec.Topology)
 			}
 		}},
-		{"aio disk URI", `apiVersion: "openebs.io/v1beta3"
-kind: DiskPool
-metadata:
-  name: %[1]s
-  namespace: %[2]s
-spec:
-  node: node-b
-  disks: ["aio://%[3]s"]
-`, func(t *testing.T, p *v1beta3.DiskPool) {
+		{"aio disk URI", "v1beta3", "aio://%s", "", func(t *testing.T, p *v1beta3.DiskPool) {
 			if !strings.HasPrefix(p.Spec.Disks[0], "aio:///") {
 				t.Errorf("spec.disks = %v", p.Spec.Disks)
 			}
@@ -88,7 +57,8 @@ spec:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := harness.UniqueName("doc-" + tc.name)
-			manifest := fmt.Sprintf(tc.manifest, name, f.NS, f.NewDisk("node-b"))
+			disk := fmt.Sprintf(tc.disk, f.NewDisk("node-b"))
+			manifest := fmt.Sprintf(diskPoolYAML, tc.version, name, f.NS, disk) + tc.spec
 			out, errOut := f.mustKubectl(strings.NewReader(manifest), "apply", "-f", "-")
 			if !strings.Contains(out, "diskpool.openebs.io/"+name+" created") {
 				t.Errorf("kubectl apply: %q", out)

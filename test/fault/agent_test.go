@@ -216,7 +216,7 @@ func TestDiskRemoved(t *testing.T) {
 	s.row.Converge = time.Since(back)
 	s.row.Fault = r.sideEffects()
 	s.note("Faulted %s after the disk went (disk checks every %s); Online %s after it came back",
-		tookFault.Round(10*time.Millisecond), diskCheckInterval, s.row.Converge.Round(10*time.Millisecond))
+		tookFault.Round(10*time.Millisecond), harness.DiskCheckInterval, s.row.Converge.Round(10*time.Millisecond))
 	compare(t, base, r.endState())
 	if after.Status.PoolUUID != before.Status.PoolUUID {
 		t.Errorf("uuid %s after recovery, was %s", after.Status.PoolUUID, before.Status.PoolUUID)

@@ -454,22 +454,8 @@ func (r *run) startOperator(c opConfig) *operator {
 	if c.leaderID == "" {
 		c.leaderID = "op-" + r.ns
 	}
-	tls := env.OperatorTLS()
 	addrFile := filepath.Join(r.t.TempDir(), "addresses")
-	args := append([]string{
-		"--kubeconfig=" + env.OperatorKubeconfig(),
-		"--operator-namespace=" + localenv.SystemNamespace,
-		"--namespace=" + r.ns,
-		"--metrics-address=127.0.0.1:0",
-		"--health-address=127.0.0.1:0",
-		"--address-file=" + addrFile,
-		"--agent-tls-cert-file=" + tls.CertFile,
-		"--agent-tls-key-file=" + tls.KeyFile,
-		"--agent-tls-ca-file=" + tls.CAFile,
-		"--agent-tls-server-name=" + localenv.AgentTLSServerName,
-		"--leader-elect=true",
-		"--leader-elect-id=" + c.leaderID,
-	}, operatorArgs...)
+	args := append(harness.OperatorArgs(env, r.ns, c.leaderID, addrFile), operatorArgs...)
 	args = append(args, c.args...)
 	procEnv := []string{"POD_NAMESPACE=" + localenv.SystemNamespace}
 	resumeFile := filepath.Join(r.t.TempDir(), "resume")

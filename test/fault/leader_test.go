@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // Sizes of TestLeaderKilledDuringBurst.
@@ -144,13 +145,13 @@ func TestLeaderKilledDuringBurst(t *testing.T) {
 	if s.row.Fault.PoolsCreated != burstPools {
 		t.Errorf("%d pools created, want %d (one each)", s.row.Fault.PoolsCreated, burstPools)
 	}
-	// Lease + sync: the Lease expires at most leaderLease after the kill;
+	// Lease + sync: the Lease expires at most harness.LeaderLease after the kill;
 	// the remaining pools then take what they took fault-free, with room
 	// for a loaded machine.
 	remaining := float64(burstPools-atKill) / burstPools
-	bound := leaderLease + 2*time.Duration(remaining*float64(baseTook)) + 10*time.Second
+	bound := harness.LeaderLease + 2*time.Duration(remaining*float64(baseTook)) + 10*time.Second
 	if s.row.Converge > bound {
-		t.Errorf("converged %s after the kill, want within %s (lease %s + sync)", s.row.Converge.Round(10*time.Millisecond), bound.Round(10*time.Millisecond), leaderLease)
+		t.Errorf("converged %s after the kill, want within %s (lease %s + sync)", s.row.Converge.Round(10*time.Millisecond), bound.Round(10*time.Millisecond), harness.LeaderLease)
 	}
 }
 
@@ -198,10 +199,10 @@ func TestSIGTERMHandOver(t *testing.T) {
 	s.note("old leader exited %s after SIGTERM; standby leading by %s; new pool Created %s after SIGTERM",
 		exited.Round(10*time.Millisecond), led.Round(10*time.Millisecond), created.Round(10*time.Millisecond))
 	compare(t, base, r.endState())
-	if exited > leaderLease {
+	if exited > harness.LeaderLease {
 		t.Errorf("old leader took %s to exit", exited)
 	}
-	if created > leaderLease+5*time.Second {
-		t.Errorf("a pool created after SIGTERM took %s, want well under the Lease duration %s + a sync: the Lease was not released", created, leaderLease)
+	if created > harness.LeaderLease+5*time.Second {
+		t.Errorf("a pool created after SIGTERM took %s, want well under the Lease duration %s + a sync: the Lease was not released", created, harness.LeaderLease)
 	}
 }

@@ -6,21 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
-// Timings of the suite: short agent and leader Leases, so a crash costs
-// seconds, not the production 15 s. The agents check their disks every
-// half second, so a removed disk shows quickly.
 const (
-	agentLeaseDuration = 4 * time.Second
-	agentRenewInterval = 1 * time.Second
-	leaderLease        = 4 * time.Second
-	diskCheckInterval  = 500 * time.Millisecond
 	// diskSize keeps whole-disk hashes cheap; a pool needs 16 MiB.
 	diskSize = 64 << 20
 	// parallelism is -test.parallel when not given: most scenarios wait
@@ -30,13 +22,7 @@ const (
 
 // operatorArgs are every operator's flags beyond identity, ports and
 // namespace: short leader election (as test/e2e) and a 1 s first retry.
-var operatorArgs = []string{
-	"--leader-elect-lease-duration=" + leaderLease.String(),
-	"--leader-elect-renew-deadline=3s",
-	"--leader-elect-retry-period=500ms",
-	"--backoff-base=1s",
-	"--backoff-max=10s",
-}
+var operatorArgs = append(harness.LeaderElectArgs(), "--backoff-base=1s", "--backoff-max=10s")
 
 // env is the environment every scenario uses: control plane and one agent
 // per scenario node, no operator (each run starts its own, a faultinject
@@ -44,26 +30,23 @@ var operatorArgs = []string{
 var env *localenv.Env
 
 var suite = &harness.Suite{
-	Name: "fault",
-	Options: localenv.Options{
-		BuildTags:  []string{"faultinject"},
-		NoOperator: true,
-		// The crash points and the delete-beats-the-finalizer race are on
-		// the operator's own finalizer path: no admission policy.
-		NoFinalizerPolicy:  true,
-		Nodes:              allNodes(),
-		DisksPerNode:       1,
-		DiskSize:           diskSize,
-		AgentLeaseDuration: agentLeaseDuration,
-		AgentRenewInterval: agentRenewInterval,
-		AgentArgs:          []string{"--disk-check-interval=" + diskCheckInterval.String()},
-	},
+	Name:        "fault",
+	Options:     faultOptions(),
 	BeforeStart: setParallel,
 	Started:     func(e *localenv.Env) { env = e },
 	AfterTests:  func(*localenv.Env) { printTable() },
 }
 
 func TestMain(m *testing.M) { os.Exit(suite.Main(m)) }
+
+// faultOptions are the harness's fault environment for every scenario
+// node. The crash points and the delete-beats-the-finalizer race are on
+// the operator's own finalizer path: no admission policy.
+func faultOptions() localenv.Options {
+	o := harness.FaultOptions(allNodes(), diskSize)
+	o.NoFinalizerPolicy = true
+	return o
+}
 
 // printTable prints the scenario table and writes it for the closing note.
 func printTable() {

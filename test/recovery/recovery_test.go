@@ -1,25 +1,14 @@
 package recovery
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -28,11 +17,9 @@ import (
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
-	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/inventory"
-	"github.com/diskpool/diskpool-operator/pkg/localcluster"
-	"github.com/diskpool/diskpool-operator/pkg/localcluster/localclustertest"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 const (
@@ -42,54 +29,23 @@ const (
 	poll      = 100 * time.Millisecond
 )
 
-var (
-	env        *localenv.Env
-	skipReason string
-)
+// env is nil when the suite skips.
+var env *localenv.Env
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if testing.Short() {
-		skipReason = "needs a local control plane, not run with -short"
-		return m.Run()
-	}
-	bins, err := localcluster.FindBinaries()
-	if errors.Is(err, localcluster.ErrBinaryNotFound) && os.Getenv(localclustertest.EnvRequireControlPlane) == "" {
-		skipReason = fmt.Sprintf("%v (set %s=1 to make this a failure)", err, localclustertest.EnvRequireControlPlane)
-		return m.Run()
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "recovery: %v\n", err)
-		return 1
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	e, err := localenv.Start(ctx, localenv.Options{
-		UnsafeNoFsync:      true,
-		ControlPlane:       localcluster.Options{Binaries: &bins},
+var suite = &harness.Suite{
+	Name: "recovery",
+	Options: localenv.Options{
 		AgentLeaseDuration: 4 * time.Second,
 		AgentRenewInterval: time.Second,
 		DisksPerNode:       pools / 2,
 		DiskSize:           64 << 20,
 		OperatorArgs:       []string{"--disk-inventory-interval=2s"},
 		BinDir:             os.Getenv("DISKPOOL_E2E_BIN_DIR"), // as in test/e2e
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "recovery: %v\n", err)
-		return 1
-	}
-	env = e
-	code := m.Run()
-	if err := e.Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "recovery: %v\n", err)
-		code = 1
-	}
-	return code
+	},
+	Started: func(e *localenv.Env) { env = e },
 }
+
+func TestMain(m *testing.M) { os.Exit(suite.Main(m)) }
 
 type poolWant struct {
 	name, node, disk, uuid string
@@ -102,9 +58,7 @@ type poolWant struct {
 // Created with the same uuids and replica counts, no DestroyPool reaches an
 // agent, and every disk's data area is byte-for-byte unchanged.
 func TestRecoverAfterEtcdLoss(t *testing.T) {
-	if env == nil {
-		t.Skip("Skipping: " + skipReason)
-	}
+	suite.Env(t)
 	ctx := t.Context()
 	kube, client := clients(t)
 	createNamespace(t, kube)
@@ -123,7 +77,7 @@ func TestRecoverAfterEtcdLoss(t *testing.T) {
 	for i := range want {
 		w := &want[i]
 		w.uuid = waitCreated(t, client, w.name, "").Status.PoolUUID
-		agent := agentClient(t, w.node)
+		agent := harness.AgentClient(t, env, w.node)
 		for range w.replicas {
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			_, err := agent.CreateReplica(cctx, &agentv1.CreateReplicaRequest{Pool: w.name, Uuid: uuid.NewString(), Size: 4 << 20})
@@ -132,7 +86,7 @@ func TestRecoverAfterEtcdLoss(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		w.data = dataHash(t, w.disk)
+		w.data = harness.DataHash(t, w.disk)
 	}
 
 	if err := env.LoseControlPlaneData(ctx); err != nil {
@@ -154,17 +108,17 @@ func TestRecoverAfterEtcdLoss(t *testing.T) {
 	for _, w := range want {
 		d := waitCreated(t, client, w.name, w.uuid)
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		p, err := agentClient(t, w.node).GetPool(cctx, &agentv1.GetPoolRequest{Name: w.name})
+		p, err := harness.AgentClient(t, env, w.node).GetPool(cctx, &agentv1.GetPoolRequest{Name: w.name})
 		cancel()
 		if err != nil || p.GetUuid() != w.uuid || int(p.GetReplicaCount()) != w.replicas || p.GetOwnerUid() != string(d.UID) {
 			t.Errorf("%s: pool %v, %v; want uuid %s, %d replicas, owner %s", w.name, p, err, w.uuid, w.replicas, d.UID)
 		}
-		if dataHash(t, w.disk) != w.data {
+		if harness.DataHash(t, w.disk) != w.data {
 			t.Errorf("%s: the data area of %s changed", w.name, w.disk)
 		}
 	}
 	for _, n := range env.Nodes() {
-		if got := destroyCalls(t, n); got != 0 {
+		if got := destroyCalls(t, ctx, n); got != 0 {
 			t.Errorf("node %s: %d DestroyPool calls since the agents restarted, want 0", n, got)
 		}
 	}
@@ -234,60 +188,10 @@ func waitOrphans(t *testing.T, kube kubernetes.Interface, n int) {
 	}
 }
 
-func agentClient(t *testing.T, node string) agentv1.PoolServiceClient {
-	t.Helper()
-	cfg, err := env.AgentClientTLS().ClientTLSConfig(localenv.AgentTLSServerName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := grpc.NewClient(env.AgentEndpoint(node), grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return agentv1.NewPoolServiceClient(conn)
-}
-
 // destroyCalls is the DestroyPool calls node's agent handled since it
-// started (diskpool_agent_grpc_server_handled_total).
-func destroyCalls(t *testing.T, node string) int {
+// started.
+func destroyCalls(t *testing.T, ctx context.Context, node string) int {
 	t.Helper()
-	resp, err := http.Get(env.AgentMetricsURL(node)) //nolint:noctx // a local scrape
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	n := 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "diskpool_agent_grpc_server_handled_total{") && strings.Contains(line, `grpc_method="DestroyPool"`) {
-			v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += int(v)
-		}
-	}
-	return n
-}
-
-// dataHash hashes the data region of a disk (between its label areas).
-func dataHash(t *testing.T, path string) string {
-	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = fh.Close() }()
-	fi, err := fh.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(fh, label.DataOffset, label.BackupOffset(fi.Size())-label.DataOffset)); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	all, _ := harness.AgentCalls(t, ctx, env, node).Total("DestroyPool")
+	return all
 }

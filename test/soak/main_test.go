@@ -4,50 +4,26 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
-// Timings: short agent and leader Leases, so a fault costs seconds, and
-// disk checks every half second, so a removed disk shows quickly.
-const (
-	agentLeaseDuration = 4 * time.Second
-	agentRenewInterval = 1 * time.Second
-	leaderLease        = 4 * time.Second
-	diskCheckInterval  = 500 * time.Millisecond
-	// diskSize keeps whole-disk hashes cheap; a pool needs 16 MiB.
-	diskSize = 64 << 20
-)
+// diskSize keeps whole-disk hashes cheap; a pool needs 16 MiB.
+const diskSize = 64 << 20
 
 // nodes of the soak: one agent each.
 var nodes = []string{"soak-a", "soak-b", "soak-c"}
 
 // operatorArgs are every soak operator's flags beyond identity and ports.
-var operatorArgs = []string{
-	"--leader-elect-lease-duration=" + leaderLease.String(),
-	"--leader-elect-renew-deadline=3s",
-	"--leader-elect-retry-period=500ms",
-	"--backoff-base=500ms",
-	"--backoff-max=5s",
-}
+var operatorArgs = append(harness.LeaderElectArgs(), "--backoff-base=500ms", "--backoff-max=5s")
 
 // env is nil when the suite skips.
 var env *localenv.Env
 
 var suite = &harness.Suite{
-	Name: "soak",
-	Options: localenv.Options{
-		BuildTags:          []string{"faultinject"},
-		NoOperator:         true,
-		Nodes:              nodes,
-		DisksPerNode:       1,
-		DiskSize:           diskSize,
-		AgentLeaseDuration: agentLeaseDuration,
-		AgentRenewInterval: agentRenewInterval,
-		AgentArgs:          []string{"--disk-check-interval=" + diskCheckInterval.String()},
-	},
+	Name:    "soak",
+	Options: harness.FaultOptions(nodes, diskSize),
 	Started: func(e *localenv.Env) { env = e },
 }
 

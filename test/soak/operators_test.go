@@ -14,6 +14,7 @@ import (
 	"github.com/diskpool/diskpool-operator/pkg/addrfile"
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
 	"github.com/diskpool/diskpool-operator/pkg/localenv"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
@@ -48,22 +49,8 @@ func (o *operators) start(faults string) *operator {
 func (o *operators) startLocked(faults string) *operator {
 	n := o.starts
 	o.starts++
-	tls := env.OperatorTLS()
 	addrFile := filepath.Join(o.dir, fmt.Sprintf("addresses-%d", n))
-	args := append([]string{
-		"--kubeconfig=" + env.OperatorKubeconfig(),
-		"--operator-namespace=" + localenv.SystemNamespace,
-		"--namespace=" + o.ns,
-		"--metrics-address=127.0.0.1:0",
-		"--health-address=127.0.0.1:0",
-		"--address-file=" + addrFile,
-		"--agent-tls-cert-file=" + tls.CertFile,
-		"--agent-tls-key-file=" + tls.KeyFile,
-		"--agent-tls-ca-file=" + tls.CAFile,
-		"--agent-tls-server-name=" + localenv.AgentTLSServerName,
-		"--leader-elect=true",
-		"--leader-elect-id=op-" + o.ns,
-	}, operatorArgs...)
+	args := append(harness.OperatorArgs(env, o.ns, "op-"+o.ns, addrFile), operatorArgs...)
 	procEnv := []string{"POD_NAMESPACE=" + localenv.SystemNamespace}
 	if faults != "" {
 		procEnv = append(procEnv, "DISKPOOL_FAULTS="+faults)

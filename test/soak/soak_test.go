@@ -271,10 +271,10 @@ func (s *soak) supervise(ctx context.Context) {
 			notReadySince = now
 		}
 		s.checked("operator ready within Lease+margin")
-		if !notReadySince.IsZero() && !reported && now.Sub(notReadySince) > leaderLease+readyMargin {
+		if !notReadySince.IsZero() && !reported && now.Sub(notReadySince) > harness.LeaderLease+readyMargin {
 			reported = true
 			s.violate("operator ready within Lease+margin", "no operator ready for %s (Lease %s + margin %s)",
-				now.Sub(notReadySince).Round(time.Second), leaderLease, readyMargin)
+				now.Sub(notReadySince).Round(time.Second), harness.LeaderLease, readyMargin)
 		}
 	}
 }

@@ -38,6 +38,23 @@ func FileHash(t testing.TB, path string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// DataHash returns the SHA-256 of a disk's data region (between its label
+// areas): what adopting or recovering a pool must never change.
+func DataHash(t testing.TB, path string) string {
+	t.Helper()
+	fh := open(t, path)
+	fi, err := fh.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := label.BackupOffset(fi.Size())
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(fh, label.DataOffset, end-label.DataOffset)); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // FirstMiBIsZero reports whether the first MiB of path reads as zeros: no
 // label, no signature, nothing written.
 func FirstMiBIsZero(t testing.TB, path string) bool {
