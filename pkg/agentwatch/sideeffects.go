@@ -24,15 +24,7 @@ func (t *Tracker) CreatePool(ctx context.Context, req reconcile.CreateRequest) (
 	if err != nil {
 		return reconcile.Pool{}, err
 	}
-	t.mu.Lock()
-	changed := false
-	if n := t.nodes[req.Node]; n != nil && n.state != reconcile.AgentMissing {
-		changed = n.pools.created(pool)
-	}
-	t.mu.Unlock()
-	if changed {
-		t.notify([]change{{node: req.Node, pool: req.Name}})
-	}
+	t.recordPool(req.Node, req.Name, pool)
 	return pool, nil
 }
 
@@ -75,16 +67,22 @@ func (t *Tracker) ExpandPool(ctx context.Context, req reconcile.ExpandRequest) (
 	if err != nil {
 		return reconcile.Pool{}, err
 	}
+	t.recordPool(req.Node, req.Name, pool)
+	return pool, nil
+}
+
+// recordPool puts the pool an agent call returned into the node's cache and,
+// when that changed it, notifies the change handlers like a stream update.
+func (t *Tracker) recordPool(node, name string, pool reconcile.Pool) {
 	t.mu.Lock()
 	changed := false
-	if n := t.nodes[req.Node]; n != nil && n.state != reconcile.AgentMissing {
+	if n := t.nodes[node]; n != nil && n.state != reconcile.AgentMissing {
 		changed = n.pools.created(pool)
 	}
 	t.mu.Unlock()
 	if changed {
-		t.notify([]change{{node: req.Node, pool: req.Name}})
+		t.notify([]change{{node: node, pool: name}})
 	}
-	return pool, nil
 }
 
 // clientFor returns the client of node's live agent.
