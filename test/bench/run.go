@@ -271,6 +271,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		if err := measureRestart(ctx, env, cfg, &res.Restart); err != nil {
 			return res, err
 		}
+		// The restarted operator bound new ports.
+		metricsURL = env.OperatorMetricsURL()
 	}
 
 	// Operator: delete burst.
