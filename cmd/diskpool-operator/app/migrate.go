@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	"github.com/diskpool/diskpool-operator/pkg/migrate"
@@ -35,12 +34,11 @@ const (
 
 // MigrateOptions are the flags of the migrate subcommand.
 type MigrateOptions struct {
-	Kubeconfig string
-	Context    string
-	Namespace  string
-	DryRun     bool
-	Timeout    time.Duration
-	Interval   time.Duration
+	adminConnection
+	Namespace string
+	DryRun    bool
+	Timeout   time.Duration
+	Interval  time.Duration
 }
 
 // NewMigrateOptions returns the defaults: the namespace Mayastor installs
@@ -51,8 +49,7 @@ func NewMigrateOptions() *MigrateOptions {
 
 // AddFlags registers the flags on fs.
 func (o *MigrateOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to the kubeconfig of the admin running the migration. Empty: $KUBECONFIG or ~/.kube/config (the in-cluster config as a last resort).")
-	fs.StringVar(&o.Context, "context", o.Context, "Kubeconfig context to use. Empty: the current context.")
+	o.addFlags(fs)
 	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "Namespace of the MayastorPools to migrate; the DiskPools are created in it.")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Print what would be done and change nothing.")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "How long to wait for the operator at each step of each pool (the hand-over, then the MayastorPool's removal).")
@@ -104,41 +101,17 @@ Flags:
 func RunMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, client versioned.Interface) int {
 	o := NewMigrateOptions()
 	fs := pflag.NewFlagSet(MigrateCommand, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = fmt.Fprint(stderr, MigrateUsage)
-		fs.PrintDefaults()
-	}
 	o.AddFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return MigrateExitOK
-		}
-		return MigrateExitUsage
-	}
-	if fs.NArg() > 0 {
-		_, _ = fmt.Fprintf(stderr, "%s: unexpected arguments %q\n", MigrateCommand, fs.Args())
-		return MigrateExitUsage
-	}
-	if err := o.Validate(); err != nil {
-		_, _ = fmt.Fprintf(stderr, "%s: invalid flags:\n%v\n", MigrateCommand, err)
-		return MigrateExitUsage
+	if code, ok := parseAdminFlags(MigrateCommand, MigrateUsage, fs, args, stderr, o.Validate); !ok {
+		return code
 	}
 	if client == nil {
-		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-			&clientcmd.ClientConfigLoadingRules{ExplicitPath: o.Kubeconfig, Precedence: clientcmd.NewDefaultClientConfigLoadingRules().Precedence},
-			&clientcmd.ConfigOverrides{CurrentContext: o.Context}).ClientConfig()
-		if err != nil {
-			_, _ = fmt.Fprintf(stderr, "%s: kubernetes client config: %v\n", MigrateCommand, err)
-			return MigrateExitFailed
+		cfg, err := o.restConfig("migrate")
+		if err == nil {
+			client, err = versioned.NewForConfig(cfg)
 		}
-		cfg.UserAgent = "diskpool-operator-migrate/" + version
-		// client-go's 5 QPS would throttle the waits' polling (and turn
-		// their timeout into a rate limiter error): a few dozen reads a
-		// second is nothing for an API server.
-		cfg.QPS, cfg.Burst = 50, 100
-		if client, err = versioned.NewForConfig(cfg); err != nil {
-			_, _ = fmt.Fprintf(stderr, "%s: client: %v\n", MigrateCommand, err)
+		if err != nil {
+			_, _ = fmt.Fprintf(stderr, "%s: %v\n", MigrateCommand, err)
 			return MigrateExitFailed
 		}
 	}

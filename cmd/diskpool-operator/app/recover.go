@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
@@ -23,8 +22,7 @@ const RecoverCommand = "recover"
 
 // RecoverOptions are the flags of the recover subcommand.
 type RecoverOptions struct {
-	Kubeconfig        string
-	Context           string
+	adminConnection
 	Namespace         string
 	OperatorNamespace string
 	DryRun            bool
@@ -39,8 +37,7 @@ func NewRecoverOptions() *RecoverOptions {
 
 // AddFlags registers the flags on fs.
 func (o *RecoverOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Path to the kubeconfig of the admin. Empty: $KUBECONFIG or ~/.kube/config.")
-	fs.StringVar(&o.Context, "context", o.Context, "Kubeconfig context to use. Empty: the current context.")
+	o.addFlags(fs)
 	fs.StringVarP(&o.Namespace, "namespace", "n", o.Namespace, "Namespace the DiskPools are recreated in (required); orphans whose former owner was in another namespace are left alone.")
 	fs.StringVar(&o.OperatorNamespace, "operator-namespace", o.OperatorNamespace, "Namespace of the operator's node reports.")
 	fs.BoolVar(&o.DryRun, "dry-run", o.DryRun, "Print what would be done and change nothing.")
@@ -90,41 +87,19 @@ Flags:
 func RunRecover(ctx context.Context, args []string, stdout, stderr io.Writer, kube kubernetes.Interface, client versioned.Interface) int {
 	o := NewRecoverOptions()
 	fs := pflag.NewFlagSet(RecoverCommand, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		_, _ = fmt.Fprint(stderr, RecoverUsage)
-		fs.PrintDefaults()
-	}
 	o.AddFlags(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return MigrateExitOK
-		}
-		return MigrateExitUsage
-	}
-	if fs.NArg() > 0 {
-		_, _ = fmt.Fprintf(stderr, "%s: unexpected arguments %q\n", RecoverCommand, fs.Args())
-		return MigrateExitUsage
-	}
-	if err := o.Validate(); err != nil {
-		_, _ = fmt.Fprintf(stderr, "%s: invalid flags:\n%v\n", RecoverCommand, err)
-		return MigrateExitUsage
+	if code, ok := parseAdminFlags(RecoverCommand, RecoverUsage, fs, args, stderr, o.Validate); !ok {
+		return code
 	}
 	if kube == nil || client == nil {
-		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
-			&clientcmd.ClientConfigLoadingRules{ExplicitPath: o.Kubeconfig, Precedence: clientcmd.NewDefaultClientConfigLoadingRules().Precedence},
-			&clientcmd.ConfigOverrides{CurrentContext: o.Context}).ClientConfig()
-		if err != nil {
-			_, _ = fmt.Fprintf(stderr, "%s: kubernetes client config: %v\n", RecoverCommand, err)
-			return MigrateExitFailed
-		}
-		cfg.UserAgent = "diskpool-operator-recover/" + version
-		cfg.QPS, cfg.Burst = 50, 100
-		if kube, err = kubernetes.NewForConfig(cfg); err == nil {
-			client, err = versioned.NewForConfig(cfg)
+		cfg, err := o.restConfig(RecoverCommand)
+		if err == nil {
+			if kube, err = kubernetes.NewForConfig(cfg); err == nil {
+				client, err = versioned.NewForConfig(cfg)
+			}
 		}
 		if err != nil {
-			_, _ = fmt.Fprintf(stderr, "%s: client: %v\n", RecoverCommand, err)
+			_, _ = fmt.Fprintf(stderr, "%s: %v\n", RecoverCommand, err)
 			return MigrateExitFailed
 		}
 	}
