@@ -85,6 +85,7 @@ func measureOperatorBurst(ctx context.Context, env *localenv.Env, client version
 		if err := env.StartOperator(ctx); err != nil {
 			return err
 		}
+		url = env.OperatorMetricsURL() // a new process, new ports
 		track.restartClock(names, started)
 	} else {
 		var err error

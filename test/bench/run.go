@@ -489,6 +489,9 @@ func waitQueueEmpty(ctx context.Context, url string, timeout time.Duration) erro
 			return nil
 		}
 		if time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("operator workqueue not seen empty in %s: %w", timeout, err)
+			}
 			return fmt.Errorf("operator workqueue not empty after %s", timeout)
 		}
 		select {
