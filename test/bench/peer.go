@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/diskpool/diskpool-operator/test/internal/metrics"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,16 +97,12 @@ func measurePeer(ctx context.Context, env *localenv.Env, bin string, pools []poo
 			return err
 		}
 	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	addrFile := filepath.Join(env.LogDir(), "peer-"+run.Name+".addr")
 	p, err := localcluster.StartProcess(localcluster.ProcessConfig{
 		Name: "peer-" + run.Name,
 		Path: bin,
 		Args: append([]string{"--kubeconfig=" + env.Kubeconfig(), "--namespace=" + ns,
-			fmt.Sprintf("--metrics-bind-address=127.0.0.1:%d", port)}, run.Flags...),
+			"--metrics-bind-address=127.0.0.1:0", "--address-file=" + addrFile}, run.Flags...),
 		LogPath: filepath.Join(env.LogDir(), "peer-"+run.Name+".log"),
 	})
 	if err != nil {
@@ -115,6 +110,11 @@ func measurePeer(ctx context.Context, env *localenv.Env, bin string, pools []poo
 	}
 	defer func() { _ = p.Stop() }()
 	started := time.Now()
+	addrs, err := localenv.WaitAddresses(ctx, p, addrFile, time.Minute, "metrics")
+	if err != nil {
+		return fmt.Errorf("peer %s: %w", run.Name, err)
+	}
+	metricsURL := "http://" + addrs["metrics"] + "/metrics"
 	base, err := waitScrape(ctx, metricsURL, p, time.Minute)
 	if err != nil {
 		return fmt.Errorf("peer %s: %w", run.Name, err)
@@ -182,17 +182,6 @@ func waitScrape(ctx context.Context, url string, p *localcluster.Process, timeou
 			return nil, ctx.Err()
 		}
 	}
-}
-
-// freePort returns a port that was free a moment ago (the peer's metrics
-// server needs a fixed address on its command line).
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // tempDir is a directory for the bench's build outputs, removed by the
