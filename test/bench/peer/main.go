@@ -35,8 +35,8 @@ import (
 func main() {
 	var (
 		namespace, metricsAddr, addressFile string
-		workers, burst         int
-		qps                    float64
+		workers, burst                      int
+		qps                                 float64
 	)
 	// --kubeconfig is controller-runtime's own flag (ctrl.GetConfig).
 	flag.StringVar(&namespace, "namespace", "", "the only namespace watched")
@@ -68,7 +68,7 @@ func run(namespace, metricsAddr, addressFile string, workers int, qps float64, b
 		return err
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
+		Scheme: scheme,
 		// Served below instead: controller-runtime's server cannot say
 		// which port it bound.
 		Metrics: metricsserver.Options{BindAddress: "0"},
