@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,8 +73,29 @@ func newDirs(root string) dirs {
 	}
 }
 
-type ports struct {
-	controllerManager, scheduler, kubelet, kubeletHealthz, proxyHealthz, proxyMetrics int
+// The node's own servers listen on NodeIP, the address of the bridge this
+// cluster creates and alone uses, at their usual ports: no other process
+// holds that address, so nothing is probed and nothing can race for them.
+const (
+	kubeletPort        = 10250
+	kubeletHealthzPort = 10248
+	proxyHealthzPort   = 10256
+	proxyMetricsPort   = 10249
+)
+
+// heldPorts are the 127.0.0.1 ports held (localcluster.HeldPort) for the
+// controller-manager and the scheduler, which bind them with
+// --permit-port-sharing.
+type heldPorts struct {
+	controllerManager, scheduler *localcluster.HeldPort
+}
+
+func (h heldPorts) close() {
+	for _, p := range []*localcluster.HeldPort{h.controllerManager, h.scheduler} {
+		if p != nil {
+			_ = p.Close()
+		}
+	}
 }
 
 // Cluster is a running single-node cluster.
@@ -84,7 +104,7 @@ type Cluster struct {
 	bins          Binaries
 	dirs          dirs
 	removeWorkDir bool
-	ports         ports
+	ports         heldPorts
 	host          hostState
 	control       *localcluster.Cluster
 
@@ -153,11 +173,11 @@ func newCluster(opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	p, err := freePorts(6)
+	held, err := localcluster.HoldPorts(2)
 	if err != nil {
 		return nil, err
 	}
-	c.ports = ports{p[0], p[1], p[2], p[3], p[4], p[5]}
+	c.ports = heldPorts{controllerManager: held[0], scheduler: held[1]}
 	return c, nil
 }
 
@@ -286,6 +306,7 @@ func (c *Cluster) Stop() error {
 	for _, name := range stopOrder[2:] {
 		errs = append(errs, c.stopProc(name))
 	}
+	c.ports.close()
 	if c.control != nil {
 		errs = append(errs, c.control.Stop())
 	}
@@ -361,26 +382,6 @@ func removePodLogLinks(podLogs string) error {
 		}
 	}
 	return nil
-}
-
-// freePorts returns n distinct free TCP ports on 127.0.0.1.
-func freePorts(n int) ([]int, error) {
-	ls := make([]net.Listener, 0, n)
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	out := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
-	}
-	return out, nil
 }
 
 // RESTConfig is an admin client configuration.

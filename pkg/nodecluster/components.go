@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -29,13 +30,14 @@ var stopOrder = []string{procKubeProxy, procKubelet, procContainerd, procSchedul
 
 func (c *Cluster) startControllerManager(ctx context.Context) error {
 	files := c.control.PKIFiles()
-	port := c.ports.controllerManager
+	port := c.ports.controllerManager.Port()
 	return c.startComponent(ctx, procControllerManager, c.bins.ControllerManager, []string{
 		"--kubeconfig=" + c.control.KubeconfigPath(),
 		"--authentication-kubeconfig=" + c.control.KubeconfigPath(),
 		"--authorization-kubeconfig=" + c.control.KubeconfigPath(),
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(port),
+		"--permit-port-sharing=true", // the held port (heldPorts)
 		"--cert-dir=" + filepath.Join(c.dirs.root, "kcm-certs"),
 		// Published as the kube-root-ca.crt ConfigMap every pod's service
 		// account volume mounts.
@@ -49,13 +51,14 @@ func (c *Cluster) startControllerManager(ctx context.Context) error {
 }
 
 func (c *Cluster) startScheduler(ctx context.Context) error {
-	port := c.ports.scheduler
+	port := c.ports.scheduler.Port()
 	return c.startComponent(ctx, procScheduler, c.bins.Scheduler, []string{
 		"--kubeconfig=" + c.control.KubeconfigPath(),
 		"--authentication-kubeconfig=" + c.control.KubeconfigPath(),
 		"--authorization-kubeconfig=" + c.control.KubeconfigPath(),
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + strconv.Itoa(port),
+		"--permit-port-sharing=true", // the held port (heldPorts)
 		"--cert-dir=" + filepath.Join(c.dirs.root, "scheduler-certs"),
 		"--leader-elect=false",
 	}, "https://127.0.0.1:"+strconv.Itoa(port)+"/healthz")
@@ -63,16 +66,16 @@ func (c *Cluster) startScheduler(ctx context.Context) error {
 
 func (c *Cluster) startKubeProxy(ctx context.Context) error {
 	cfg := filepath.Join(c.dirs.root, "kube-proxy.yaml")
-	if err := os.WriteFile(cfg, []byte(kubeProxyConfig(c.control.KubeconfigPath(), c.opts.NodeName, c.ports)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(kubeProxyConfig(c.control.KubeconfigPath(), c.opts.NodeName)), 0o644); err != nil {
 		return err
 	}
 	return c.startComponent(ctx, procKubeProxy, c.bins.KubeProxy, []string{"--config=" + cfg},
-		"http://127.0.0.1:"+strconv.Itoa(c.ports.proxyHealthz)+"/healthz")
+		"http://"+net.JoinHostPort(NodeIP, strconv.Itoa(proxyHealthzPort))+"/healthz")
 }
 
-// kubeProxyConfig: iptables mode, servers on 127.0.0.1, no sysctl it could
-// leave changed (conntrack sizing, localhost node ports).
-func kubeProxyConfig(kubeconfig, node string, p ports) string {
+// kubeProxyConfig: iptables mode, servers on the node address, no sysctl
+// it could leave changed (conntrack sizing, localhost node ports).
+func kubeProxyConfig(kubeconfig, node string) string {
 	return fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
@@ -80,8 +83,8 @@ clientConnection:
   kubeconfig: %q
 hostnameOverride: %q
 bindAddress: 127.0.0.1
-healthzBindAddress: 127.0.0.1:%d
-metricsBindAddress: 127.0.0.1:%d
+healthzBindAddress: %s:%d
+metricsBindAddress: %s:%d
 clusterCIDR: %q
 nodePortAddresses: ["%s/32"]
 iptables:
@@ -91,7 +94,7 @@ conntrack:
   min: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
-`, kubeconfig, node, p.proxyHealthz, p.proxyMetrics, PodCIDR, NodeIP)
+`, kubeconfig, node, NodeIP, proxyHealthzPort, NodeIP, proxyMetricsPort, PodCIDR, NodeIP)
 }
 
 // startComponent starts a process and waits until healthURL answers 200.

@@ -7,7 +7,10 @@
 // The node's address is the gateway of a host-only bridge (no uplink, no
 // route off the machine), which kube-apiserver binds and advertises: pods
 // reach it through the kubernetes Service and kube-proxy, as in any cluster.
-// Every other server binds 127.0.0.1.
+// The kubelet and kube-proxy serve on that address too, at their usual
+// ports (no other process holds it); the controller-manager and the
+// scheduler on 127.0.0.1, on ports held for them (localcluster.HeldPort).
+// No port is probed for.
 //
 // Stop stops every process by PID and removes what the cluster made: pod
 // containers and their network namespaces, mounts under the work

@@ -3,6 +3,7 @@ package nodecluster
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,17 +14,17 @@ import (
 const CgroupRoot = "/diskpool-node"
 
 // kubeletConfig: cgroupfs on cgroups v1 (refused since v1.35 unless
-// failCgroupV1 is false), servers on the node address and 127.0.0.1, no
+// failCgroupV1 is false), servers on the node address, no
 // eviction or image garbage collection that could remove the imported
 // images, pod logs under the work directory, and the kernel settings it
 // would change left alone where a field allows it.
-func kubeletConfig(d dirs, caFile string, p ports) string {
+func kubeletConfig(d dirs, caFile string) string {
 	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: %q
 port: %d
 readOnlyPort: 0
-healthzBindAddress: 127.0.0.1
+healthzBindAddress: %q
 healthzPort: %d
 authentication:
   anonymous:
@@ -51,12 +52,12 @@ serializeImagePulls: false
 resolvConf: /etc/resolv.conf
 hairpinMode: hairpin-veth
 makeIPTablesUtilChains: false
-`, NodeIP, p.kubelet, p.kubeletHealthz, caFile, CgroupRoot, "unix://"+d.containerdSocket, d.podLogs)
+`, NodeIP, kubeletPort, NodeIP, kubeletHealthzPort, caFile, CgroupRoot, "unix://"+d.containerdSocket, d.podLogs)
 }
 
 func (c *Cluster) startKubelet(ctx context.Context) error {
 	cfg := filepath.Join(c.dirs.root, "kubelet.yaml")
-	if err := os.WriteFile(cfg, []byte(kubeletConfig(c.dirs, c.control.PKIFiles().CACert, c.ports)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(kubeletConfig(c.dirs, c.control.PKIFiles().CACert)), 0o644); err != nil {
 		return err
 	}
 	if err := createCgroupRoot(); err != nil {
@@ -69,5 +70,5 @@ func (c *Cluster) startKubelet(ctx context.Context) error {
 		"--cert-dir=" + filepath.Join(c.dirs.kubelet, "pki"),
 		"--hostname-override=" + c.opts.NodeName,
 		"--node-ip=" + NodeIP,
-	}, "http://127.0.0.1:"+strconv.Itoa(c.ports.kubeletHealthz)+"/healthz")
+	}, "http://"+net.JoinHostPort(NodeIP, strconv.Itoa(kubeletHealthzPort))+"/healthz")
 }
