@@ -125,7 +125,7 @@ func TestCreateReplyLost(t *testing.T) {
 	s.row.Fault = r.sideEffects()
 	compare(t, base, r.endState())
 	s.wantCreated(crashPools)
-	m, err := op.scrape(t.Context())
+	m, err := op.Scrape(t.Context())
 	if err == nil {
 		s.note("operator saw %v CreatePool DeadlineExceeded", m.Sum("diskpool_grpc_client_requests_total", "method=CreatePool", "code=DeadlineExceeded"))
 	}
@@ -224,7 +224,7 @@ func TestCrashAfterTerminatingBeforeDestroy(t *testing.T) {
 		// A fresh leader writes nothing for Created pools, and pool 1's
 		// destroy writes nothing: its first status write is pool 0's
 		// Terminating.
-		if err := first.p.Stop(); err != nil {
+		if err := first.Process.Stop(); err != nil {
 			t.Fatal(err)
 		}
 		op = r.startOperator(opConfig{faults: "crash-after=update:diskpools/status:1"})
@@ -291,7 +291,7 @@ func TestDeletionMissedWhileDown(t *testing.T) {
 	r := s.newRun("fault")
 	first := r.startOperator(opConfig{})
 	createAll(r)
-	if err := first.p.Stop(); err != nil {
+	if err := first.Process.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	r.deleteN(crashPools)

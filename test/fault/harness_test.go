@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,10 +26,8 @@ import (
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
-	"github.com/diskpool/diskpool-operator/pkg/addrfile"
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
-	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/test/internal/harness"
 	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
@@ -233,7 +229,7 @@ func (s *scenario) newRun(kind string) *run {
 			return
 		}
 		for _, o := range r.ops {
-			harness.LogTails(s.t, o.p)
+			harness.LogTails(s.t, o.Process)
 		}
 	})
 	return r
@@ -399,10 +395,7 @@ func isCreatedOnline(p *v1beta3.DiskPool) bool {
 
 // operator is one operator process started by a run.
 type operator struct {
-	p *localcluster.Process
-	// addrFile is where each of its processes names its ports
-	// (--address-file; a restart binds new ones).
-	addrFile string
+	*harness.Operator
 	// restarts counts the restarts of opConfig.restart.
 	restarts atomic.Int32
 	// resumeFile lets a stop fault resume (DISKPOOL_FAULTS_RESUME_FILE).
@@ -418,11 +411,11 @@ func (o *operator) resume(t *testing.T) {
 	// A SIGCONT that lands between the hook's check of the file and its
 	// next SIGSTOP is lost: send it until the process says it resumed.
 	err := wait.PollUntilContextTimeout(t.Context(), 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		_ = syscall.Kill(o.p.PID(), syscall.SIGCONT)
+		_ = syscall.Kill(o.Process.PID(), syscall.SIGCONT)
 		return o.logHas(": resumed"), nil
 	})
 	if err != nil {
-		t.Fatalf("%s did not resume: %v", o.p.Name(), err)
+		t.Fatalf("%s did not resume: %v", o.Process.Name(), err)
 	}
 }
 
@@ -454,34 +447,29 @@ func (r *run) startOperator(c opConfig) *operator {
 	if c.leaderID == "" {
 		c.leaderID = "op-" + r.ns
 	}
-	addrFile := filepath.Join(r.t.TempDir(), "addresses")
-	args := append(harness.OperatorArgs(env, r.ns, c.leaderID, addrFile), operatorArgs...)
-	args = append(args, c.args...)
-	procEnv := []string{"POD_NAMESPACE=" + localenv.SystemNamespace}
 	resumeFile := filepath.Join(r.t.TempDir(), "resume")
+	var faultEnv []string
 	if c.faults != "" {
-		procEnv = append(procEnv, "DISKPOOL_FAULTS="+c.faults, "DISKPOOL_FAULTS_RESUME_FILE="+resumeFile)
+		faultEnv = []string{"DISKPOOL_FAULTS=" + c.faults, "DISKPOOL_FAULTS_RESUME_FILE=" + resumeFile}
 	}
-	cfg := localcluster.ProcessConfig{
-		Name:        fmt.Sprintf("operator %s #%d", r.ns, len(r.ops)),
-		Path:        env.OperatorBinary(),
-		Args:        args,
-		Env:         procEnv,
-		LogPath:     filepath.Join(env.LogDir(), fmt.Sprintf("%s.operator-%d.log", r.ns, len(r.ops))),
+	h, err := harness.StartOperator(env, harness.OperatorSpec{
+		NS: r.ns, LeaderID: c.leaderID, Index: len(r.ops),
+		AddrFile:    filepath.Join(r.t.TempDir(), "addresses"),
+		Args:        slices.Concat(operatorArgs, c.args),
+		Env:         faultEnv,
 		StopTimeout: 15 * time.Second,
-	}
-	p, err := localcluster.StartProcess(cfg)
+	})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	o := &operator{p: p, addrFile: addrFile, resumeFile: resumeFile}
+	o := &operator{Operator: h, resumeFile: resumeFile}
 	r.ops = append(r.ops, o)
 	r.t.Cleanup(func() {
 		// A stopped (SIGSTOP) process dies of SIGKILL too.
-		_ = p.Kill()
+		_ = h.Process.Kill()
 	})
 	if c.restart {
-		r.supervise(o, cfg)
+		r.supervise(o)
 	}
 	if !c.noWait {
 		o.waitReady(r.t)
@@ -491,11 +479,11 @@ func (r *run) startOperator(c opConfig) *operator {
 
 // supervise restarts o's process whenever it exits, until the test ends,
 // and kills the last one then. The restarts are counted in o.restarts.
-func (r *run) supervise(o *operator, cfg localcluster.ProcessConfig) {
+func (r *run) supervise(o *operator) {
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		cur := o.p
+		cur := o.Process
 		for range maxRestarts {
 			select {
 			case <-stop:
@@ -503,8 +491,8 @@ func (r *run) supervise(o *operator, cfg localcluster.ProcessConfig) {
 				return
 			case <-cur.Done():
 			}
-			_ = os.Remove(o.addrFile) // the next process names its own ports
-			p, err := localcluster.StartProcess(cfg)
+			_ = os.Remove(o.AddrFile) // the next process names its own ports
+			p, err := localcluster.StartProcess(o.Config)
 			if err != nil {
 				return
 			}
@@ -520,53 +508,28 @@ func (r *run) supervise(o *operator, cfg localcluster.ProcessConfig) {
 	})
 }
 
-// url is http://<address of server>path of the operator's current
-// process, or "" while it has not named its ports.
-func (o *operator) url(server, path string) string {
-	addrs, err := addrfile.Read(o.addrFile)
-	if err != nil || addrs[server] == "" {
-		return ""
-	}
-	return "http://" + addrs[server] + path
-}
-
-// scrape scrapes the current process's /metrics, bounded by
-// metrics.Timeout (a stopped process never answers).
-func (o *operator) scrape(ctx context.Context) (metrics.Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, metrics.Timeout)
-	defer cancel()
-	return metrics.Scrape(ctx, o.url("metrics", "/metrics"))
-}
-
 // waitReady waits until /readyz answers 200.
 func (o *operator) waitReady(t *testing.T) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), harness.PollInterval, convergeTimeout, true, func(ctx context.Context) (bool, error) {
-		if o.p.Exited() {
-			return false, fmt.Errorf("%s exited", o.p.Name())
+		if o.Process.Exited() {
+			return false, fmt.Errorf("%s exited", o.Process.Name())
 		}
-		u := o.url("health", "/readyz")
-		return u != "" && httpOK(ctx, u), nil
+		return o.Ready(ctx), nil
 	})
 	if err != nil {
-		t.Fatalf("%s not ready: %v\n%s", o.p.Name(), err, o.p.LogTail(harness.LogTailLines))
+		t.Fatalf("%s not ready: %v\n%s", o.Process.Name(), err, o.Process.LogTail(harness.LogTailLines))
 	}
-}
-
-// leading reports whether the operator says it leads (diskpool_leader).
-func (o *operator) leading(ctx context.Context) bool {
-	m, err := o.scrape(ctx)
-	return err == nil && m.Sum("diskpool_leader") == 1
 }
 
 // waitLeading waits until the operator leads.
 func (o *operator) waitLeading(t *testing.T, timeout time.Duration) {
 	t.Helper()
 	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		return o.leading(ctx), nil
+		return o.Leading(ctx), nil
 	})
 	if err != nil {
-		t.Fatalf("%s does not lead after %s", o.p.Name(), timeout)
+		t.Fatalf("%s does not lead after %s", o.Process.Name(), timeout)
 	}
 }
 
@@ -576,7 +539,7 @@ func (o *operator) waitExit(t *testing.T, timeout time.Duration) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	err := o.p.Wait(ctx)
+	err := o.Process.Wait(ctx)
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -584,7 +547,7 @@ func (o *operator) waitExit(t *testing.T, timeout time.Duration) int {
 	case errors.As(err, &ee):
 		return ee.ExitCode()
 	}
-	t.Fatalf("%s: %v\n%s", o.p.Name(), err, o.p.LogTail(harness.LogTailLines))
+	t.Fatalf("%s: %v\n%s", o.Process.Name(), err, o.Process.LogTail(harness.LogTailLines))
 	return 0
 }
 
@@ -592,7 +555,7 @@ func (o *operator) waitExit(t *testing.T, timeout time.Duration) int {
 func (o *operator) waitCrash(t *testing.T, timeout time.Duration) {
 	t.Helper()
 	if code := o.waitExit(t, timeout); code != 137 {
-		t.Fatalf("%s exited with %d, want 137 (crash-after fault)\n%s", o.p.Name(), code, o.p.LogTail(harness.LogTailLines))
+		t.Fatalf("%s exited with %d, want 137 (crash-after fault)\n%s", o.Process.Name(), code, o.Process.LogTail(harness.LogTailLines))
 	}
 }
 
@@ -600,7 +563,7 @@ func (o *operator) waitCrash(t *testing.T, timeout time.Duration) {
 // (state T in /proc).
 func (o *operator) waitStopped(t *testing.T, timeout time.Duration) {
 	t.Helper()
-	waitProcState(t, o.p.PID(), 'T', timeout)
+	waitProcState(t, o.Process.PID(), 'T', timeout)
 }
 
 func waitProcState(t *testing.T, pid int, state byte, timeout time.Duration) {
@@ -636,7 +599,7 @@ func signal(t *testing.T, pid int, sig syscall.Signal) {
 
 // logHas reports whether the operator's log contains s.
 func (o *operator) logHas(s string) bool {
-	data, err := os.ReadFile(o.p.LogPath())
+	data, err := os.ReadFile(o.Process.LogPath())
 	return err == nil && strings.Contains(string(data), s)
 }
 
@@ -647,22 +610,8 @@ func (o *operator) waitLog(t *testing.T, s string, timeout time.Duration) {
 		return o.logHas(s), nil
 	})
 	if err != nil {
-		t.Fatalf("%s: no %q in its log after %s\n%s", o.p.Name(), s, timeout, o.p.LogTail(harness.LogTailLines))
+		t.Fatalf("%s: no %q in its log after %s\n%s", o.Process.Name(), s, timeout, o.Process.LogTail(harness.LogTailLines))
 	}
-}
-
-func httpOK(ctx context.Context, url string) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 // ---- side effects ----
@@ -814,7 +763,7 @@ func compare(t *testing.T, base, fault []string) {
 func (r *run) stopAll() {
 	r.t.Helper()
 	for _, o := range r.ops {
-		if err := o.p.Stop(); err != nil {
+		if err := o.Process.Stop(); err != nil {
 			r.t.Error(err)
 		}
 	}

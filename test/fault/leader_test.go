@@ -129,7 +129,7 @@ func TestLeaderKilledDuringBurst(t *testing.T) {
 		n := r.createdCount()
 		return n >= burstKillAt, fmt.Sprintf("%d Created", n)
 	})
-	if err := a.p.Kill(); err != nil {
+	if err := a.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
@@ -183,7 +183,7 @@ func TestSIGTERMHandOver(t *testing.T) {
 	workload(r, func() {
 		sigterm = time.Now()
 		go func() {
-			err := a.p.Stop()
+			err := a.Process.Stop()
 			exited = time.Since(sigterm)
 			stopped <- err
 		}()

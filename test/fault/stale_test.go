@@ -48,7 +48,7 @@ func TestRecreateWithStaleLeader(t *testing.T) {
 	b := r.startOperator(opConfig{leaderID: leaderID})
 	old := r.create(0)
 	r.waitCreated(1, convergeTimeout)
-	if b.leading(t.Context()) {
+	if b.Leading(t.Context()) {
 		t.Fatal("both operators lead")
 	}
 	r.delete(old.Name)
@@ -77,7 +77,7 @@ func TestRecreateWithStaleLeader(t *testing.T) {
 	code := a.waitExit(t, convergeTimeout)
 	s.row.Converge = time.Since(resumed)
 	s.note("resumed stale leader exited with %d after %s", code, s.row.Converge.Round(10*time.Millisecond))
-	if !b.leading(t.Context()) {
+	if !b.Leading(t.Context()) {
 		t.Error("the standby no longer leads after the stale leader resumed")
 	}
 	r.waitCreated(1, convergeTimeout)
@@ -133,7 +133,7 @@ func TestStatusConflicts(t *testing.T) {
 		}
 		wg.Wait()
 		r.waitCreated(conflictPools, convergeTimeout)
-		m, err := r.ops[len(r.ops)-1].scrape(r.ctx)
+		m, err := r.ops[len(r.ops)-1].Scrape(r.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

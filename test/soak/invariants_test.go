@@ -125,7 +125,7 @@ func (s *soak) quiesce() {
 	s.m.active = nil
 	for _, op := range s.ops.frozenOnes() {
 		s.ops.setFrozen(op, false)
-		_ = signal(op.p.PID(), syscall.SIGCONT)
+		_ = signal(op.Process.PID(), syscall.SIGCONT)
 	}
 	for _, n := range nodes {
 		if err := s.startAgent(n); err != nil {

@@ -3,19 +3,13 @@ package soak
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/diskpool/diskpool-operator/pkg/addrfile"
-	"github.com/diskpool/diskpool-operator/pkg/localcluster"
-	"github.com/diskpool/diskpool-operator/pkg/localenv"
 	"github.com/diskpool/diskpool-operator/test/internal/harness"
-	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 // maxOperators bounds the operator processes alive at once.
@@ -23,10 +17,9 @@ const maxOperators = 3
 
 // operator is one operator process of the soak.
 type operator struct {
-	p        *localcluster.Process
-	addrFile string
-	faults   string
-	frozen   bool
+	*harness.Operator
+	faults string
+	frozen bool
 }
 
 // operators starts and tracks the run's operators, replaces them when none
@@ -49,25 +42,22 @@ func (o *operators) start(faults string) *operator {
 func (o *operators) startLocked(faults string) *operator {
 	n := o.starts
 	o.starts++
-	addrFile := filepath.Join(o.dir, fmt.Sprintf("addresses-%d", n))
-	args := append(harness.OperatorArgs(env, o.ns, "op-"+o.ns, addrFile), operatorArgs...)
-	procEnv := []string{"POD_NAMESPACE=" + localenv.SystemNamespace}
+	var faultEnv []string
 	if faults != "" {
-		procEnv = append(procEnv, "DISKPOOL_FAULTS="+faults)
+		faultEnv = []string{"DISKPOOL_FAULTS=" + faults}
 	}
-	p, err := localcluster.StartProcess(localcluster.ProcessConfig{
-		Name:        fmt.Sprintf("operator %s #%d", o.ns, n),
-		Path:        env.OperatorBinary(),
-		Args:        args,
-		Env:         procEnv,
-		LogPath:     filepath.Join(env.LogDir(), fmt.Sprintf("%s.operator-%d.log", o.ns, n)),
+	h, err := harness.StartOperator(env, harness.OperatorSpec{
+		NS: o.ns, LeaderID: "op-" + o.ns, Index: n,
+		AddrFile:    filepath.Join(o.dir, fmt.Sprintf("addresses-%d", n)),
+		Args:        operatorArgs,
+		Env:         faultEnv,
 		StopTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		o.t.Errorf("start operator: %v", err)
 		return nil
 	}
-	op := &operator{p: p, addrFile: addrFile, faults: faults}
+	op := &operator{Operator: h, faults: faults}
 	o.all = append(o.all, op)
 	return op
 }
@@ -78,7 +68,7 @@ func (o *operators) alive() []*operator {
 	defer o.mu.Unlock()
 	var out []*operator
 	for _, op := range o.all {
-		if !op.p.Exited() {
+		if !op.Process.Exited() {
 			out = append(out, op)
 		}
 	}
@@ -91,7 +81,7 @@ func (o *operators) ensure() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, op := range o.all {
-		if !op.p.Exited() && !op.frozen {
+		if !op.Process.Exited() && !op.frozen {
 			return 0
 		}
 	}
@@ -107,7 +97,7 @@ func (o *operators) leader(ctx context.Context) *operator {
 		if o.isFrozen(op) {
 			continue
 		}
-		if m, err := op.scrape(ctx); err == nil && m.Sum("diskpool_leader") == 1 {
+		if probe(ctx, op.Leading) {
 			return op
 		}
 	}
@@ -117,7 +107,7 @@ func (o *operators) leader(ctx context.Context) *operator {
 // anyReady reports whether an unfrozen operator answers /readyz with 200.
 func (o *operators) anyReady(ctx context.Context) bool {
 	for _, op := range o.alive() {
-		if !o.isFrozen(op) && op.ready(ctx) {
+		if !o.isFrozen(op) && probe(ctx, op.Ready) {
 			return true
 		}
 	}
@@ -156,42 +146,20 @@ func (o *operators) killAll() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, op := range o.all {
-		_ = op.p.Kill()
+		_ = op.Process.Kill()
 	}
 }
 
-func (op *operator) url(server, path string) string {
-	addrs, err := addrfile.Read(op.addrFile)
-	if err != nil || addrs[server] == "" {
-		return ""
-	}
-	return "http://" + addrs[server] + path
-}
+// probeTimeout bounds one scrape or /readyz request of the samplers,
+// tighter than metrics.Timeout: an operator slower than this to answer
+// counts as not ready.
+const probeTimeout = 2 * time.Second
 
-func (op *operator) scrape(ctx context.Context) (metrics.Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+// probe asks check within probeTimeout.
+func probe(ctx context.Context, check func(context.Context) bool) bool {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	return metrics.Scrape(ctx, op.url("metrics", "/metrics"))
-}
-
-func (op *operator) ready(ctx context.Context) bool {
-	u := op.url("health", "/readyz")
-	if u == "" {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return check(ctx)
 }
 
 // signal sends sig to pid, a process this test started.

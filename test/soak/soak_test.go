@@ -139,7 +139,7 @@ func newSoak(t *testing.T, seed uint64, tag string) *soak {
 		if t.Failed() {
 			t.Logf("soak seed %d failed; replay with %s=%d %s=%d make soak; schedule so far:\n%s", seed, EnvSeed, seed, EnvSteps, s.m.step, strings.Join(s.schedule, "\n"))
 			for _, op := range s.ops.all {
-				harness.LogTails(t, op.p)
+				harness.LogTails(t, op.Process)
 			}
 			for _, n := range nodes {
 				harness.LogTails(t, env.Agent(n))

@@ -87,7 +87,7 @@ func (s *soak) fault(st step) error {
 	switch st.kind {
 	case faultKillLeader:
 		if l := s.waitLeader(st.kind); l != nil {
-			return l.p.Kill()
+			return l.Process.Kill()
 		}
 	case faultFreezeLeader:
 		l := s.waitLeader(st.kind)
@@ -97,7 +97,7 @@ func (s *soak) fault(st step) error {
 		if len(s.ops.alive()) < 2 { // a standby to take over
 			s.ops.start("")
 		}
-		if err := signal(l.p.PID(), syscall.SIGSTOP); errors.Is(err, syscall.ESRCH) {
+		if err := signal(l.Process.PID(), syscall.SIGSTOP); errors.Is(err, syscall.ESRCH) {
 			// It exited (lost its Lease) since it was seen leading.
 			s.countFault(st.kind + " skipped (the leader exited first)")
 			return nil
@@ -176,7 +176,7 @@ func (s *soak) end(e timed) error {
 		if op := s.frozenOp; op != nil {
 			s.frozenOp = nil
 			s.ops.setFrozen(op, false)
-			if err := signal(op.p.PID(), syscall.SIGCONT); err != nil && !op.p.Exited() {
+			if err := signal(op.Process.PID(), syscall.SIGCONT); err != nil && !op.Process.Exited() {
 				return err
 			}
 		}
