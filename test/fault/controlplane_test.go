@@ -2,7 +2,6 @@ package fault
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 )
@@ -29,15 +28,7 @@ func controlPlaneBurst(t *testing.T, id int, title string, restart func(ctx cont
 	// suite's renew deadline is 3 s); it then exits and is restarted, as
 	// its Deployment would do.
 	op := r.startOperator(opConfig{restart: true})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.createBurst(cpBurst)
-	}()
-	r.waitFor(fmt.Sprintf("%d pools Created", cpKillAt), convergeTimeout, func() (bool, string) {
-		n := r.createdCount()
-		return n >= cpKillAt, fmt.Sprintf("%d Created", n)
-	})
+	done := r.startBurst(cpBurst, cpKillAt, convergeTimeout)
 	began := time.Now()
 	if err := restart(t.Context()); err != nil {
 		t.Fatal(err)

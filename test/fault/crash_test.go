@@ -31,6 +31,14 @@ func (s *scenario) baseline(workload func(r *run)) []string {
 	return state
 }
 
+// faultRun takes the baseline of workload and returns its end state with
+// the run the fault is injected into.
+func (s *scenario) faultRun(workload func(r *run)) ([]string, *run) {
+	s.t.Helper()
+	base := s.baseline(workload)
+	return base, s.newRun("fault")
+}
+
 func createAll(r *run) {
 	r.createN(crashPools)
 	r.waitCreated(crashPools, convergeTimeout)
@@ -63,9 +71,7 @@ func (r *run) atCrash() (finalized, pools, terminating int) {
 func TestCrashAfterFinalizerBeforeCreate(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 1, "crash after adding the finalizer, before CreatePool")
-	base := s.baseline(createAll)
-
-	r := s.newRun("fault")
+	base, r := s.faultRun(createAll)
 	crashed := r.crashDuringCreate("crash-after=update:diskpools:1")
 	fin, pools, _ := r.atCrash()
 	s.note("at the crash: %d finalizers, %d pools", fin, pools)
@@ -83,9 +89,7 @@ func TestCrashAfterFinalizerBeforeCreate(t *testing.T) {
 func TestCrashAfterCreateBeforeStatus(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 2, "crash after CreatePool, before the status write")
-	base := s.baseline(createAll)
-
-	r := s.newRun("fault")
+	base, r := s.faultRun(createAll)
 	crashed := r.crashDuringCreate("crash-after=CreatePool:1")
 	before := map[string]string{}
 	for name, p := range r.agentPools() {
@@ -113,9 +117,7 @@ func TestCrashAfterCreateBeforeStatus(t *testing.T) {
 func TestCreateReplyLost(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 3, "CreatePool reply lost (agent did the work)")
-	base := s.baseline(createAll)
-
-	r := s.newRun("fault")
+	base, r := s.faultRun(createAll)
 	op := r.startOperator(opConfig{faults: "drop-reply=CreatePool:1"})
 	r.createN(crashPools)
 	op.waitLog(t, "dropped the reply", convergeTimeout)
@@ -138,9 +140,7 @@ func TestCreateReplyLost(t *testing.T) {
 func TestCrashAfterDestroyBeforeFinalizer(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 4, "crash after DestroyPool, before removing the finalizer")
-	base := s.baseline(createAndDeleteAll)
-
-	r := s.newRun("fault")
+	base, r := s.faultRun(createAndDeleteAll)
 	op := r.startOperator(opConfig{faults: "crash-after=DestroyPool:1"})
 	createAll(r)
 	r.deleteN(crashPools)
@@ -286,9 +286,7 @@ func TestCreatedAndDeletedWhileDown(t *testing.T) {
 func TestDeletionMissedWhileDown(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t, 7, "deletion missed while the operator is down")
-	base := s.baseline(createAndDeleteAll)
-
-	r := s.newRun("fault")
+	base, r := s.faultRun(createAndDeleteAll)
 	first := r.startOperator(opConfig{})
 	createAll(r)
 	if err := first.Process.Stop(); err != nil {

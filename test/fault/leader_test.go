@@ -3,7 +3,6 @@ package fault
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,27 +31,28 @@ func (r *run) createBurst(n int) {
 	for i := range n {
 		disks[i] = r.newDisk(r.node(i))
 	}
-	work := make(chan int)
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for range burstWriters {
-		wg.Go(func() {
-			for i := range work {
-				errs <- r.createRetrying(r.name(i), r.node(i), disks[i])
-			}
-		})
+	wait := harness.Burst(r.ctx, n, burstWriters, func(i int) error {
+		return r.createRetrying(r.name(i), r.node(i), disks[i])
+	})
+	for _, err := range wait() {
+		r.t.Error(err)
 	}
-	for i := range n {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			r.t.Error(err)
-		}
-	}
+}
+
+// startBurst starts createBurst(n) in the background and waits until at
+// pools are Created; done closes when the burst has returned.
+func (r *run) startBurst(n, at int, timeout time.Duration) (done <-chan struct{}) {
+	r.t.Helper()
+	ch := make(chan struct{})
+	go func() {
+		defer close(ch)
+		r.createBurst(n)
+	}()
+	r.waitFor(fmt.Sprintf("%d pools Created", at), timeout, func() (bool, string) {
+		n := r.createdCount()
+		return n >= at, fmt.Sprintf("%d Created", n)
+	})
+	return ch
 }
 
 // createRetrying creates one pool, retrying for up to a minute while the
@@ -120,15 +120,7 @@ func TestLeaderKilledDuringBurst(t *testing.T) {
 	a := r.startOperator(opConfig{leaderID: leaderID})
 	a.waitLeading(t, convergeTimeout)
 	b := r.startOperator(opConfig{leaderID: leaderID})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.createBurst(burstPools)
-	}()
-	r.waitFor(fmt.Sprintf("%d pools Created", burstKillAt), burstConverge, func() (bool, string) {
-		n := r.createdCount()
-		return n >= burstKillAt, fmt.Sprintf("%d Created", n)
-	})
+	done := r.startBurst(burstPools, burstKillAt, burstConverge)
 	if err := a.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -170,9 +162,7 @@ func TestSIGTERMHandOver(t *testing.T) {
 		r.create(2)
 		r.waitCreated(3, convergeTimeout)
 	}
-	base := s.baseline(func(r *run) { workload(r, func() {}) })
-
-	r := s.newRun("fault")
+	base, r := s.faultRun(func(r *run) { workload(r, func() {}) })
 	leaderID := "op-" + r.ns
 	a := r.startOperator(opConfig{leaderID: leaderID})
 	a.waitLeading(t, convergeTimeout)

@@ -140,9 +140,7 @@ func TestStatusConflicts(t *testing.T) {
 		return m.Sum("diskpool_api_conflicts_total"), m.Sum("diskpool_reconcile_total")
 	}
 	var baseConflicts, baseSyncs float64
-	base := s.baseline(func(r *run) { baseConflicts, baseSyncs = workload(r) })
-
-	r := s.newRun("fault")
+	base, r := s.faultRun(func(r *run) { baseConflicts, baseSyncs = workload(r) })
 	op := r.startOperator(opConfig{faults: fmt.Sprintf("conflict=update:diskpools/status:1-%d", conflictInjected)})
 	began := time.Now()
 	conflicts, syncs := workload(r)
