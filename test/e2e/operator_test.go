@@ -57,32 +57,17 @@ func TestOperatorRestart(t *testing.T) {
 	rec := f.recordPools()
 
 	began := time.Now()
-	work := make(chan bulkItem)
-	errs := make(chan error, bulkPools)
-	var wg sync.WaitGroup
-	for range bulkWriters {
-		wg.Go(func() {
-			for it := range work {
-				_, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Create(f.Ctx, &v1beta3.DiskPool{
-					ObjectMeta: metav1.ObjectMeta{Name: it.name, Namespace: f.NS},
-					Spec:       v1beta3.DiskPoolSpec{Node: it.node, Disks: []string{it.disk}},
-				}, metav1.CreateOptions{})
-				if err != nil {
-					errs <- fmt.Errorf("create %s: %w", it.name, err)
-				}
-			}
-		})
-	}
-	go func() {
-		defer close(work)
-		for _, it := range items {
-			select {
-			case work <- it:
-			case <-f.Ctx.Done():
-				return
-			}
+	wait := harness.Burst(f.Ctx, bulkPools, bulkWriters, func(i int) error {
+		it := items[i]
+		_, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Create(f.Ctx, &v1beta3.DiskPool{
+			ObjectMeta: metav1.ObjectMeta{Name: it.name, Namespace: f.NS},
+			Spec:       v1beta3.DiskPoolSpec{Node: it.node, Disks: []string{it.disk}},
+		}, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("create %s: %w", it.name, err)
 		}
-	}()
+		return nil
+	})
 
 	rec.waitCreated(t, bulkKillAt, bulkConvergeIn)
 	if err := f.Env.KillOperator(); err != nil {
@@ -94,9 +79,7 @@ func TestOperatorRestart(t *testing.T) {
 	if atKill >= bulkPools {
 		t.Logf("All pools were Created before the kill: the crash interrupted nothing")
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range wait() {
 		t.Error(err)
 	}
 
