@@ -193,10 +193,7 @@ func TestNodeRefusals(t *testing.T) {
 // first pool is untouched.
 func TestDiskClaimed(t *testing.T) {
 	f := setup(t)
-	disk := f.NewDisk("node-b")
-	owner := harness.UniqueName("owner")
-	f.CreatePool(owner, "node-b", disk)
-	first := f.WaitCreated(owner)
+	owner, disk, first := f.CreatedPool("owner", "node-b")
 	hash := harness.FileHash(t, disk)
 
 	other := harness.UniqueName("other-ns")
@@ -230,10 +227,7 @@ func TestDiskClaimed(t *testing.T) {
 // the pool is destroyed and the object goes.
 func TestUnknownDeleteOption(t *testing.T) {
 	f := setup(t)
-	disk := f.NewDisk("node-b")
-	name := harness.UniqueName("opts")
-	f.CreatePool(name, "node-b", disk)
-	f.WaitCreated(name)
+	name, _, _ := f.CreatedPool("opts", "node-b")
 	agent := harness.AgentClient(t, env, "node-b")
 	replica := uuid.NewString()
 	ctx, cancel := context.WithTimeout(f.Ctx, 10*time.Second)
