@@ -1,11 +1,14 @@
 package e2e
 
 import (
-	"context"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
@@ -17,15 +20,7 @@ func TestAgentCrash(t *testing.T) {
 	f := setup(t)
 	const node = "node-b"
 	name, disk, before := f.CreatedPool("crash", node)
-	t.Cleanup(func() {
-		// Whatever happened, later tests need the agent. t.Context() is
-		// cancelled by now.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := f.Env.StartAgent(ctx, node); err != nil {
-			t.Errorf("restart agent on %s: %v", node, err)
-		}
-	})
+	f.RestartAgentAtEnd(node)
 
 	killed := time.Now()
 	if err := f.Env.KillAgent(node); err != nil {
@@ -58,5 +53,37 @@ func TestAgentCrash(t *testing.T) {
 	}
 	if found := harness.ReadLabel(t, disk); found.Label == nil || found.Label.UUID != before.Status.PoolUUID || found.Label.Generation != 1 {
 		t.Errorf("label after re-import: %+v; want uuid %s, generation 1 (import writes nothing)", found.Label, before.Status.PoolUUID)
+	}
+}
+
+// TestAgentUpgradeRestart stops a node's agent the way a DaemonSet rollout
+// does (SIGTERM: it releases its Lease) and starts it again: meanwhile its
+// pools are Offline with Ready False, AgentUnavailable (what
+// docs/operations.md says under Upgrades), then Online again with the same
+// uuid.
+func TestAgentUpgradeRestart(t *testing.T) {
+	f := setup(t)
+	const node = "node-b"
+	name, _, before := f.CreatedPool("upgrade", node)
+	f.RestartAgentAtEnd(node)
+
+	if err := f.Env.StopAgent(node); err != nil {
+		t.Fatal(err)
+	}
+	offline := f.WaitPool(name, "Offline", harness.ConvergeTimeout, func(p *v1beta3.DiskPool) bool {
+		return p.Status.PoolStatus == v1beta3.PoolStatusOffline
+	})
+	c := meta.FindStatusCondition(offline.Status.Conditions, v1beta3.ConditionReady)
+	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != reconcile.ReasonAgentUnavailable {
+		t.Errorf("Ready of a pool whose agent stopped: %+v; want False, %s", c, reconcile.ReasonAgentUnavailable)
+	}
+	if offline.Status.CRState != v1beta3.CRStateCreated || offline.Status.PoolUUID != before.Status.PoolUUID {
+		t.Errorf("an Offline pool stays Created with its uuid: %s", harness.Describe(offline))
+	}
+	if err := f.Env.StartAgent(f.Ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	if after := f.WaitCreated(name); after.Status.PoolUUID != before.Status.PoolUUID {
+		t.Errorf("pool uuid %s after the restart, was %s", after.Status.PoolUUID, before.Status.PoolUUID)
 	}
 }

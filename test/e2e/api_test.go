@@ -46,10 +46,7 @@ func TestOlderAPIVersions(t *testing.T) {
 // with the rule's message, through kubectl and through the API.
 func TestNodeImmutable(t *testing.T) {
 	f := setup(t)
-	disk := f.NewDisk("node-a")
-	name := harness.UniqueName("cel")
-	f.CreatePool(name, "node-a", disk)
-	f.WaitCreated(name)
+	name, disk, _ := f.CreatedPool("cel", "node-a")
 
 	const message = "spec.node is immutable"
 	_, errOut, err := f.kubectl(nil, "-n", f.NS, "patch", "dsp", name, "--type=merge", "-p", `{"spec":{"node":"node-b"}}`)

@@ -54,10 +54,7 @@ func assertErased(t *testing.T, disk string) {
 // is destroyed and the object goes.
 func TestDeleteWithReplicas(t *testing.T) {
 	f := setup(t)
-	disk := f.NewDisk("node-a")
-	name := harness.UniqueName("inuse")
-	f.CreatePool(name, "node-a", disk)
-	f.WaitCreated(name)
+	name, disk, _ := f.CreatedPool("inuse", "node-a")
 
 	agent := f.agentClient("node-a")
 	replica := uuid.NewString()

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,21 +32,11 @@ func TestPurgeOnlyWithTheAgentGone(t *testing.T) {
 		return c != nil && c.Reason == reconcile.ReasonPurgeBlocked && p.Status.CRState == v1beta3.CRStateTerminating
 	})
 	f.WaitEvent(name, "Warning", reconcile.ReasonPurgeBlocked)
-	ctx, cancel := f.callCtx()
-	pool, err := f.agentClient(node).GetPool(ctx, &agentv1.GetPoolRequest{Name: name})
-	cancel()
-	if err != nil || pool.GetUuid() != p.Status.PoolUUID {
-		t.Fatalf("pool after a refused purge: %v, %v; want uuid %s intact", pool, err, p.Status.PoolUUID)
+	if pool := f.agentPool(node, name); pool.GetUuid() != p.Status.PoolUUID {
+		t.Fatalf("pool after a refused purge: %v; want uuid %s intact", pool, p.Status.PoolUUID)
 	}
 
-	t.Cleanup(func() {
-		// The test's context is cancelled before cleanups run.
-		ctx, cancel := context.WithTimeout(context.Background(), harness.ConvergeTimeout)
-		defer cancel()
-		if err := f.Env.StartAgent(ctx, node); err != nil {
-			t.Errorf("restart agent on %s: %v", node, err)
-		}
-	})
+	f.RestartAgentAtEnd(node)
 	if err := f.Env.StopAgent(node); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +50,7 @@ func TestPurgeOnlyWithTheAgentGone(t *testing.T) {
 	if err := f.Env.StartAgent(f.Ctx, node); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel = f.callCtx()
+	ctx, cancel := f.callCtx()
 	defer cancel()
 	if _, err := f.agentClient(node).DestroyPool(ctx, &agentv1.DestroyPoolRequest{Name: name, OwnerUid: string(p.UID)}); err != nil {
 		t.Errorf("destroying the orphan: %v", err)
@@ -82,11 +71,8 @@ func TestMalformedDeleteOptsBlocks(t *testing.T) {
 		return c != nil && c.Reason == reconcile.ReasonInvalidDeleteOpts
 	})
 	f.WaitEvent(name, "Warning", reconcile.ReasonInvalidDeleteOpts)
-	ctx, cancel := f.callCtx()
-	pool, err := f.agentClient(node).GetPool(ctx, &agentv1.GetPoolRequest{Name: name})
-	cancel()
-	if err != nil || pool.GetUuid() != p.Status.PoolUUID {
-		t.Fatalf("pool while the delete is blocked: %v, %v; want uuid %s intact", pool, err, p.Status.PoolUUID)
+	if pool := f.agentPool(node, name); pool.GetUuid() != p.Status.PoolUUID {
+		t.Fatalf("pool while the delete is blocked: %v; want uuid %s intact", pool, p.Status.PoolUUID)
 	}
 	patch := []byte(`{"metadata":{"annotations":{"` + v1beta3.DeleteOptsAnnotation + `":null}}}`)
 	if _, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Patch(f.Ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {

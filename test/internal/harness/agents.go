@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -28,6 +29,19 @@ func AgentClient(t testing.TB, e *localenv.Env, node string) agentv1.PoolService
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return agentv1.NewPoolServiceClient(conn)
+}
+
+// RestartAgentAtEnd starts node's agent again when the test ends, whatever
+// happened to it: later tests need it.
+func (f *Fixture) RestartAgentAtEnd(node string) {
+	f.T.Cleanup(func() {
+		// The test's context is cancelled before cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := f.Env.StartAgent(ctx, node); err != nil {
+			f.T.Errorf("restart agent on %s: %v", node, err)
+		}
+	})
 }
 
 // AgentCalls scrapes node's agent for its completed gRPC calls (a restarted
