@@ -10,6 +10,7 @@ import (
 
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/nodecluster"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // diskSize is the size of each loop device's sparse file.
@@ -148,8 +149,8 @@ func testPoolOnLoopDevice(t *testing.T, s *suite) {
 	applyPool(t, s.pool, s.poolDev)
 	p := waitPoolOnline(t, s.pool, 3*time.Minute)
 	timings["first pool Created"] = time.Since(began)
-	if want := int64(label.Capacity(deviceSize(t, s.poolDev), label.DefaultClusterSize)); p.Status.Capacity != want {
-		t.Errorf("capacity %d, want %d (the device's %d bytes less the label)", p.Status.Capacity, want, deviceSize(t, s.poolDev))
+	if want := int64(label.Capacity(harness.DeviceSize(t, s.poolDev), label.DefaultClusterSize)); p.Status.Capacity != want {
+		t.Errorf("capacity %d, want %d (the device's %d bytes less the label)", p.Status.Capacity, want, harness.DeviceSize(t, s.poolDev))
 	}
 	if p.Status.PoolUUID == "" {
 		t.Error("no poolUUID in status")
@@ -163,17 +164,17 @@ func testPoolOnLoopDevice(t *testing.T, s *suite) {
 func testDiskInUse(t *testing.T, s *suite) {
 	dev := loopDevice(s.top, 256<<20)
 	run(t, "mkfs.ext4", "-q", "-F", dev)
-	before := deviceSHA256(t, dev)
+	before := harness.FileHash(t, dev)
 	applyPool(t, "pool-ext4", dev)
 	waitPoolReason(t, "pool-ext4", "DiskInUse", 3*time.Minute)
 	if ev := poolEvents(t, "pool-ext4"); !slices.Contains(ev, "DiskInUse") {
 		t.Errorf("events %v, want DiskInUse", ev)
 	}
-	if after := deviceSHA256(t, dev); after != before {
+	if after := harness.FileHash(t, dev); after != before {
 		t.Fatalf("the ext4 device changed: sha256 %s, was %s", after, before)
 	}
 	kubectl(t, "-n", ns, "delete", "diskpool", "pool-ext4", "--timeout=2m")
-	if after := deviceSHA256(t, dev); after != before {
+	if after := harness.FileHash(t, dev); after != before {
 		t.Fatalf("the ext4 device changed after delete: sha256 %s, was %s", after, before)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
+	"github.com/diskpool/diskpool-operator/test/internal/harness"
 )
 
 // leaderLease is the operator's leader-election Lease.
@@ -126,7 +127,7 @@ func poolLabel(t *testing.T, dev string) *label.Label {
 		t.Fatal(err)
 	}
 	defer func() { _ = f.Close() }()
-	found, err := label.Read(f, deviceSize(t, dev))
+	found, err := label.Read(f, harness.DeviceSize(t, dev))
 	if err != nil {
 		t.Fatal(err)
 	}

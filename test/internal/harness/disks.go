@@ -67,6 +67,17 @@ func FirstMiBIsZero(t testing.TB, path string) bool {
 	return bytes.Count(buf, []byte{0}) == len(buf)
 }
 
+// DeviceSize is the size in bytes of a file or a block device (whose
+// Stat says 0).
+func DeviceSize(t testing.TB, path string) int64 {
+	t.Helper()
+	n, err := open(t, path).Seek(0, io.SeekEnd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // open opens path for reading until the test ends.
 func open(t testing.TB, path string) *os.File {
 	t.Helper()
