@@ -84,3 +84,15 @@ func docBlocks(t *testing.T, marker string, n int) []string {
 	}
 	return blocks
 }
+
+// run runs a host command bounded to a minute, failing the test on error.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}

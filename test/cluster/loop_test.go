@@ -1,13 +1,11 @@
 package cluster
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // loopDevice attaches a sparse file of size bytes to a free loop device and
@@ -35,16 +33,4 @@ func loopDevice(t *testing.T, size int64) string {
 		}
 	})
 	return dev
-}
-
-// run runs a host command bounded to a minute, failing the test on error.
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
