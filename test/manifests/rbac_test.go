@@ -16,19 +16,13 @@ func EffectivePermissions(t testing.TB, objs []*unstructured.Unstructured) []Per
 	for _, u := range objs {
 		switch u.GetKind() {
 		case "ClusterRole":
-			var r rbacv1.ClusterRole
-			if err := Convert(u, &r); err != nil {
-				t.Fatal(err)
-			}
+			r := MustConvert[rbacv1.ClusterRole](t, u)
 			if r.AggregationRule != nil {
 				t.Errorf("ClusterRole %s aggregates other roles; its rules cannot be checked here", r.Name)
 			}
 			roles["ClusterRole/"+r.Name] = r.Rules
 		case "Role":
-			var r rbacv1.Role
-			if err := Convert(u, &r); err != nil {
-				t.Fatal(err)
-			}
+			r := MustConvert[rbacv1.Role](t, u)
 			roles["Role/"+r.Namespace+"/"+r.Name] = r.Rules
 		}
 	}
@@ -73,16 +67,10 @@ func EffectivePermissions(t testing.TB, objs []*unstructured.Unstructured) []Per
 	for _, u := range objs {
 		switch u.GetKind() {
 		case "ClusterRoleBinding":
-			var b rbacv1.ClusterRoleBinding
-			if err := Convert(u, &b); err != nil {
-				t.Fatal(err)
-			}
+			b := MustConvert[rbacv1.ClusterRoleBinding](t, u)
 			bind(u.GetKind(), b.Name, "", b.RoleRef, b.Subjects)
 		case "RoleBinding":
-			var b rbacv1.RoleBinding
-			if err := Convert(u, &b); err != nil {
-				t.Fatal(err)
-			}
+			b := MustConvert[rbacv1.RoleBinding](t, u)
 			bind(u.GetKind(), b.Name, b.Namespace, b.RoleRef, b.Subjects)
 		}
 	}

@@ -37,42 +37,9 @@ type reconcileCode struct {
 
 func parseReconcile(t *testing.T) *reconcileCode {
 	t.Helper()
-	dir := filepath.Join(Root(t), "pkg", "reconcile")
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc := &reconcileCode{values: map[string]string{}, ready: map[string]map[string]bool{},
+	parsed := parsePackage(t, "pkg", "reconcile")
+	rc := &reconcileCode{values: reasonConsts(t, parsed), ready: map[string]map[string]bool{},
 		eventOnly: map[string]bool{}, used: map[string]bool{}, viaVariable: map[string]bool{}, variableStatuses: map[string]bool{}}
-	fset := token.NewFileSet()
-	var parsed []*ast.File
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parsed = append(parsed, f)
-		for _, d := range f.Decls {
-			gd, ok := d.(*ast.GenDecl)
-			if !ok || gd.Tok != token.CONST {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				vs := spec.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if i >= len(vs.Values) {
-						break
-					}
-					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(n.Name, "Reason") {
-						rc.values[n.Name], _ = strconv.Unquote(lit.Value)
-					}
-				}
-			}
-		}
-	}
 	inEvent := map[string]int{}
 	uses := map[string]int{}
 	for _, f := range parsed {
@@ -315,12 +282,26 @@ func docFiles(t *testing.T) []string {
 // (the OrphanPool event on a Node), which its publisher writes.
 func inventoryReasons(t *testing.T) map[string]bool {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(Root(t), "pkg", "inventory", "*.go"))
+	out := map[string]bool{}
+	for _, v := range reasonConsts(t, parsePackage(t, "pkg", "inventory")) {
+		out[v] = true
+	}
+	if !out["OrphanPool"] {
+		t.Fatalf("no OrphanPool reason found in pkg/inventory: the parse is broken (%v)", out)
+	}
+	return out
+}
+
+// parsePackage parses the Go files, tests left out, of the directory at
+// path below the repository root.
+func parsePackage(t *testing.T, path ...string) []*ast.File {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(append([]string{Root(t)}, append(path, "*.go")...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]bool{}
 	fset := token.NewFileSet()
+	var parsed []*ast.File
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
@@ -329,6 +310,17 @@ func inventoryReasons(t *testing.T) map[string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
+		parsed = append(parsed, f)
+	}
+	return parsed
+}
+
+// reasonConsts maps the string constants named Reason* declared in files
+// to their values.
+func reasonConsts(t *testing.T, files []*ast.File) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range files {
 		for _, d := range f.Decls {
 			gd, ok := d.(*ast.GenDecl)
 			if !ok || gd.Tok != token.CONST {
@@ -345,14 +337,11 @@ func inventoryReasons(t *testing.T) map[string]bool {
 						if err != nil {
 							t.Fatal(err)
 						}
-						out[v] = true
+						out[n.Name] = v
 					}
 				}
 			}
 		}
-	}
-	if !out["OrphanPool"] {
-		t.Fatalf("no OrphanPool reason found in pkg/inventory: the parse is broken (%v)", out)
 	}
 	return out
 }

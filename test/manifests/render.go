@@ -159,6 +159,27 @@ func Convert(u *unstructured.Unstructured, into any) error {
 	return nil
 }
 
+// MustConvert decodes u (as Convert) into a new T, failing t on error.
+func MustConvert[T any](t testing.TB, u *unstructured.Unstructured) *T {
+	t.Helper()
+	out := new(T)
+	if err := Convert(u, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// MustFind decodes the object of kind named name (see Find) into a new T,
+// failing t when objs hold none.
+func MustFind[T any](t testing.TB, objs []*unstructured.Unstructured, kind, name string) *T {
+	t.Helper()
+	u := Find(objs, kind, name)
+	if u == nil {
+		t.Fatalf("no %s %s", kind, name)
+	}
+	return MustConvert[T](t, u)
+}
+
 // Of returns the objects of the given kind.
 func Of(objs []*unstructured.Unstructured, kind string) []*unstructured.Unstructured {
 	var out []*unstructured.Unstructured

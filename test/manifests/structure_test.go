@@ -49,28 +49,12 @@ func forEachOverlay(t *testing.T, f func(t *testing.T, objs []*unstructured.Unst
 
 func deployment(t *testing.T, objs []*unstructured.Unstructured) *appsv1.Deployment {
 	t.Helper()
-	u := Find(objs, "Deployment", operatorName)
-	if u == nil {
-		t.Fatalf("no Deployment %s", operatorName)
-	}
-	var d appsv1.Deployment
-	if err := Convert(u, &d); err != nil {
-		t.Fatal(err)
-	}
-	return &d
+	return MustFind[appsv1.Deployment](t, objs, "Deployment", operatorName)
 }
 
 func daemonSet(t *testing.T, objs []*unstructured.Unstructured) *appsv1.DaemonSet {
 	t.Helper()
-	u := Find(objs, "DaemonSet", agentName)
-	if u == nil {
-		t.Fatalf("no DaemonSet %s", agentName)
-	}
-	var ds appsv1.DaemonSet
-	if err := Convert(u, &ds); err != nil {
-		t.Fatal(err)
-	}
-	return &ds
+	return MustFind[appsv1.DaemonSet](t, objs, "DaemonSet", agentName)
 }
 
 // podTemplates returns every pod template in objs by owner key.
@@ -80,17 +64,9 @@ func podTemplates(t *testing.T, objs []*unstructured.Unstructured) map[string]*c
 	for _, u := range objs {
 		switch u.GetKind() {
 		case "Deployment":
-			var d appsv1.Deployment
-			if err := Convert(u, &d); err != nil {
-				t.Fatal(err)
-			}
-			out[Key(u)] = &d.Spec.Template
+			out[Key(u)] = &MustConvert[appsv1.Deployment](t, u).Spec.Template
 		case "DaemonSet":
-			var d appsv1.DaemonSet
-			if err := Convert(u, &d); err != nil {
-				t.Fatal(err)
-			}
-			out[Key(u)] = &d.Spec.Template
+			out[Key(u)] = &MustConvert[appsv1.DaemonSet](t, u).Spec.Template
 		case "StatefulSet", "ReplicaSet", "Job", "CronJob", "Pod":
 			t.Errorf("%s: unexpected workload kind; extend these checks first", Key(u))
 		}
@@ -364,11 +340,7 @@ func TestOperatorDeployment(t *testing.T) {
 
 		var pdbs []policyv1.PodDisruptionBudget
 		for _, u := range Of(objs, "PodDisruptionBudget") {
-			var pdb policyv1.PodDisruptionBudget
-			if err := Convert(u, &pdb); err != nil {
-				t.Fatal(err)
-			}
-			pdbs = append(pdbs, pdb)
+			pdbs = append(pdbs, *MustConvert[policyv1.PodDisruptionBudget](t, u))
 		}
 		if len(pdbs) != 1 {
 			t.Fatalf("%d PodDisruptionBudgets, want 1", len(pdbs))
@@ -406,14 +378,7 @@ func TestAgentDaemonSet(t *testing.T) {
 		if spec.PriorityClassName != agentPriority {
 			t.Errorf("priorityClassName %q, want %s", spec.PriorityClassName, agentPriority)
 		}
-		u := Find(objs, "PriorityClass", agentPriority)
-		if u == nil {
-			t.Fatalf("no PriorityClass %s", agentPriority)
-		}
-		var pc schedulingv1.PriorityClass
-		if err := Convert(u, &pc); err != nil {
-			t.Fatal(err)
-		}
+		pc := MustFind[schedulingv1.PriorityClass](t, objs, "PriorityClass", agentPriority)
 		// User-defined classes may not exceed 1e9; system-* classes are above.
 		if pc.Value <= 0 || pc.Value > 1_000_000_000 || pc.GlobalDefault {
 			t.Errorf("PriorityClass value %d globalDefault %v", pc.Value, pc.GlobalDefault)
@@ -550,11 +515,8 @@ func TestServices(t *testing.T) {
 		templates := podTemplates(t, objs)
 		services := map[string]corev1.Service{}
 		for _, u := range Of(objs, "Service") {
-			var svc corev1.Service
-			if err := Convert(u, &svc); err != nil {
-				t.Fatal(err)
-			}
-			services[svc.Name] = svc
+			svc := MustConvert[corev1.Service](t, u)
+			services[svc.Name] = *svc
 			matched := 0
 			for key, tmpl := range templates {
 				if !selects(t, &metav1.LabelSelector{MatchLabels: svc.Spec.Selector}, tmpl.Labels) {

@@ -103,50 +103,40 @@ func TestDocumentedTLSRecipe(t *testing.T) {
 		return err
 	}
 
-	t.Run("operator certificate accepted", func(t *testing.T) {
+	// clientTLS is the operator's client configuration (poolclient) with
+	// the recipe's <identity>.crt and .key.
+	clientTLS := func(t *testing.T, identity, serverName string) *tls.Config {
+		t.Helper()
 		cfg, err := poolclient.LoadClientTLS(poolclient.TLSOptions{
-			CertFile: f("operator.crt"), KeyFile: f("operator.key"), CAFile: f("ca.crt"),
-			ServerName: "diskpool-agent", // --agent-tls-server-name in the manifests
+			CertFile: f(identity + ".crt"), KeyFile: f(identity + ".key"), CAFile: f("ca.crt"), ServerName: serverName,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := dial(cfg); err != nil {
+		return cfg
+	}
+
+	t.Run("operator certificate accepted", func(t *testing.T) {
+		// diskpool-agent: --agent-tls-server-name in the manifests.
+		if err := dial(clientTLS(t, "operator", "diskpool-agent")); err != nil {
 			t.Errorf("handshake with the documented certificates failed: %v", err)
 		}
 	})
 	t.Run("client without a certificate refused", func(t *testing.T) {
-		cfg, err := poolclient.LoadClientTLS(poolclient.TLSOptions{
-			CertFile: f("operator.crt"), KeyFile: f("operator.key"), CAFile: f("ca.crt"), ServerName: "diskpool-agent",
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := clientTLS(t, "operator", "diskpool-agent")
 		cfg.Certificates = nil
 		if err := dial(cfg); err == nil {
 			t.Error("an agent accepted a client without a certificate")
 		}
 	})
 	t.Run("agent certificate is not a client certificate", func(t *testing.T) {
-		cfg, err := poolclient.LoadClientTLS(poolclient.TLSOptions{
-			CertFile: f("agent.crt"), KeyFile: f("agent.key"), CAFile: f("ca.crt"), ServerName: "diskpool-agent",
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := dial(cfg); err == nil {
+		if err := dial(clientTLS(t, "agent", "diskpool-agent")); err == nil {
 			t.Error("the agent's serving certificate was accepted as a client certificate")
 		}
 	})
 	t.Run("wrong server name refused", func(t *testing.T) {
-		cfg, err := poolclient.LoadClientTLS(poolclient.TLSOptions{
-			CertFile: f("operator.crt"), KeyFile: f("operator.key"), CAFile: f("ca.crt"), ServerName: "not-the-agent",
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		var verr *tls.CertificateVerificationError
-		if err := dial(cfg); !errors.As(err, &verr) {
+		if err := dial(clientTLS(t, "operator", "not-the-agent")); !errors.As(err, &verr) {
 			t.Errorf("want a certificate verification error, got %v", err)
 		}
 	})
