@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,6 +62,15 @@ func (f *fixture) waitMSP(ns, name, what string, timeout time.Duration, cond fun
 		f.T.Fatalf("MayastorPool %s/%s: not %s within %s: last seen %s (error %v)", ns, name, what, timeout, describeMSP(last), lastErr)
 	}
 	return last
+}
+
+// waitMSPReason waits until the MayastorPool ns/name's status reason
+// says want.
+func (f *fixture) waitMSPReason(ns, name, want string) *v1alpha1.MayastorPool {
+	f.T.Helper()
+	return f.waitMSP(ns, name, "saying "+want, harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
+		return strings.Contains(m.Status.Reason, want)
+	})
 }
 
 // waitMSPOnline waits for state online with a capacity.

@@ -178,9 +178,7 @@ func TestLegacyConflicts(t *testing.T) {
 	t.Run("MayastorPool naming a DiskPool's pool", func(t *testing.T) {
 		disk := f.NewDisk(node)
 		f.newMSP(f.NS, shared, node, disk)
-		m := f.waitMSP(f.NS, shared, "refused", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
-			return strings.Contains(m.Status.Reason, "owned by "+ref("DiskPool", shared))
-		})
+		m := f.waitMSPReason(f.NS, shared, "owned by "+ref("DiskPool", shared))
 		t.Logf("reason: %s", m.Status.Reason)
 		if m.Status.State != v1alpha1.StatePending {
 			t.Errorf("refused MayastorPool: %s; want pending", describeMSP(m))
@@ -193,9 +191,7 @@ func TestLegacyConflicts(t *testing.T) {
 	claimer := harness.UniqueName("claimer")
 	t.Run("MayastorPool on a DiskPool's disk", func(t *testing.T) {
 		f.newMSP(f.NS, claimer, node, dspDisk)
-		m := f.waitMSP(f.NS, claimer, "refused", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
-			return strings.Contains(m.Status.Reason, "held by the pool of "+ref("DiskPool", shared))
-		})
+		m := f.waitMSPReason(f.NS, claimer, "held by the pool of "+ref("DiskPool", shared))
 		t.Logf("reason: %s", m.Status.Reason)
 		if m.Status.State != v1alpha1.StatePending {
 			t.Errorf("refused MayastorPool: %s; want pending", describeMSP(m))

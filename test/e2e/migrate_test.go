@@ -190,9 +190,7 @@ func TestMigrateInterrupted(t *testing.T) {
 	if d.Status.PoolUUID != first.poolUUID {
 		t.Errorf("adopted %s, want pool %s", harness.Describe(d), first.poolUUID)
 	}
-	m := f.waitMSP(f.NS, first.name, "reporting the hand-over", harness.ConvergeTimeout, func(m *v1alpha1.MayastorPool) bool {
-		return strings.Contains(m.Status.Reason, "owned by DiskPool "+f.NS+"/"+first.name)
-	})
+	m := f.waitMSPReason(f.NS, first.name, "owned by DiskPool "+f.NS+"/"+first.name)
 	t.Logf("MayastorPool after the hand-over: %s", describeMSP(m))
 
 	// Step 3, then interrupted: the MayastorPool is deleted but cannot go
