@@ -25,9 +25,7 @@ func TestEncryptionRefused(t *testing.T) {
 	disk := f.NewDisk("node-a")
 	hash := harness.FileHash(t, disk)
 	name := harness.UniqueName("encrypted")
-	p := f.Pool(name, "node-a", disk)
-	p.Spec.EncryptionConfig = &v1beta3.EncryptionConfig{Source: v1beta3.EncryptionSource{Secret: v1beta3.EncryptionSecret{Name: "pool-key"}}}
-	f.MustCreate(p)
+	f.MustCreate(encryptedPool(f.Pool(name, "node-a", disk), "pool-key"))
 	f.refused(name, reconcile.ReasonEncryptionUnsupported, "cannot encrypt", "nothing was written")
 	got, err := f.Pools.OpenebsV1beta3().DiskPools(f.NS).Get(f.Ctx, name, metav1.GetOptions{})
 	if err != nil {
@@ -55,9 +53,7 @@ func TestEncryptionSecretMissing(t *testing.T) {
 	disk := f.NewDisk("node-a")
 	hash := harness.FileHash(t, disk)
 	name := harness.UniqueName("nokey")
-	p := f.Pool(name, "node-a", disk)
-	p.Spec.EncryptionConfig = &v1beta3.EncryptionConfig{Source: v1beta3.EncryptionSource{Secret: v1beta3.EncryptionSecret{Name: "absent-key"}}}
-	f.MustCreate(p)
+	f.MustCreate(encryptedPool(f.Pool(name, "node-a", disk), "absent-key"))
 	f.refused(name, reconcile.ReasonEncryptionSecretError, `Secret "absent-key"`, "does not exist", "cannot encrypt")
 	f.noPool(name)
 	if harness.FileHash(t, disk) != hash {
@@ -75,4 +71,10 @@ func TestEncryptionSecretMissing(t *testing.T) {
 	}
 	f.DeletePool(name)
 	f.WaitGone(name, f.Timeout)
+}
+
+// encryptedPool is p with spec.encryptionConfig naming the Secret secret.
+func encryptedPool(p *v1beta3.DiskPool, secret string) *v1beta3.DiskPool {
+	p.Spec.EncryptionConfig = &v1beta3.EncryptionConfig{Source: v1beta3.EncryptionSource{Secret: v1beta3.EncryptionSecret{Name: secret}}}
+	return p
 }
