@@ -31,7 +31,11 @@
 //
 // f.In(ns) works in another namespace, f.For(t) in a subtest; Poll waits on
 // any condition with a description of the last state seen; AgentClient
-// dials an agent over mutual TLS; LogTails shows the end of process logs.
+// dials an agent over mutual TLS; f.RestartAgentAtEnd(node) brings back an
+// agent a test stops; LogTails shows the end of process logs. A suite that
+// runs operators of its own (fault, soak) starts them with StartOperator
+// and reaches them through Operator (URL, Scrape, Ready, Leading); Burst
+// runs n calls from a bounded number of goroutines.
 // Pool names must be unique across the suite (an agent names its pools by
 // object name): take them from UniqueName.
 //
