@@ -22,14 +22,10 @@ const DefaultLinkDir = "/dev/disk/by-id"
 // blocks nor is blocked by an exclusive user) and closes it before the next.
 func (a *Agent) ListDisks(ctx context.Context, _ *agentv1.ListDisksRequest) (*agentv1.ListDisksResponse, error) {
 	logger := klog.FromContext(ctx)
-	// opMu gives a consistent view: no label is half written while a disk
-	// is read, and claimed_by matches what was read.
-	a.opMu.Lock()
-	defer a.opMu.Unlock()
 	links := stableLinks(a.linkDir())
 	out := &agentv1.ListDisksResponse{}
 	for _, r := range a.candidateDisks(ctx) {
-		d := a.describeDisk(r)
+		d := a.describeDiskLocked(r)
 		if d == nil {
 			continue
 		}
@@ -83,6 +79,18 @@ func (a *Agent) candidateDisks(ctx context.Context) []*disk.Resolved {
 		out = append(out, r)
 	}
 	return out
+}
+
+// describeDiskLocked is describeDisk under opMu, so no label is half
+// written while the disk is read and claimed_by matches what was read. The
+// lock is taken per disk, not for the whole listing: a listing of hundreds
+// of disks held up every create and destroy on the node for its whole
+// length (the operator lists each node's disks when it starts, which is
+// when a burst of creates arrives).
+func (a *Agent) describeDiskLocked(r *disk.Resolved) *agentv1.Disk {
+	a.opMu.Lock()
+	defer a.opMu.Unlock()
+	return a.describeDisk(r)
 }
 
 // describeDisk probes r read-only. It returns nil for a block device with
