@@ -34,21 +34,45 @@ func ReadWindow(r io.ReaderAt, size int64) (*Window, error) {
 // ReadWindowTail is ReadWindow with a tail of tail bytes (at least
 // WindowSize).
 func ReadWindowTail(r io.ReaderAt, size, tail int64) (*Window, error) {
+	return ReadWindowTailInto(r, size, tail, nil)
+}
+
+// WindowLen is how many bytes ReadWindowTailInto needs in its buffer for a
+// disk of size with a tail of tail bytes.
+func WindowLen(size, tail int64) int64 {
+	headLen, tailLen := windowLens(size, tail)
+	if size-tailLen == 0 && tailLen == headLen {
+		return headLen
+	}
+	return headLen + tailLen
+}
+
+func windowLens(size, tail int64) (headLen, tailLen int64) {
+	return min(size, WindowSize), min(size, max(tail, WindowSize))
+}
+
+// ReadWindowTailInto is ReadWindowTail reading into buf when it holds
+// WindowLen bytes, else into new memory. The Window then shares buf: the
+// caller reuses buf only once it is done with the Window (a prober reads a
+// few MiB per disk, and fresh memory for each cost more CPU than the reads).
+func ReadWindowTailInto(r io.ReaderAt, size, tail int64, buf []byte) (*Window, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("negative disk size %d", size)
 	}
-	headLen := min(size, WindowSize)
-	w := &Window{Size: size, Head: make([]byte, headLen)}
+	if n := WindowLen(size, tail); int64(cap(buf)) < n {
+		buf = make([]byte, n)
+	}
+	headLen, tailLen := windowLens(size, tail)
+	w := &Window{Size: size, Head: buf[:headLen:headLen]}
 	if _, err := r.ReadAt(w.Head, 0); err != nil && (!errors.Is(err, io.EOF) || headLen != 0) {
 		return nil, fmt.Errorf("read first %d bytes: %w", headLen, err)
 	}
-	tailLen := min(size, max(tail, WindowSize))
 	w.TailOffset = size - tailLen
 	if w.TailOffset == 0 && tailLen == headLen {
 		w.Tail = w.Head
 		return w, nil
 	}
-	w.Tail = make([]byte, tailLen)
+	w.Tail = buf[headLen : headLen+tailLen : headLen+tailLen]
 	if _, err := r.ReadAt(w.Tail, w.TailOffset); err != nil {
 		return nil, fmt.Errorf("read last %d bytes at offset %d: %w", tailLen, w.TailOffset, err)
 	}
