@@ -103,6 +103,15 @@ type operatorCounts struct {
 	MeanRateLimitSeconds  float64 `json:"meanClientRateLimiterWaitSeconds"`
 	MeanQueueWaitSeconds  float64 `json:"meanWorkqueueWaitSeconds"`
 	MeanReconcileSeconds  float64 `json:"meanReconcileSeconds"`
+	// MeanListDisksSeconds is the mean disk listing (the inventory) in the
+	// create burst, ListDisksCalls how many ran in it.
+	MeanListDisksSeconds float64 `json:"meanListDisksSeconds"`
+	ListDisksCalls       float64 `json:"listDisksCalls"`
+	// Where a delete's time goes (means over the delete burst).
+	MeanDestroyPoolSeconds     float64 `json:"meanDestroyPoolSeconds"`
+	MeanDeleteWriteSeconds     float64 `json:"meanDeleteApiWriteSeconds"`
+	MeanDeleteQueueWaitSeconds float64 `json:"meanDeleteWorkqueueWaitSeconds"`
+	MeanDeleteReconcileSeconds float64 `json:"meanDeleteReconcileSeconds"`
 	// LeaderElectionWrites are the renewals of the leader Lease during the
 	// idle period: the one write an idle leader must make.
 	IdleLeaderElectionWrites float64 `json:"idleLeaderElectionWrites"`
@@ -239,6 +248,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.MeanRateLimitSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_rest_client_rate_limiter_duration_seconds")
 	o.MeanQueueWaitSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_workqueue_queue_duration_seconds")
 	o.MeanReconcileSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_reconcile_duration_seconds")
+	o.MeanListDisksSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_grpc_client_request_duration_seconds", "method=ListDisks")
+	o.ListDisksCalls = metrics.Delta(base, afterCreate, "diskpool_grpc_client_requests_total", "method=ListDisks")
 
 	// Idle: nothing may be written or called.
 	leases, err := startLeaseCounter(ctx, env)
@@ -297,6 +308,10 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	o.WritesPerDelete = poolWrites(beforeDelete, afterDelete) / n
 	o.GRPCPerDelete = unaryGRPC(beforeDelete, afterDelete) / n
+	o.MeanDestroyPoolSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_grpc_client_request_duration_seconds", "method=DestroyPool")
+	o.MeanDeleteWriteSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_rest_client_request_duration_seconds", "verb=PUT")
+	o.MeanDeleteQueueWaitSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_workqueue_queue_duration_seconds")
+	o.MeanDeleteReconcileSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_reconcile_duration_seconds")
 	o.Conflicts += afterDelete.Sum("diskpool_api_conflicts_total") - beforeDelete.Sum("diskpool_api_conflicts_total")
 	logf("all gone and every label erased: %.2fs", res.Delete.WallSeconds)
 	// After the delete, so the agent's restart and its pools' status

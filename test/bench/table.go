@@ -12,11 +12,11 @@ func printTable(w io.Writer, r *result) {
 	row := func(k string, v any) { _, _ = fmt.Fprintf(tw, "%s\t%v\n", k, v) }
 	row("pools / nodes", fmt.Sprintf("%d / %d", r.Pools, r.Nodes))
 	row("operator flags", fmt.Sprintf("%v (production defaults otherwise)", r.Flags))
-	row("create: all Ready", fmt.Sprintf("%.2fs (%.0f pools/s), p50 %.3fs, p99 %.3fs", r.Create.WallSeconds, r.Create.ObjectsPerSec, r.Create.P50Seconds, r.Create.P99Seconds))
-	row("floor create", fmt.Sprintf("%.2fs (%.0f objects/s), p50 %.3fs, p99 %.3fs", r.FloorCreate.WallSeconds, r.FloorCreate.ObjectsPerSec, r.FloorCreate.P50Seconds, r.FloorCreate.P99Seconds))
+	row("create: all Ready", fmt.Sprintf("%.2fs (%.0f pools/s), p50 %.3fs, p99 %.3fs; the creates took %.2fs", r.Create.WallSeconds, r.Create.ObjectsPerSec, r.Create.P50Seconds, r.Create.P99Seconds, r.Create.RequestsSeconds))
+	row("floor create", fmt.Sprintf("%.2fs (%.0f objects/s), p50 %.3fs, p99 %.3fs; the creates took %.2fs", r.FloorCreate.WallSeconds, r.FloorCreate.ObjectsPerSec, r.FloorCreate.P50Seconds, r.FloorCreate.P99Seconds, r.FloorCreate.RequestsSeconds))
 	row("create ratio to floor", fmt.Sprintf("%.2fx", r.CreateRatio))
-	row("delete: all gone, labels erased", fmt.Sprintf("%.2fs, p50 %.3fs, p99 %.3fs", r.Delete.WallSeconds, r.Delete.P50Seconds, r.Delete.P99Seconds))
-	row("floor delete", fmt.Sprintf("%.2fs", r.FloorDelete.WallSeconds))
+	row("delete: all gone, labels erased", fmt.Sprintf("%.2fs, p50 %.3fs, p99 %.3fs; the deletes took %.2fs", r.Delete.WallSeconds, r.Delete.P50Seconds, r.Delete.P99Seconds, r.Delete.RequestsSeconds))
+	row("floor delete", fmt.Sprintf("%.2fs, p50 %.3fs, p99 %.3fs; the deletes took %.2fs", r.FloorDelete.WallSeconds, r.FloorDelete.P50Seconds, r.FloorDelete.P99Seconds, r.FloorDelete.RequestsSeconds))
 	row("delete ratio to floor", fmt.Sprintf("%.2fx", r.DeleteRatio))
 	o := r.Operator
 	row("API writes per create (pool object)", fmt.Sprintf("%.2f (+%.2f event writes)", o.WritesPerCreate, o.EventWritesPerCreate))
@@ -26,6 +26,10 @@ func printTable(w io.Writer, r *result) {
 	row("idle writes / gRPC calls", fmt.Sprintf("%g / %g in %gs", o.IdleWrites, o.IdleGRPC, o.IdleSeconds))
 	row("peak RSS", fmt.Sprintf("%.1f MiB", float64(o.PeakRSSBytes)/(1<<20)))
 	row("heap after convergence", fmt.Sprintf("%.1f MiB (%.0f bytes per pool over baseline)", o.HeapBytes/(1<<20), o.HeapBytesPerPool))
+	row("create means: CreatePool / PUT / queued", fmt.Sprintf("%.0f ms / %.0f ms / %.2fs (%g ListDisks in the burst, %.0f ms each)",
+		o.MeanCreatePoolSeconds*1e3, o.MeanWriteSeconds*1e3, o.MeanQueueWaitSeconds, o.ListDisksCalls, o.MeanListDisksSeconds*1e3))
+	row("delete means: DestroyPool / PUT / queued", fmt.Sprintf("%.0f ms / %.0f ms / %.2fs",
+		o.MeanDestroyPoolSeconds*1e3, o.MeanDeleteWriteSeconds*1e3, o.MeanDeleteQueueWaitSeconds))
 	row("CPU seconds per pool", fmt.Sprintf("%.4f", o.CPUSecondsPerPool))
 	row("restart: ready / settled", fmt.Sprintf("%.2fs / %.2fs", r.Restart.ReadySeconds, r.Restart.SettleSeconds))
 	row("restart: writes / gRPC calls", fmt.Sprintf("%g / %g (%s)", r.Restart.Writes, r.Restart.GRPC, r.Restart.GRPCByMethod))

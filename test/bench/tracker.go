@@ -26,7 +26,11 @@ type tracker struct {
 	readyAt   map[string]time.Time
 	deleteAt  map[string]time.Time
 	goneAt    map[string]time.Time
-	changed   chan struct{}
+	// createReturned and deleteReturned are when each request returned:
+	// the burst client's own part of a phase.
+	createReturned map[string]time.Time
+	deleteReturned map[string]time.Time
+	changed        chan struct{}
 }
 
 func newTracker() *tracker {
@@ -36,6 +40,9 @@ func newTracker() *tracker {
 		deleteAt:  map[string]time.Time{},
 		goneAt:    map[string]time.Time{},
 		changed:   make(chan struct{}, 1),
+
+		createReturned: map[string]time.Time{},
+		deleteReturned: map[string]time.Time{},
 	}
 }
 
@@ -43,12 +50,14 @@ func (t *tracker) created(name string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.createdAt[name] = at
+	t.createReturned[name] = time.Now()
 }
 
 func (t *tracker) deleteRequested(name string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.deleteAt[name] = at
+	t.deleteReturned[name] = time.Now()
 }
 
 // run observes the namespace until ctx ends, through an informer so that a
@@ -147,18 +156,48 @@ type phase struct {
 	P99Seconds    float64 `json:"p99Seconds"`
 	MaxSeconds    float64 `json:"maxSeconds"`
 	ObjectsPerSec float64 `json:"objectsPerSecond"`
+	// RequestsSeconds is how long the burst client took to send every
+	// create (or delete) and have it return: the part of WallSeconds no
+	// controller can shorten.
+	RequestsSeconds float64 `json:"requestsSeconds,omitempty"`
 }
 
 func (t *tracker) createPhase(names []string) phase {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return summarise(names, t.createdAt, t.readyAt)
+	p := summarise(names, t.createdAt, t.readyAt)
+	p.RequestsSeconds = span(names, t.createdAt, t.createReturned)
+	return p
 }
 
 func (t *tracker) deletePhase(names []string) phase {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return summarise(names, t.deleteAt, t.goneAt)
+	p := summarise(names, t.deleteAt, t.goneAt)
+	p.RequestsSeconds = span(names, t.deleteAt, t.deleteReturned)
+	return p
+}
+
+// span is the time from the first request sent to the last one returned,
+// or 0 when none was timed (the backlog's objects).
+func span(names []string, sent, returned map[string]time.Time) float64 {
+	var first, last time.Time
+	for _, n := range names {
+		s, r := sent[n], returned[n]
+		if s.IsZero() || r.IsZero() {
+			continue
+		}
+		if first.IsZero() || s.Before(first) {
+			first = s
+		}
+		if r.After(last) {
+			last = r
+		}
+	}
+	if first.IsZero() {
+		return 0
+	}
+	return last.Sub(first).Seconds()
 }
 
 func summarise(names []string, from, to map[string]time.Time) phase {
