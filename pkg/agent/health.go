@@ -83,6 +83,9 @@ func (a *Agent) checkPool(ctx context.Context, name string) {
 // its label needs repair.
 func (a *Agent) checkMember(ctx context.Context, p *pool, i int, m *member) (repair bool) {
 	found, size, err := a.readMember(m)
+	if err == nil {
+		defer found.Release() // the sweep keeps only what it parsed
+	}
 	switch {
 	case errors.Is(err, disk.ErrNotFound):
 		m.readErrors, m.degraded = 0, ""

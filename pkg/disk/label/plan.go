@@ -79,7 +79,8 @@ type checked struct {
 // check reads r and classifies it for the pool uuid ("" matches no label).
 func check(d Disk, r signature.Range, uuid string) (checked, error) {
 	c := checked{r: r}
-	area := make([]byte, r.Len)
+	area := getArea(r.Len)
+	defer putArea(area) // c keeps nothing of it
 	if _, err := d.ReadAt(area, r.Off); err != nil {
 		return c, fmt.Errorf("read bytes [%d, %d) before writing them: %w", r.Off, r.Off+r.Len, err)
 	}
