@@ -105,6 +105,9 @@ func (a *Agent) describeDisk(r *disk.Resolved) *agentv1.Disk {
 		d.ClaimedBy = p.label.Name
 	}
 	pr, err := a.probeDisk(r)
+	if err == nil {
+		defer pr.found.Release() // d keeps only what was parsed
+	}
 	if err != nil {
 		if r.Kind == disk.BlockDevice && errors.Is(err, syscall.ENXIO) {
 			return nil
