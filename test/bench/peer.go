@@ -42,7 +42,7 @@ type peerRun struct {
 }
 
 // peerModes are the peer's runs: controller-runtime's defaults (1 worker,
-// 20 QPS / 30 burst), tuned like the operator (16 workers, 200 / 400),
+// 20 QPS / 30 burst), tuned like the operator (its workers, 200 / 400),
 // and tuned on a backlog.
 func peerModes(workers int) []peerRun {
 	tuned := []string{"--workers=" + strconv.Itoa(workers), "--kube-api-qps=200", "--kube-api-burst=400"}

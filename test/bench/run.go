@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/diskpool/diskpool-operator/cmd/diskpool-operator/app"
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
 	"github.com/diskpool/diskpool-operator/pkg/disk/label"
 	"github.com/diskpool/diskpool-operator/pkg/localcluster"
@@ -24,12 +25,14 @@ import (
 const (
 	poolNamespace  = "bench"
 	floorNamespace = "bench-floor"
-	// Production defaults of the operator, which the floor is given too
-	// (a --workers in -operator-args is followed).
-	defaultWorkers = 16
-	floorQPS       = 200
-	floorBurst     = 400
+	// The operator's client rate limits, which the floor is given too.
+	floorQPS   = 200
+	floorBurst = 400
 )
+
+// defaultWorkers is the operator's default --workers, which the floor and
+// the tuned peer are given too (a --workers in -operator-args is followed).
+var defaultWorkers = app.NewOptions().Workers
 
 // result is the JSON document bench prints.
 type result struct {

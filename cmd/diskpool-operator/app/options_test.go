@@ -26,7 +26,7 @@ func TestDefaults(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
-	if o.OperatorNamespace != "diskpool-system" || o.Workers != 16 || o.KubeAPIQPS != 200 || o.KubeAPIBurst != 400 ||
+	if o.OperatorNamespace != "diskpool-system" || o.Workers != 32 || o.KubeAPIQPS != 200 || o.KubeAPIBurst != 400 ||
 		o.BackoffBase != 5*time.Second || o.BackoffMax != 5*time.Minute || o.Resync != 10*time.Hour ||
 		!o.LeaderElect || o.LeaderElectLeaseDuration != 15*time.Second || o.Namespaces != nil {
 		t.Errorf("unexpected defaults: %+v", o)
