@@ -93,3 +93,25 @@ func TestDeferredSyncRunsOnTheLastEcho(t *testing.T) {
 		t.Fatal("deferred mark left behind")
 	}
 }
+
+// TestDeletedByOwnWrite: the cached copy of an object the controller's
+// last write deleted is recognised by its uid until the informer reports
+// it gone; an object created again under the name (another uid) is not.
+func TestDeletedByOwnWrite(t *testing.T) {
+	k := key{Kind: KindDiskPool, Namespace: "ns", Name: "a"}
+	var e echoes
+	if e.isDeleted(k, "uid-1") || e.isDeleted(k, "") {
+		t.Error("deleted before any write")
+	}
+	e.wroteDelete(k, "uid-1")
+	if !e.isDeleted(k, "uid-1") {
+		t.Error("the stale copy of the deleted object is not recognised")
+	}
+	if e.isDeleted(k, "uid-2") || e.isDeleted(key{Kind: KindDiskPool, Namespace: "ns", Name: "b"}, "uid-1") {
+		t.Error("another object taken for the deleted one")
+	}
+	e.forget(k)
+	if e.isDeleted(k, "uid-1") {
+		t.Error("still deleted after the informer reported it gone")
+	}
+}

@@ -67,6 +67,12 @@ func (c *Controller) syncHandler(ctx context.Context, k key) (err error) {
 		c.echoes.forget(k)
 		return c.syncGone(ctx, k)
 	}
+	if c.echoes.isDeleted(k, string(obj.view.UID)) {
+		// This controller's last write deleted it; the informer's report
+		// of that queues the key again.
+		logger.V(4).Info("Object was deleted by the last write; waiting for the cache to drop it")
+		return nil
+	}
 	if c.echoes.deferIfPending(k, obj.view.ResourceVersion, c.clock.Now()) {
 		// The cache is older than this controller's own last write: deciding
 		// on it would only fail with a conflict. The arrival of that write
@@ -223,6 +229,7 @@ func (c *Controller) writeFinalizers(ctx context.Context, s *syncState, finalize
 	c.echoes.wrote(s.key, out.view.ResourceVersion, c.clock.Now())
 	klog.FromContext(ctx).V(2).Info("Updated finalizers", "finalizers", finalizers)
 	if out.view.DeletionTimestamp != nil && len(finalizers) == 0 {
+		c.echoes.wroteDelete(s.key, string(out.view.UID))
 		return done, nil
 	}
 	s.obj, s.obs.Object = out, out.view

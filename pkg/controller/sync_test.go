@@ -166,6 +166,16 @@ func TestDeleteDestroysThenRemovesFinalizer(t *testing.T) {
 	if v := f.agents.Pool(testNode, "pool-a"); v.Found {
 		t.Errorf("pool still on the node: %+v", v.Pool)
 	}
+
+	// The agent's report of the destroy queues the object again while the
+	// cache still holds it, and the watch is slower than echoWait: that
+	// stale copy is of an object the last write deleted, so the sync
+	// writes nothing (it removed the finalizer again, and failed, before).
+	f.clock.Step(3 * echoWait)
+	f.mustSync("pool-a")
+	equal(t, "writes on the stale copy", f.writes(), nil)
+	equal(t, "events on the stale copy", f.events.take(), nil)
+	equal(t, "agent calls on the stale copy", f.agents.takeCalls(), nil)
 }
 
 func TestPoolInUseBlocksDelete(t *testing.T) {

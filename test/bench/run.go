@@ -88,6 +88,7 @@ type operatorCounts struct {
 	WritesPerCreate      float64            `json:"apiWritesPerPoolCreate"`
 	WritesPerDelete      float64            `json:"apiWritesPerPoolDelete"`
 	WritesByKind         map[string]float64 `json:"apiWritesCreateByVerbResource"`
+	DeleteWritesByKind   map[string]float64 `json:"apiWritesDeleteByVerbResource"`
 	EventWritesPerCreate float64            `json:"eventWritesPerPoolCreate"`
 	GRPCPerCreate        float64            `json:"grpcCallsPerPoolCreate"`
 	GRPCPerDelete        float64            `json:"grpcCallsPerPoolDelete"`
@@ -311,6 +312,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	o.WritesPerDelete = poolWrites(beforeDelete, afterDelete) / n
 	o.GRPCPerDelete = unaryGRPC(beforeDelete, afterDelete) / n
+	o.DeleteWritesByKind = writesByKind(beforeDelete, afterDelete, n)
 	o.MeanDestroyPoolSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_grpc_client_request_duration_seconds", "method=DestroyPool")
 	o.MeanDeleteWriteSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_rest_client_request_duration_seconds", "verb=PUT")
 	o.MeanDeleteQueueWaitSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_workqueue_queue_duration_seconds")
