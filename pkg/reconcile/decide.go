@@ -88,9 +88,10 @@ func (d decider) wasCreated() bool {
 // live decides for an object that is not being deleted.
 func (d decider) live() Plan {
 	switch {
-	case d.obs.Node.Agent == AgentSyncing:
-		// The first snapshot is on its way; the tracker enqueues us when it
-		// lands. Reporting anything now would be a guess and a write.
+	case d.obs.Node.Agent.Settling():
+		// The stream is being opened or re-opened; the tracker enqueues us
+		// when it settles. Reporting anything now would be a guess and a
+		// write (an agent back within the grace would cost two).
 		return Plan{}
 	case wantsEncryption(d.obj):
 		// Refused whatever the node: nothing is created, so no finalizer.
@@ -250,10 +251,14 @@ func (d decider) agentNotReady() Plan {
 		}
 		ready = condition{metav1.ConditionFalse, ReasonAgentUnavailable,
 			fmt.Sprintf("no diskpool-agent runs on node %s (no live Lease); check that the node carries the storage-node label and that the agent pod is running", d.target.node)}
-	default: // AgentUnreachable
+	default: // AgentUnreachable: past the tracker's grace, so the pool is
+		// as unusable as with no agent at all.
 		st.PoolStatus = v1beta3.PoolStatusUnknown
-		ready = condition{metav1.ConditionUnknown, ReasonAgentUnavailable,
-			fmt.Sprintf("the diskpool-agent on node %s cannot be reached: %s", d.target.node, orUnknown(d.obs.Node.AgentMessage))}
+		if d.wasCreated() {
+			st.PoolStatus = v1beta3.PoolStatusOffline
+		}
+		ready = condition{metav1.ConditionFalse, ReasonAgentUnavailable,
+			fmt.Sprintf("the diskpool-agent on node %s does not answer: %s; check that the agent pod on that node is running and not restarting or frozen, and that the operator can reach the node", d.target.node, orUnknown(d.obs.Node.AgentMessage))}
 	}
 	d.setReady(&st, d.withSpecNote(ready))
 	plan := Plan{Status: d.changed(st)}

@@ -60,6 +60,8 @@ var (
 	noNode      = NodeView{Exists: false, Agent: AgentMissing}
 	unreachable = NodeView{Exists: true, Agent: AgentUnreachable, AgentMessage: "connection refused"}
 	syncing     = NodeView{Exists: true, Agent: AgentSyncing}
+	// reconnecting: a Ready agent's stream broke within the tracker's grace.
+	reconnecting = NodeView{Exists: true, Agent: AgentReconnecting, AgentMessage: "connection refused"}
 )
 
 func ourPool(health PoolHealth) PoolView {
@@ -104,8 +106,13 @@ func TestDecide(t *testing.T) {
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "no agent, created: Offline", obj: object(withFinalizer, created), node: missing,
 			crState: v1beta3.CRStateCreated, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
-		{name: "agent unreachable, created: Unknown", obj: object(withFinalizer, created), node: unreachable,
-			crState: v1beta3.CRStateCreated, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionUnknown, events: ReasonAgentUnavailable},
+		{name: "agent reconnecting within the grace: wait, write nothing", obj: object(withFinalizer, created), node: reconnecting},
+		{name: "agent reconnecting, not created: wait too", obj: object(withFinalizer), node: reconnecting},
+		{name: "agent unreachable past the grace, created: Offline in one write", obj: object(withFinalizer, created), node: unreachable,
+			crState: v1beta3.CRStateCreated, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable,
+			note: "does not answer: connection refused; check that the agent pod"},
+		{name: "agent unreachable, not created: Unknown", obj: object(withFinalizer), node: unreachable,
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "node missing", obj: object(), node: noNode,
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonNodeNotFound, readyIs: metav1.ConditionFalse, events: ReasonNodeNotFound},
 
@@ -175,6 +182,9 @@ func TestDecide(t *testing.T) {
 		{name: "deleting with no agent waits and says how to purge", obj: object(withFinalizer, created, deleted), node: missing,
 			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "deleting while the agent syncs waits", obj: object(withFinalizer, created, deleted), node: syncing},
+		{name: "deleting while the agent reconnects waits", obj: object(withFinalizer, created, deleted), node: reconnecting},
+		{name: "deleting with an unreachable agent: Offline, waits", obj: object(withFinalizer, created, deleted), node: unreachable,
+			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, note: "connection refused"},
 		{name: "malformed delete-opts blocks the delete, not guessed at", obj: object(withFinalizer, created, deleted, annotated(v1beta3.DeleteOptsAnnotation, "force")), node: missing,
 			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonInvalidDeleteOpts, readyIs: metav1.ConditionFalse, events: ReasonInvalidDeleteOpts, note: "cannot be used"},
 	}
