@@ -36,6 +36,9 @@ type Options struct {
 	// with ErrWrongNode if the agent reports a pool of another node (a
 	// stale Lease endpoint now used by another node's agent).
 	Node string
+	// HeartbeatInterval asks the agent for a heartbeat on the Watch
+	// stream after each such interval of silence; zero asks for none.
+	HeartbeatInterval time.Duration
 	// Metrics records every call; nil records nothing.
 	Metrics *Metrics
 	// DialOptions are appended to the options Dial builds.
@@ -47,8 +50,10 @@ type Client struct {
 	endpoint string
 	node     string
 	timeout  time.Duration
-	conn     *grpc.ClientConn
-	pools    agentv1.PoolServiceClient
+	// heartbeat is Options.HeartbeatInterval.
+	heartbeat time.Duration
+	conn      *grpc.ClientConn
+	pools     agentv1.PoolServiceClient
 }
 
 // KeepaliveParams make a WatchPools stream to an agent that vanished
@@ -80,11 +85,12 @@ func Dial(endpoint string, opts Options) (*Client, error) {
 		timeout = DefaultCallTimeout
 	}
 	return &Client{
-		endpoint: endpoint,
-		node:     opts.Node,
-		timeout:  timeout,
-		conn:     conn,
-		pools:    agentv1.NewPoolServiceClient(conn),
+		endpoint:  endpoint,
+		node:      opts.Node,
+		timeout:   timeout,
+		heartbeat: opts.HeartbeatInterval,
+		conn:      conn,
+		pools:     agentv1.NewPoolServiceClient(conn),
 	}, nil
 }
 

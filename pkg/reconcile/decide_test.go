@@ -346,3 +346,48 @@ func TestSpecEditAfterCreationIsReportedAndIgnored(t *testing.T) {
 		t.Fatalf("status = %+v, want cached node-a and an 'ignored' note", plan.Status)
 	}
 }
+
+// TestAgentOutageWrites walks a created pool through an agent outage and
+// counts status writes: one per transition a reader cares about, none for
+// a blip within the tracker's grace, none when the Lease of an agent
+// already reported unavailable expires.
+func TestAgentOutageWrites(t *testing.T) {
+	obj := object(withFinalizer, created)
+	steps := []struct {
+		name      string
+		node      NodeView
+		write     bool
+		poolState v1beta3.PoolStatus
+		note      string
+	}{
+		{name: "stream broke, within the grace", node: reconnecting},
+		{name: "back within the grace", node: ready},
+		{name: "broke again", node: reconnecting},
+		{name: "grace ended: Offline", node: unreachable, write: true, poolState: v1beta3.PoolStatusOffline, note: "connection refused"},
+		{name: "redial error changes: the tracker keeps its message", node: unreachable},
+		{name: "Lease expired: same outage, no write", node: missing, poolState: v1beta3.PoolStatusOffline, note: "connection refused"},
+		{name: "Lease back, stream opening", node: syncing},
+		{name: "agent refuses TLS: a new cause is written", node: NodeView{Exists: true, Agent: AgentUnreachable, AgentMessage: "tls: bad certificate"},
+			write: true, poolState: v1beta3.PoolStatusOffline, note: "tls: bad certificate"},
+		{name: "back: Online", node: ready, write: true, poolState: v1beta3.PoolStatusOnline},
+	}
+	for _, s := range steps {
+		plan := Decide(Observation{Object: obj, Node: s.node, Pool: ourPool(PoolHealthOnline), Now: now})
+		if (plan.Status != nil) != s.write {
+			t.Fatalf("%s: status write %v, want %v: %+v", s.name, plan.Status != nil, s.write, plan.Status)
+		}
+		if plan.Action != ActionNone {
+			t.Fatalf("%s: action %s, want none", s.name, plan.Action)
+		}
+		if plan.Status != nil {
+			obj = obj.DeepCopy()
+			obj.Status = *plan.Status
+		}
+		if s.poolState != "" && obj.Status.PoolStatus != s.poolState {
+			t.Errorf("%s: pool_status %s, want %s", s.name, obj.Status.PoolStatus, s.poolState)
+		}
+		if c := meta.FindStatusCondition(obj.Status.Conditions, v1beta3.ConditionReady); s.note != "" && !strings.Contains(c.Message, s.note) {
+			t.Errorf("%s: Ready message %q, want it to contain %q", s.name, c.Message, s.note)
+		}
+	}
+}

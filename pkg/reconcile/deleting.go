@@ -85,6 +85,7 @@ func (d decider) terminatingBlocked() Plan {
 	}
 	ready.message += fmt.Sprintf("; it is destroyed when the agent returns. To let the object go without destroying the pool, annotate it with %s=%s (the pool is then left on the disk as an orphan)",
 		v1beta3.DeleteOptsAnnotation, v1beta3.DeleteOptsPurge)
+	d.keepAgentMessage(st, &ready)
 	d.setReady(&st, ready)
 	plan := Plan{Status: d.changed(st)}
 	if plan.Status != nil && readyReason(d.obj.Status) != ready.reason {
