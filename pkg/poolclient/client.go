@@ -56,10 +56,13 @@ type Client struct {
 	pools     agentv1.PoolServiceClient
 }
 
-// KeepaliveParams make a WatchPools stream to an agent that vanished
-// without closing it (a node lost power, a network partition) fail within
-// about 40 s, so the tracker reconnects or reports the agent unreachable
-// instead of trusting a dead stream. The agent permits pings every 10 s.
+// KeepaliveParams make a connection to an agent that vanished without
+// closing it (a node lost power, a network partition) fail within about
+// 40 s even when nothing else is sent on it. The fast guard of a pool
+// stream is the agent's heartbeat (Options.HeartbeatInterval), which keeps
+// the connection busy, so these pings are then never sent: grpc-go raises
+// a client's ping interval to at least 10 s, too slow to notice a silent
+// node in seconds. The agent permits pings every 10 s.
 var KeepaliveParams = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
 
 // Dial returns a client for the agent at endpoint (host:port). Like
