@@ -222,9 +222,16 @@ func (t *Tracker) expireLeases() time.Time {
 
 // graceEndedLocked records that n's stream was not (re-)opened within the
 // grace: Unreachable, with what was seen. The connection keeps redialling.
+// A first connection that has seen no failure yet is left to its connect
+// timeout: a new leader dialling a thousand agents over mutual TLS may take
+// longer than the grace to get every snapshot, and a slow agent is no
+// reason to write Offline on all its pools.
 func (t *Tracker) graceEndedLocked(n *node) []change {
 	last := n.message
 	if last == "" {
+		if n.state == reconcile.AgentSyncing {
+			return nil
+		}
 		last = "no answer yet"
 	}
 	msg := fmt.Sprintf("no pool snapshot within %s of connecting (%s)", t.grace, last)

@@ -607,14 +607,18 @@ func TestGraceEndedMessage(t *testing.T) {
 			"its pool stream broke (EOF) and was not re-opened within 3s"},
 		{"first dial refused", reconcile.AgentSyncing, "", "connection refused",
 			"no pool snapshot within 3s of connecting (connection refused)"},
-		{"first dial hangs", reconcile.AgentSyncing, "", "",
-			"no pool snapshot within 3s of connecting (no answer yet)"},
+		// Left to the connect timeout: slow is not failed.
+		{"first dial still under way", reconcile.AgentSyncing, "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := &node{name: nodeA, state: tc.state, message: tc.last, brokeWith: tc.broke}
 			tr.graceEndedLocked(n)
-			if n.state != reconcile.AgentUnreachable || n.message != tc.want {
-				t.Errorf("got %s %q, want Unreachable %q", n.state, n.message, tc.want)
+			want := reconcile.AgentUnreachable
+			if tc.want == "" {
+				want = tc.state
+			}
+			if n.state != want || n.message != tc.want {
+				t.Errorf("got %s %q, want %s %q", n.state, n.message, want, tc.want)
 			}
 		})
 	}
