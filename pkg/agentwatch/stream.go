@@ -140,12 +140,23 @@ func (t *Tracker) watchdog(ctx context.Context, cancel context.CancelCauseFunc, 
 	defer t.wg.Done()
 	timer := t.clock.NewTimer(t.connectTimeout)
 	var cause error = errNoSnapshot
+	var silent *silentError
+	var deadline time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
 			return
 		case <-timer.C():
+			if silent != nil && firedLate(deadline, t.clock.Now(), silent.interval) {
+				// This process, not the agent, was stalled (frozen,
+				// starved): the messages that came meanwhile may be
+				// unread. Look again one interval later.
+				deadline = t.clock.Now().Add(silent.interval)
+				timer = t.clock.NewTimer(silent.interval)
+				silent = nil
+				continue
+			}
 			cancel(cause)
 			return
 		case d := <-heard:
@@ -155,10 +166,19 @@ func (t *Tracker) watchdog(ctx context.Context, cancel context.CancelCauseFunc, 
 				<-ctx.Done()
 				return
 			}
+			deadline = t.clock.Now().Add(d)
 			timer = t.clock.NewTimer(d)
-			cause = &silentError{endpoint: endpoint, timeout: d, interval: d / heartbeatMisses}
+			silent = &silentError{endpoint: endpoint, timeout: d, interval: d / heartbeatMisses}
+			cause = silent
 		}
 	}
+}
+
+// firedLate reports whether a timer due at deadline that fired at now
+// fired more than interval late: the process was not running when it was
+// due, so the silence it measured is partly its own.
+func firedLate(deadline, now time.Time, interval time.Duration) bool {
+	return now.Sub(deadline) > interval
 }
 
 // withdrawClient stops CreatePool and DestroyPool from using node's client,

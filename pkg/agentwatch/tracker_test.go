@@ -623,3 +623,20 @@ func TestGraceEndedMessage(t *testing.T) {
 		})
 	}
 }
+
+func TestFiredLate(t *testing.T) {
+	due := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want bool
+	}{
+		{"on time", due, false},
+		{"a little late: the agent's silence", due.Add(time.Second), false},
+		{"stalled for 10 s: our own", due.Add(10 * time.Second), true},
+	} {
+		if got := firedLate(due, tc.now, time.Second); got != tc.want {
+			t.Errorf("%s: firedLate = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
