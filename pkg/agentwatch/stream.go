@@ -139,7 +139,7 @@ func (t *Tracker) watch(ctx context.Context, nodeName string, c *connection, cli
 func (t *Tracker) watchdog(ctx context.Context, cancel context.CancelCauseFunc, endpoint string, heard <-chan time.Duration) {
 	defer t.wg.Done()
 	timer := t.clock.NewTimer(t.connectTimeout)
-	var cause error = errNoSnapshot
+	cause := errNoSnapshot
 	var silent *silentError
 	var deadline time.Time
 	for {
