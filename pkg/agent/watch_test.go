@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	testingclock "k8s.io/utils/clock/testing"
+
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 )
 
@@ -18,8 +20,13 @@ type watchStream struct {
 
 func (h *harness) watch() *watchStream {
 	h.t.Helper()
+	return h.watchWith(&agentv1.WatchPoolsRequest{})
+}
+
+func (h *harness) watchWith(req *agentv1.WatchPoolsRequest) *watchStream {
+	h.t.Helper()
 	ctx, cancel := context.WithCancel(h.ctx)
-	s, err := h.client.WatchPools(ctx, &agentv1.WatchPoolsRequest{})
+	s, err := h.client.WatchPools(ctx, req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -163,3 +170,53 @@ func TestSlowWatcherGetsSnapshot(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestWatchHeartbeats: a watcher that asks for heartbeats gets one after
+// each interval of silence (raised to MinHeartbeatInterval), counted in the
+// sequence; one that does not ask gets none.
+func TestWatchHeartbeats(t *testing.T) {
+	clk := testingclock.NewFakeClock(time.Now())
+	h := newHarness(t, func(c *Config) { c.Clock = clk; c.HealthInterval = time.Hour })
+	plain := h.watch()
+	if snap := plain.next(agentv1.WatchPoolsResponse_SNAPSHOT); snap.GetHeartbeatIntervalMs() != 0 {
+		t.Errorf("snapshot without a heartbeat request announces %d ms", snap.GetHeartbeatIntervalMs())
+	}
+	beating := h.watchWith(&agentv1.WatchPoolsRequest{HeartbeatIntervalMs: 100})
+	if snap := beating.next(agentv1.WatchPoolsResponse_SNAPSHOT); snap.GetHeartbeatIntervalMs() != uint32(MinHeartbeatInterval/time.Millisecond) {
+		t.Errorf("snapshot announces %d ms, want the minimum %s", snap.GetHeartbeatIntervalMs(), MinHeartbeatInterval)
+	}
+
+	got := make(chan *agentv1.WatchPoolsResponse, 1)
+	go func() {
+		msg, err := beating.stream.Recv()
+		if err != nil {
+			t.Errorf("Recv: %v", err)
+		}
+		got <- msg
+	}()
+	start := clk.Now()
+	var beat *agentv1.WatchPoolsResponse
+	for i := 0; beat == nil && i < 1000; i++ {
+		// Step the fake clock while no message came: the agent may arm
+		// its timer a moment after the snapshot was received.
+		select {
+		case beat = <-got:
+		case <-time.After(5 * time.Millisecond):
+			clk.Step(50 * time.Millisecond)
+		}
+	}
+	if beat == nil {
+		t.Fatal("no heartbeat after 50 s of silence on the fake clock")
+	}
+	if beat.GetType() != agentv1.WatchPoolsResponse_HEARTBEAT || beat.GetSequence() != 2 || len(beat.GetPools()) != 0 {
+		t.Errorf("got %v, want HEARTBEAT #2 without pools", beat)
+	}
+	if silent := clk.Since(start); silent < MinHeartbeatInterval {
+		t.Errorf("heartbeat after %s of silence, want at least %s", silent, MinHeartbeatInterval)
+	}
+
+	// The plain watcher got no heartbeat meanwhile: its next message is
+	// the next change, #2.
+	h.mustCreate("pool-a", ownerA, h.disk("sda", gib))
+	plain.next(agentv1.WatchPoolsResponse_UPSERT)
+}

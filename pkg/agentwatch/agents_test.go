@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	testingclock "k8s.io/utils/clock/testing"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
@@ -133,6 +135,8 @@ type scriptedAgent struct {
 
 // scriptedStream is the server side of one WatchPools stream.
 type scriptedStream struct {
+	// req is what the Tracker asked for.
+	req  *agentv1.WatchPoolsRequest
 	msgs chan *agentv1.WatchPoolsResponse
 	seq  uint64
 }
@@ -159,8 +163,8 @@ func startScriptedAgent(t *testing.T) *scriptedAgent {
 	return a
 }
 
-func (a *scriptedAgent) WatchPools(_ *agentv1.WatchPoolsRequest, stream grpc.ServerStreamingServer[agentv1.WatchPoolsResponse]) error {
-	s := &scriptedStream{msgs: make(chan *agentv1.WatchPoolsResponse, 16)}
+func (a *scriptedAgent) WatchPools(req *agentv1.WatchPoolsRequest, stream grpc.ServerStreamingServer[agentv1.WatchPoolsResponse]) error {
+	s := &scriptedStream{req: req, msgs: make(chan *agentv1.WatchPoolsResponse, 16)}
 	select {
 	case a.opened <- s:
 	case <-stream.Context().Done():
@@ -169,6 +173,9 @@ func (a *scriptedAgent) WatchPools(_ *agentv1.WatchPoolsRequest, stream grpc.Ser
 	for {
 		select {
 		case m := <-s.msgs:
+			if m == nil {
+				return status.Error(codes.Unavailable, "scripted stream failure")
+			}
 			if err := stream.Send(m); err != nil {
 				return err
 			}
@@ -219,6 +226,15 @@ func (a *scriptedAgent) nextStreamStepping(t *testing.T, clock *testingclock.Fak
 
 // send queues one message, numbering it.
 func (s *scriptedStream) send(typ agentv1.WatchPoolsResponse_Type, pools ...*agentv1.Pool) {
-	s.seq++
-	s.msgs <- &agentv1.WatchPoolsResponse{Type: typ, Sequence: s.seq, Pools: pools}
+	s.sendMsg(&agentv1.WatchPoolsResponse{Type: typ, Pools: pools})
 }
+
+// sendMsg queues msg, numbering it.
+func (s *scriptedStream) sendMsg(msg *agentv1.WatchPoolsResponse) {
+	s.seq++
+	msg.Sequence = s.seq
+	s.msgs <- msg
+}
+
+// fail ends the stream with UNAVAILABLE, as a broken connection does.
+func (s *scriptedStream) fail() { s.msgs <- nil }

@@ -81,7 +81,11 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 		// connect timeout must not fire on the way.
 		ConnectTimeout: time.Hour,
 		Backoff:        wait.Backoff{Duration: time.Second, Factor: 1, Steps: math.MaxInt32},
-		Metrics:        f.metrics,
+		// Tests step the fake clock by seconds at a time, past any
+		// heartbeat timeout of a real agent on the real clock: only the
+		// heartbeat tests ask for them.
+		HeartbeatInterval: -1,
+		Metrics:           f.metrics,
 	}
 	for _, opt := range opts {
 		opt(&o)

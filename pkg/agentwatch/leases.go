@@ -2,6 +2,7 @@ package agentwatch
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -151,9 +152,10 @@ func (t *Tracker) scheduleExpiryLocked(at time.Time) {
 	}
 }
 
-// runExpiry marks agents Missing when their Lease expires: no Lease event
-// comes for that. One timer serves every node: it fires at the earliest
-// expiry, and a node renewed since just moves the next one.
+// runExpiry marks agents Missing when their Lease expires (no Lease event
+// comes for that) and Unreachable when their reconnect grace ends. One
+// timer serves every node: it fires at the earliest Lease expiry or grace
+// end, and a node renewed or reconnected since just moves the next one.
 func (t *Tracker) runExpiry(ctx context.Context) {
 	defer t.wg.Done()
 	for {
@@ -182,13 +184,19 @@ func (t *Tracker) runExpiry(ctx context.Context) {
 	}
 }
 
-// expireLeases marks every node whose Lease expired Missing and returns the
-// earliest expiry still ahead (zero if none).
+// expireLeases marks every node whose Lease expired Missing, and every
+// node whose grace ended Unreachable, and returns the earliest expiry or
+// grace end still ahead (zero if none).
 func (t *Tracker) expireLeases() time.Time {
 	t.mu.Lock()
 	now := t.clock.Now()
 	var changes []change
 	var next time.Time
+	earliest := func(at time.Time) {
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
 	for _, n := range t.nodes {
 		if n.state == reconcile.AgentMissing {
 			continue
@@ -197,12 +205,41 @@ func (t *Tracker) expireLeases() time.Time {
 			changes = append(changes, t.missingLocked(n, msgLeaseExpired)...)
 			continue
 		}
-		if next.IsZero() || n.expiresAt.Before(next) {
-			next = n.expiresAt
+		earliest(n.expiresAt)
+		switch {
+		case n.graceUntil.IsZero():
+		case !n.graceUntil.After(now):
+			changes = append(changes, t.graceEndedLocked(n)...)
+		default:
+			earliest(n.graceUntil)
 		}
 	}
 	t.nextExpiry = next
 	t.mu.Unlock()
 	t.notify(changes)
 	return next
+}
+
+// graceEndedLocked records that n's stream was not (re-)opened within the
+// grace: Unreachable, with what was seen. The connection keeps redialling.
+// A first connection that has seen no failure yet is left to its connect
+// timeout: a new leader dialling a thousand agents over mutual TLS may take
+// longer than the grace to get every snapshot, and a slow agent is no
+// reason to write Offline on all its pools.
+func (t *Tracker) graceEndedLocked(n *node) []change {
+	last := n.message
+	if last == "" {
+		if n.state == reconcile.AgentSyncing {
+			return nil
+		}
+		last = "no answer yet"
+	}
+	msg := fmt.Sprintf("no pool snapshot within %s of connecting (%s)", t.grace, last)
+	if n.state == reconcile.AgentReconnecting {
+		msg = fmt.Sprintf("its pool stream broke (%s) and was not re-opened within %s", n.brokeWith, t.grace)
+		if last != n.brokeWith {
+			msg += fmt.Sprintf("; last redial: %s", last)
+		}
+	}
+	return t.setStateLocked(n, reconcile.AgentUnreachable, msg)
 }

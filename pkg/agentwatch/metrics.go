@@ -7,7 +7,7 @@ import (
 )
 
 // agentStates are the states diskpool_agents reports, each always present.
-var agentStates = []reconcile.AgentState{reconcile.AgentMissing, reconcile.AgentSyncing, reconcile.AgentUnreachable, reconcile.AgentReady}
+var agentStates = []reconcile.AgentState{reconcile.AgentMissing, reconcile.AgentSyncing, reconcile.AgentReconnecting, reconcile.AgentUnreachable, reconcile.AgentReady}
 
 // Metrics is the Tracker's instrumentation. Build it with NewMetrics and
 // pass it in Options.Metrics; a nil *Metrics records nothing.
@@ -24,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		agents: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "diskpool_agents",
-			Help: "Nodes with a diskpool-agent Lease, by the state of their agent (Missing, Syncing, Unreachable, Ready).",
+			Help: "Nodes with a diskpool-agent Lease, by the state of their agent (Missing, Syncing, Reconnecting, Unreachable, Ready).",
 		}, []string{"state"}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "diskpool_agent_stream_reconnects_total",

@@ -22,6 +22,24 @@ const (
 	// DefaultConnectTimeout bounds the wait for an agent's first pool
 	// snapshot after dialling it.
 	DefaultConnectTimeout = 10 * time.Second
+	// DefaultReconnectGrace is how long a node whose stream broke (or is
+	// being opened) stays AgentReconnecting (AgentSyncing) before it is
+	// AgentUnreachable, and its created pools Offline. It covers an agent
+	// restarted in place (the kubelet restarts a crashed container at once;
+	// the agent serves again in well under a second, see
+	// docs/reliability.md) and an operator start that meets an agent
+	// restarting, so neither costs a status write, and it leaves room
+	// under the 5 s a killed agent's pools take to read Offline.
+	DefaultReconnectGrace = 3 * time.Second
+	// DefaultHeartbeatInterval is the heartbeat the Tracker asks of each
+	// pool stream. The agent sends one only after that much silence, so a
+	// busy stream carries none; at 1000 agents an idle fleet sends the
+	// operator 1000 small messages a second and writes nothing.
+	DefaultHeartbeatInterval = time.Second
+	// heartbeatMisses is how many heartbeat intervals of silence fail a
+	// stream: 3 s at the default, the time a frozen agent or a silent node
+	// takes to be AgentUnreachable.
+	heartbeatMisses = 3
 )
 
 // DefaultBackoff spaces the re-opening of a failed pool stream: 0.5s, 1s,
@@ -55,7 +73,16 @@ type Options struct {
 	// zero means DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 	// Backoff spaces reconnects; a zero Duration means DefaultBackoff.
+	// Within the reconnect grace, redials come every Backoff.Duration.
 	Backoff wait.Backoff
+	// ReconnectGrace is how long a stream may be down or opening before
+	// the agent is AgentUnreachable; zero means DefaultReconnectGrace.
+	ReconnectGrace time.Duration
+	// HeartbeatInterval is asked of every pool stream; a stream silent
+	// for three intervals fails at once, without grace. Zero means
+	// DefaultHeartbeatInterval; negative asks for none (gRPC keepalive
+	// remains, poolclient.KeepaliveParams).
+	HeartbeatInterval time.Duration
 	// Metrics records agent states and reconnects; nil records nothing.
 	Metrics *Metrics
 }
@@ -68,6 +95,8 @@ type Tracker struct {
 	clock          clock.WithTicker
 	connectTimeout time.Duration
 	backoff        wait.Backoff
+	grace          time.Duration
+	heartbeat      time.Duration
 	metrics        *Metrics
 
 	registration cache.ResourceEventHandlerRegistration
@@ -113,6 +142,11 @@ type node struct {
 	state   reconcile.AgentState
 	message string
 	pools   poolCache
+	// graceUntil is when a Settling state (Syncing, Reconnecting) ends in
+	// AgentUnreachable; zero in any other state.
+	graceUntil time.Time
+	// brokeWith is the error that took a Ready agent to Reconnecting.
+	brokeWith string
 
 	// conn is the running connection to endpoint, nil when none.
 	conn *connection
@@ -141,6 +175,8 @@ func New(opts Options) *Tracker {
 		clock:          opts.Clock,
 		connectTimeout: opts.ConnectTimeout,
 		backoff:        opts.Backoff,
+		grace:          opts.ReconnectGrace,
+		heartbeat:      opts.HeartbeatInterval,
 		metrics:        opts.Metrics,
 		expiryKick:     make(chan struct{}, 1),
 		nodes:          map[string]*node{},
@@ -154,6 +190,15 @@ func New(opts Options) *Tracker {
 	}
 	if t.backoff.Duration <= 0 {
 		t.backoff = DefaultBackoff
+	}
+	if t.grace <= 0 {
+		t.grace = DefaultReconnectGrace
+	}
+	switch {
+	case t.heartbeat == 0:
+		t.heartbeat = DefaultHeartbeatInterval
+	case t.heartbeat < 0:
+		t.heartbeat = 0
 	}
 	if opts.Leases == nil {
 		t.registerErr = errors.New("agentwatch: Options.Leases is nil")
@@ -244,6 +289,8 @@ func (t *Tracker) Run(ctx context.Context) error {
 		if n.state != reconcile.AgentMissing {
 			t.setStateLocked(n, reconcile.AgentSyncing, "")
 		}
+		// A later Run gives each node a new grace.
+		n.graceUntil = time.Time{}
 	}
 	t.mu.Unlock()
 	t.wg.Wait()
@@ -255,7 +302,8 @@ func (t *Tracker) Run(ctx context.Context) error {
 }
 
 // Agent returns the state of node's agent and a message that explains it
-// (the last stream error when AgentUnreachable).
+// (what was seen when AgentUnreachable or AgentMissing; the last stream
+// error while AgentReconnecting).
 func (t *Tracker) Agent(nodeName string) (state reconcile.AgentState, message string) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -296,19 +344,27 @@ func (t *Tracker) notify(changes []change) {
 }
 
 // setStateLocked moves n to state and returns the notifications it needs:
-// one for the whole node on any change of state but into AgentSyncing
-// (Decide waits while syncing; the snapshot or the failure that ends it
+// one for the whole node on any change of state but into a Settling one
+// (Syncing, Reconnecting: Decide waits; the snapshot, or the grace's end,
 // notifies), and none outside Run. A new message alone notifies nobody: a
 // flapping error text must not re-reconcile every pool of the node.
+// Entering a Settling state starts the node's grace, unless one runs.
 func (t *Tracker) setStateLocked(n *node, state reconcile.AgentState, message string) []change {
 	old := n.state
 	n.state, n.message = state, message
+	switch {
+	case !state.Settling():
+		n.graceUntil = time.Time{}
+	case n.graceUntil.IsZero() && t.running:
+		n.graceUntil = t.clock.Now().Add(t.grace)
+		t.scheduleExpiryLocked(n.graceUntil)
+	}
 	if old == state {
 		return nil
 	}
 	t.metrics.transition(old, state)
 	t.logger.V(2).Info("Agent state changed", "node", n.name, "from", old.String(), "to", state.String(), "message", message)
-	if state == reconcile.AgentSyncing || !t.running {
+	if state.Settling() || !t.running {
 		return nil
 	}
 	return []change{{node: n.name}}

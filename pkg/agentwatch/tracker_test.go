@@ -122,15 +122,25 @@ func TestRealAgentLifecycle(t *testing.T) {
 		t.Fatalf("CreatePool p4: %v", err)
 	}
 
-	// The agent dies: Unreachable, everyone told.
+	// The agent dies: Reconnecting at once, telling nobody (a restart in
+	// place may be back within the grace); Unreachable when the grace
+	// ends, everyone told.
 	f.takeChanges()
 	ag.kill()
-	f.waitForState(nodeA, reconcile.AgentUnreachable)
-	if _, msg := f.tracker.Agent(nodeA); msg == "" {
-		t.Error("Unreachable without a message")
+	f.waitForState(nodeA, reconcile.AgentReconnecting)
+	if got := f.takeChanges(); len(got) != 0 {
+		t.Errorf("OnChange when the stream broke, within the grace: %v", got)
 	}
-	if !f.sawChange(change{node: nodeA}) {
-		t.Errorf("no OnChange(%s, \"\") when the agent died", nodeA)
+	died := f.clock.Now()
+	f.stepUntilState(nodeA, reconcile.AgentUnreachable)
+	if took := f.clock.Since(died); took < DefaultReconnectGrace {
+		t.Errorf("Unreachable %s after the stream broke, want the grace %s", took, DefaultReconnectGrace)
+	}
+	if _, msg := f.tracker.Agent(nodeA); !strings.Contains(msg, "its pool stream broke (") || !strings.Contains(msg, "not re-opened within 3s") {
+		t.Errorf("Unreachable message = %q, want what was seen: the stream lost and not re-opened", msg)
+	}
+	if got := f.takeChanges(); !slices.Equal(got, []change{{node: nodeA}}) {
+		t.Errorf("changes when the grace ended = %v, want one OnChange(%s, \"\")", got, nodeA)
 	}
 	if n := testutil.ToFloat64(f.metrics.reconnects.WithLabelValues(nodeA)); n < 1 {
 		t.Errorf("reconnects = %v, want at least 1", n)
@@ -471,6 +481,162 @@ func TestRunAgain(t *testing.T) {
 		}
 		if _, err := tr.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p"}); err == nil {
 			t.Errorf("round %d: CreatePool after Run returned succeeded", round)
+		}
+	}
+}
+
+// TestBackWithinGrace: a Ready agent whose stream breaks and is re-opened
+// within the grace is never reported: the only notification is the new
+// snapshot's, whose syncs find nothing changed.
+func TestBackWithinGrace(t *testing.T) {
+	// A long grace: the test steps the clock until the redial, however
+	// long the dial takes in real time.
+	f := newFixture(t, func(o *Options) { o.ReconnectGrace = time.Hour })
+	ag := startScriptedAgent(t)
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	s := ag.nextStream(t)
+	s.send(snapshot, &agentv1.Pool{Name: "p1", Uuid: "u1", Node: nodeA})
+	f.waitForState(nodeA, reconcile.AgentReady)
+	f.takeChanges()
+
+	s.fail()
+	f.waitForState(nodeA, reconcile.AgentReconnecting)
+	if v := f.tracker.Pool(nodeA, "p1"); !v.Found {
+		t.Errorf("pool dropped while reconnecting: %+v", v)
+	}
+	if f.agentsGauge(reconcile.AgentReconnecting) != 1 {
+		t.Errorf("diskpool_agents{state=Reconnecting} = %v, want 1", f.agentsGauge(reconcile.AgentReconnecting))
+	}
+	ag.nextStreamStepping(t, f.clock).send(snapshot, &agentv1.Pool{Name: "p1", Uuid: "u1", Node: nodeA})
+	f.waitForState(nodeA, reconcile.AgentReady)
+	if got := f.takeChanges(); !slices.Equal(got, []change{{node: nodeA}}) {
+		t.Errorf("changes for a blip within the grace = %v, want only the snapshot's OnChange(%s, \"\")", got, nodeA)
+	}
+}
+
+// TestSyncingGrace: an agent that cannot be reached when its stream is
+// first opened stays Syncing (nothing reported) until the grace ends.
+func TestSyncingGrace(t *testing.T) {
+	f := newFixture(t)
+	f.createLease(f.lease(nodeA, "127.0.0.1:1", longLease)) // nothing listens there
+	f.waitFor("a refused dial", func() bool {
+		_, msg := f.tracker.Agent(nodeA)
+		return strings.Contains(msg, "connection refused")
+	})
+	if s, _ := f.tracker.Agent(nodeA); s != reconcile.AgentSyncing {
+		t.Errorf("agent after a refused first dial = %s, want Syncing within the grace", s)
+	}
+	if got := f.takeChanges(); len(got) != 0 {
+		t.Errorf("OnChange within the grace: %v", got)
+	}
+	f.stepUntilState(nodeA, reconcile.AgentUnreachable)
+	if _, msg := f.tracker.Agent(nodeA); !strings.Contains(msg, "no pool snapshot within 3s of connecting") {
+		t.Errorf("message = %q, want it to say no snapshot came within the grace", msg)
+	}
+	if got := f.takeChanges(); !slices.Equal(got, []change{{node: nodeA}}) {
+		t.Errorf("changes when the grace ended = %v, want one OnChange(%s, \"\")", got, nodeA)
+	}
+}
+
+// TestHeartbeats: the Tracker asks for heartbeats; a stream that carries
+// them stays Ready however long it is otherwise quiet, and one silent for
+// three intervals is Unreachable at once (no grace: the silence was it),
+// with a message that says so.
+func TestHeartbeats(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.HeartbeatInterval = time.Second })
+	ag := startScriptedAgent(t)
+	f.createLease(f.lease(nodeA, ag.addr, longLease))
+	s := ag.nextStream(t)
+	if got := s.req.GetHeartbeatIntervalMs(); got != 1000 {
+		t.Errorf("WatchPools asked for heartbeats every %d ms, want 1000", got)
+	}
+	s.sendMsg(&agentv1.WatchPoolsResponse{Type: snapshot, HeartbeatIntervalMs: 1000})
+	f.waitForState(nodeA, reconcile.AgentReady)
+	f.takeChanges()
+
+	// 4 s of fake time with a heartbeat every half second: more than the
+	// 3 s the stream may be silent. Each heartbeat that the tracker takes
+	// in late only moves its deadline later.
+	for range 8 {
+		s.send(agentv1.WatchPoolsResponse_HEARTBEAT)
+		f.waitFor("the heartbeat to be sent", func() bool { return len(s.msgs) == 0 })
+		f.clock.Step(500 * time.Millisecond)
+	}
+	if st, msg := f.tracker.Agent(nodeA); st != reconcile.AgentReady {
+		t.Fatalf("agent with heartbeats = %s (%s), want Ready", st, msg)
+	}
+	if got := f.takeChanges(); len(got) != 0 {
+		t.Errorf("heartbeats caused OnChange calls: %v", got)
+	}
+
+	// Then silence: the stream's process froze.
+	f.stepUntilState(nodeA, reconcile.AgentUnreachable)
+	_, msg := f.tracker.Agent(nodeA)
+	if !strings.Contains(msg, "for 3s") || !strings.Contains(msg, "heartbeat every 1s") {
+		t.Errorf("message = %q, want it to say how long the stream was silent", msg)
+	}
+	if got := f.takeChanges(); !slices.Equal(got, []change{{node: nodeA}}) {
+		t.Errorf("changes when the heartbeats stopped = %v, want one OnChange(%s, \"\")", got, nodeA)
+	}
+
+	// An agent that announces no heartbeats (older than them) is never
+	// failed for silence.
+	ag.nextStreamStepping(t, f.clock).send(snapshot)
+	f.waitForState(nodeA, reconcile.AgentReady)
+	for range 10 {
+		f.clock.Step(time.Second)
+	}
+	if st, msg := f.tracker.Agent(nodeA); st != reconcile.AgentReady {
+		t.Errorf("agent without heartbeats after 10 s of silence = %s (%s), want Ready", st, msg)
+	}
+}
+
+// TestGraceEndedMessage: the message of a grace that ended says what was
+// seen: the break and the last redial's error, or the missing snapshot.
+func TestGraceEndedMessage(t *testing.T) {
+	tr := New(Options{})
+	for _, tc := range []struct {
+		name        string
+		state       reconcile.AgentState
+		broke, last string
+		want        string
+	}{
+		{"broke, redials refused", reconcile.AgentReconnecting, "EOF", "connection refused",
+			"its pool stream broke (EOF) and was not re-opened within 3s; last redial: connection refused"},
+		{"broke, no redial yet", reconcile.AgentReconnecting, "EOF", "EOF",
+			"its pool stream broke (EOF) and was not re-opened within 3s"},
+		{"first dial refused", reconcile.AgentSyncing, "", "connection refused",
+			"no pool snapshot within 3s of connecting (connection refused)"},
+		// Left to the connect timeout: slow is not failed.
+		{"first dial still under way", reconcile.AgentSyncing, "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := &node{name: nodeA, state: tc.state, message: tc.last, brokeWith: tc.broke}
+			tr.graceEndedLocked(n)
+			want := reconcile.AgentUnreachable
+			if tc.want == "" {
+				want = tc.state
+			}
+			if n.state != want || n.message != tc.want {
+				t.Errorf("got %s %q, want %s %q", n.state, n.message, want, tc.want)
+			}
+		})
+	}
+}
+
+func TestFiredLate(t *testing.T) {
+	due := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want bool
+	}{
+		{"on time", due, false},
+		{"a little late: the agent's silence", due.Add(time.Second), false},
+		{"stalled for 10 s: our own", due.Add(10 * time.Second), true},
+	} {
+		if got := firedLate(due, tc.now, time.Second); got != tc.want {
+			t.Errorf("%s: firedLate = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

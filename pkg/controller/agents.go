@@ -18,7 +18,7 @@ import (
 // told about; it never works out whom a call concerns.
 type Agents interface {
 	// Agent returns the state of node's agent and a message that explains
-	// AgentUnreachable.
+	// AgentUnreachable and AgentMissing.
 	Agent(node string) (state reconcile.AgentState, message string)
 	// Pool returns the pool called name as node's agent last reported it.
 	// It is meaningful only while Agent(node) is AgentReady.

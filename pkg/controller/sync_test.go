@@ -228,13 +228,19 @@ func TestAgentUnavailableAndRecovery(t *testing.T) {
 	d := f.refresh("pool-a")
 	checkState(t, d, v1beta3.CRStateCreated, v1beta3.PoolStatusOffline, metav1.ConditionFalse, reconcile.ReasonAgentUnavailable)
 
-	// A live Lease but no connection: Unknown, same reason, no new event.
+	// A live Lease again, the stream opening: nothing written.
+	f.agents.setAgent(testNode, reconcile.AgentSyncing, "")
+	f.mustSync("pool-a")
+	equal(t, "writes", f.writes(), nil)
+
+	// No connection past the tracker's grace: still Offline, same reason,
+	// the new cause written, no new event.
 	f.agents.setAgent(testNode, reconcile.AgentUnreachable, "connection refused")
 	f.mustSync("pool-a")
 	equal(t, "writes", f.writes(), []string{"update diskpools/status"})
 	equal(t, "events", f.events.take(), nil)
 	d = f.refresh("pool-a")
-	checkState(t, d, v1beta3.CRStateCreated, v1beta3.PoolStatusUnknown, metav1.ConditionUnknown, reconcile.ReasonAgentUnavailable)
+	checkState(t, d, v1beta3.CRStateCreated, v1beta3.PoolStatusOffline, metav1.ConditionFalse, reconcile.ReasonAgentUnavailable)
 
 	// The agent is back and reports the pool: Online, no agent call.
 	f.agents.setAgent(testNode, reconcile.AgentReady, "")
@@ -447,6 +453,30 @@ func TestAgentSyncingWritesNothing(t *testing.T) {
 	f.mustSync("pool-a")
 	equal(t, "writes", f.writes(), nil)
 	equal(t, "agent calls", f.agents.takeCalls(), nil)
+}
+
+// TestAgentKilledWritesOnce: a created pool whose agent's stream broke
+// costs nothing within the tracker's grace, one write (Offline) when the
+// grace ends, and nothing when the Lease expires after.
+func TestAgentKilledWritesOnce(t *testing.T) {
+	f := newFixture(t, newDiskPool("pool-a"), newNode(testNode))
+	created(t, f)
+
+	f.agents.setAgent(testNode, reconcile.AgentReconnecting, "EOF")
+	f.mustSync("pool-a")
+	equal(t, "writes", f.writes(), nil)
+	equal(t, "agent calls", f.agents.takeCalls(), nil)
+
+	f.agents.setAgent(testNode, reconcile.AgentUnreachable, "its pool stream broke (EOF) and was not re-opened within 3s")
+	f.mustSync("pool-a")
+	equal(t, "writes", f.writes(), []string{"update diskpools/status"})
+	equal(t, "events", f.events.take(), []string{"Warning " + reconcile.ReasonAgentUnavailable})
+	checkState(t, f.refresh("pool-a"), v1beta3.CRStateCreated, v1beta3.PoolStatusOffline, metav1.ConditionFalse, reconcile.ReasonAgentUnavailable)
+
+	f.agents.setAgent(testNode, reconcile.AgentMissing, "the diskpool-agent's Lease expired")
+	f.mustSync("pool-a")
+	equal(t, "writes", f.writes(), nil)
+	equal(t, "events", f.events.take(), nil)
 }
 
 func TestConflictIsReturnedToTheQueue(t *testing.T) {

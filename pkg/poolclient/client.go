@@ -36,6 +36,9 @@ type Options struct {
 	// with ErrWrongNode if the agent reports a pool of another node (a
 	// stale Lease endpoint now used by another node's agent).
 	Node string
+	// HeartbeatInterval asks the agent for a heartbeat on the Watch
+	// stream after each such interval of silence; zero asks for none.
+	HeartbeatInterval time.Duration
 	// Metrics records every call; nil records nothing.
 	Metrics *Metrics
 	// DialOptions are appended to the options Dial builds.
@@ -47,14 +50,19 @@ type Client struct {
 	endpoint string
 	node     string
 	timeout  time.Duration
-	conn     *grpc.ClientConn
-	pools    agentv1.PoolServiceClient
+	// heartbeat is Options.HeartbeatInterval.
+	heartbeat time.Duration
+	conn      *grpc.ClientConn
+	pools     agentv1.PoolServiceClient
 }
 
-// KeepaliveParams make a WatchPools stream to an agent that vanished
-// without closing it (a node lost power, a network partition) fail within
-// about 40 s, so the tracker reconnects or reports the agent unreachable
-// instead of trusting a dead stream. The agent permits pings every 10 s.
+// KeepaliveParams make a connection to an agent that vanished without
+// closing it (a node lost power, a network partition) fail within about
+// 40 s even when nothing else is sent on it. The fast guard of a pool
+// stream is the agent's heartbeat (Options.HeartbeatInterval), which keeps
+// the connection busy, so these pings are then never sent: grpc-go raises
+// a client's ping interval to at least 10 s, too slow to notice a silent
+// node in seconds. The agent permits pings every 10 s.
 var KeepaliveParams = keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}
 
 // Dial returns a client for the agent at endpoint (host:port). Like
@@ -80,11 +88,12 @@ func Dial(endpoint string, opts Options) (*Client, error) {
 		timeout = DefaultCallTimeout
 	}
 	return &Client{
-		endpoint: endpoint,
-		node:     opts.Node,
-		timeout:  timeout,
-		conn:     conn,
-		pools:    agentv1.NewPoolServiceClient(conn),
+		endpoint:  endpoint,
+		node:      opts.Node,
+		timeout:   timeout,
+		heartbeat: opts.HeartbeatInterval,
+		conn:      conn,
+		pools:     agentv1.NewPoolServiceClient(conn),
 	}, nil
 }
 

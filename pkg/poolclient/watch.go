@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"k8s.io/klog/v2"
 
@@ -24,6 +25,9 @@ const (
 	// WatchDelete carries one pool that is gone; only Name and UUID are
 	// reliable.
 	WatchDelete
+	// WatchHeartbeat carries nothing: the stream was silent for the
+	// heartbeat interval, and the agent is alive.
+	WatchHeartbeat
 )
 
 func (t WatchEventType) String() string {
@@ -34,6 +38,8 @@ func (t WatchEventType) String() string {
 		return "Upsert"
 	case WatchDelete:
 		return "Delete"
+	case WatchHeartbeat:
+		return "Heartbeat"
 	}
 	return "Unknown"
 }
@@ -47,6 +53,10 @@ type WatchEvent struct {
 	Pool reconcile.Pool
 	// Sequence is the message's position in its stream.
 	Sequence uint64
+	// HeartbeatInterval (WatchSnapshot only) is the interval of the
+	// heartbeats the agent sends; 0 when it sends none (an older agent, or
+	// Options.HeartbeatInterval 0).
+	HeartbeatInterval time.Duration
 }
 
 var (
@@ -67,7 +77,8 @@ var (
 // It never retries; the caller decides when to watch again.
 func (c *Client) Watch(ctx context.Context, handle func(WatchEvent)) error {
 	logger := klog.FromContext(ctx)
-	stream, err := c.pools.WatchPools(ctx, &agentv1.WatchPoolsRequest{})
+	stream, err := c.pools.WatchPools(ctx, &agentv1.WatchPoolsRequest{
+		HeartbeatIntervalMs: uint32(c.heartbeat / time.Millisecond)})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -115,8 +126,12 @@ func eventFromProto(msg *agentv1.WatchPoolsResponse, first bool, prev uint64, no
 	}
 	ev.Sequence = msg.GetSequence()
 	switch typ {
+	case agentv1.WatchPoolsResponse_HEARTBEAT:
+		ev.Type = WatchHeartbeat
+		return ev, true, nil
 	case agentv1.WatchPoolsResponse_SNAPSHOT:
 		ev.Type = WatchSnapshot
+		ev.HeartbeatInterval = time.Duration(msg.GetHeartbeatIntervalMs()) * time.Millisecond
 		ev.Pools = make([]reconcile.Pool, 0, len(msg.GetPools()))
 		for _, p := range msg.GetPools() {
 			if err := checkNode(p, node); err != nil {

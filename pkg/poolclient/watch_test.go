@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/reconcile"
@@ -51,6 +52,16 @@ func TestEventFromProto(t *testing.T) {
 			name: "a later snapshot is accepted", msg: msg(snapshot, 3), prev: 2,
 			want: WatchEvent{Type: WatchSnapshot, Sequence: 3, Pools: []reconcile.Pool{}}, wantOK: true,
 		},
+		{
+			name: "a snapshot announces its heartbeats", prev: 0, first: true,
+			msg:  &agentv1.WatchPoolsResponse{Type: snapshot, Sequence: 1, HeartbeatIntervalMs: 1500},
+			want: WatchEvent{Type: WatchSnapshot, Sequence: 1, Pools: []reconcile.Pool{}, HeartbeatInterval: 1500 * time.Millisecond}, wantOK: true,
+		},
+		{
+			name: "heartbeat", msg: msg(agentv1.WatchPoolsResponse_HEARTBEAT, 4), prev: 3,
+			want: WatchEvent{Type: WatchHeartbeat, Sequence: 4}, wantOK: true,
+		},
+		{name: "heartbeat first is an error", msg: msg(agentv1.WatchPoolsResponse_HEARTBEAT, 1), first: true, wantErr: ErrProtocol},
 		{name: "sequence gap", msg: msg(upsert, 7, online), prev: 5, wantErr: ErrProtocol},
 		{name: "sequence repeat", msg: msg(upsert, 5, online), prev: 5, wantErr: ErrProtocol},
 		{name: "upsert without pool", msg: msg(upsert, 2), prev: 1, wantErr: ErrProtocol},

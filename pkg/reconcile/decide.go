@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1beta3 "github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
@@ -88,9 +89,10 @@ func (d decider) wasCreated() bool {
 // live decides for an object that is not being deleted.
 func (d decider) live() Plan {
 	switch {
-	case d.obs.Node.Agent == AgentSyncing:
-		// The first snapshot is on its way; the tracker enqueues us when it
-		// lands. Reporting anything now would be a guess and a write.
+	case d.obs.Node.Agent.Settling():
+		// The stream is being opened or re-opened; the tracker enqueues us
+		// when it settles. Reporting anything now would be a guess and a
+		// write (an agent back within the grace would cost two).
 		return Plan{}
 	case wantsEncryption(d.obj):
 		// Refused whatever the node: nothing is created, so no finalizer.
@@ -250,17 +252,39 @@ func (d decider) agentNotReady() Plan {
 		}
 		ready = condition{metav1.ConditionFalse, ReasonAgentUnavailable,
 			fmt.Sprintf("no diskpool-agent runs on node %s (no live Lease); check that the node carries the storage-node label and that the agent pod is running", d.target.node)}
-	default: // AgentUnreachable
+	default: // AgentUnreachable: past the tracker's grace, so the pool is
+		// as unusable as with no agent at all.
 		st.PoolStatus = v1beta3.PoolStatusUnknown
-		ready = condition{metav1.ConditionUnknown, ReasonAgentUnavailable,
-			fmt.Sprintf("the diskpool-agent on node %s cannot be reached: %s", d.target.node, orUnknown(d.obs.Node.AgentMessage))}
+		if d.wasCreated() {
+			st.PoolStatus = v1beta3.PoolStatusOffline
+		}
+		ready = condition{metav1.ConditionFalse, ReasonAgentUnavailable,
+			fmt.Sprintf("the diskpool-agent on node %s does not answer: %s; check that the agent pod on that node is running and not restarting or frozen, and that the operator can reach the node", d.target.node, orUnknown(d.obs.Node.AgentMessage))}
 	}
-	d.setReady(&st, d.withSpecNote(ready))
+	ready = d.withSpecNote(ready)
+	d.keepAgentMessage(st, &ready)
+	d.setReady(&st, ready)
 	plan := Plan{Status: d.changed(st)}
 	if plan.Status != nil && readyReason(d.obj.Status) != ready.reason {
 		plan.Events = append(plan.Events, Event{EventWarning, ready.reason, ready.message})
 	}
 	return plan
+}
+
+// keepAgentMessage keeps the stored Ready message when the status already
+// reports the agent unavailable, just as it would now, and the agent's
+// Lease has since gone too: the Lease expiring 40 s after the stream showed
+// the agent gone is the same outage, not a transition worth a write on
+// every pool of the node. Any other state's message is written (an agent
+// back but refusing TLS must say so).
+func (d decider) keepAgentMessage(st v1beta3.DiskPoolStatus, c *condition) {
+	prev := meta.FindStatusCondition(d.obj.Status.Conditions, v1beta3.ConditionReady)
+	if d.obs.Node.Agent != AgentMissing || prev == nil || prev.Reason != ReasonAgentUnavailable ||
+		prev.Status != c.status || c.reason != ReasonAgentUnavailable ||
+		d.obj.Status.PoolStatus != st.PoolStatus || d.obj.Status.ObservedGeneration != d.obj.Generation {
+		return
+	}
+	c.message = prev.Message
 }
 
 // createFailed reports a failed CreatePool: a refusal is looked at again

@@ -48,7 +48,7 @@ func FuzzDecide(f *testing.F) {
 			w.now = w.now.Add(time.Second)
 			switch b % 12 {
 			case 0:
-				w.node.Agent = AgentState(arg % 4)
+				w.node.Agent = AgentState(arg % 5)
 				i++
 			case 1:
 				w.node.Exists = !w.node.Exists

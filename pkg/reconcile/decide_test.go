@@ -60,6 +60,8 @@ var (
 	noNode      = NodeView{Exists: false, Agent: AgentMissing}
 	unreachable = NodeView{Exists: true, Agent: AgentUnreachable, AgentMessage: "connection refused"}
 	syncing     = NodeView{Exists: true, Agent: AgentSyncing}
+	// reconnecting: a Ready agent's stream broke within the tracker's grace.
+	reconnecting = NodeView{Exists: true, Agent: AgentReconnecting, AgentMessage: "connection refused"}
 )
 
 func ourPool(health PoolHealth) PoolView {
@@ -104,8 +106,13 @@ func TestDecide(t *testing.T) {
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "no agent, created: Offline", obj: object(withFinalizer, created), node: missing,
 			crState: v1beta3.CRStateCreated, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
-		{name: "agent unreachable, created: Unknown", obj: object(withFinalizer, created), node: unreachable,
-			crState: v1beta3.CRStateCreated, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionUnknown, events: ReasonAgentUnavailable},
+		{name: "agent reconnecting within the grace: wait, write nothing", obj: object(withFinalizer, created), node: reconnecting},
+		{name: "agent reconnecting, not created: wait too", obj: object(withFinalizer), node: reconnecting},
+		{name: "agent unreachable past the grace, created: Offline in one write", obj: object(withFinalizer, created), node: unreachable,
+			crState: v1beta3.CRStateCreated, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable,
+			note: "does not answer: connection refused; check that the agent pod"},
+		{name: "agent unreachable, not created: Unknown", obj: object(withFinalizer), node: unreachable,
+			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "node missing", obj: object(), node: noNode,
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonNodeNotFound, readyIs: metav1.ConditionFalse, events: ReasonNodeNotFound},
 
@@ -175,6 +182,9 @@ func TestDecide(t *testing.T) {
 		{name: "deleting with no agent waits and says how to purge", obj: object(withFinalizer, created, deleted), node: missing,
 			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable},
 		{name: "deleting while the agent syncs waits", obj: object(withFinalizer, created, deleted), node: syncing},
+		{name: "deleting while the agent reconnects waits", obj: object(withFinalizer, created, deleted), node: reconnecting},
+		{name: "deleting with an unreachable agent: Offline, waits", obj: object(withFinalizer, created, deleted), node: unreachable,
+			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOffline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, note: "connection refused"},
 		{name: "malformed delete-opts blocks the delete, not guessed at", obj: object(withFinalizer, created, deleted, annotated(v1beta3.DeleteOptsAnnotation, "force")), node: missing,
 			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonInvalidDeleteOpts, readyIs: metav1.ConditionFalse, events: ReasonInvalidDeleteOpts, note: "cannot be used"},
 	}
@@ -334,5 +344,50 @@ func TestSpecEditAfterCreationIsReportedAndIgnored(t *testing.T) {
 	c := meta.FindStatusCondition(plan.Status.Conditions, v1beta3.ConditionReady)
 	if !strings.Contains(c.Message, "is ignored") || plan.Status.Node != "node-a" {
 		t.Fatalf("status = %+v, want cached node-a and an 'ignored' note", plan.Status)
+	}
+}
+
+// TestAgentOutageWrites walks a created pool through an agent outage and
+// counts status writes: one per transition a reader cares about, none for
+// a blip within the tracker's grace, none when the Lease of an agent
+// already reported unavailable expires.
+func TestAgentOutageWrites(t *testing.T) {
+	obj := object(withFinalizer, created)
+	steps := []struct {
+		name      string
+		node      NodeView
+		write     bool
+		poolState v1beta3.PoolStatus
+		note      string
+	}{
+		{name: "stream broke, within the grace", node: reconnecting},
+		{name: "back within the grace", node: ready},
+		{name: "broke again", node: reconnecting},
+		{name: "grace ended: Offline", node: unreachable, write: true, poolState: v1beta3.PoolStatusOffline, note: "connection refused"},
+		{name: "redial error changes: the tracker keeps its message", node: unreachable},
+		{name: "Lease expired: same outage, no write", node: missing, poolState: v1beta3.PoolStatusOffline, note: "connection refused"},
+		{name: "Lease back, stream opening", node: syncing},
+		{name: "agent refuses TLS: a new cause is written", node: NodeView{Exists: true, Agent: AgentUnreachable, AgentMessage: "tls: bad certificate"},
+			write: true, poolState: v1beta3.PoolStatusOffline, note: "tls: bad certificate"},
+		{name: "back: Online", node: ready, write: true, poolState: v1beta3.PoolStatusOnline},
+	}
+	for _, s := range steps {
+		plan := Decide(Observation{Object: obj, Node: s.node, Pool: ourPool(PoolHealthOnline), Now: now})
+		if (plan.Status != nil) != s.write {
+			t.Fatalf("%s: status write %v, want %v: %+v", s.name, plan.Status != nil, s.write, plan.Status)
+		}
+		if plan.Action != ActionNone {
+			t.Fatalf("%s: action %s, want none", s.name, plan.Action)
+		}
+		if plan.Status != nil {
+			obj = obj.DeepCopy()
+			obj.Status = *plan.Status
+		}
+		if s.poolState != "" && obj.Status.PoolStatus != s.poolState {
+			t.Errorf("%s: pool_status %s, want %s", s.name, obj.Status.PoolStatus, s.poolState)
+		}
+		if c := meta.FindStatusCondition(obj.Status.Conditions, v1beta3.ConditionReady); s.note != "" && !strings.Contains(c.Message, s.note) {
+			t.Errorf("%s: Ready message %q, want it to contain %q", s.name, c.Message, s.note)
+		}
 	}
 }

@@ -20,7 +20,7 @@ func (d decider) deleting() Plan {
 		return plan
 	}
 	switch {
-	case d.obs.Node.Agent == AgentSyncing:
+	case d.obs.Node.Agent.Settling():
 		return Plan{}
 	case d.obs.Node.Agent != AgentReady:
 		return d.terminatingBlocked()
@@ -75,7 +75,7 @@ func (d decider) terminatingBlocked() Plan {
 		st.PoolStatus = v1beta3.PoolStatusUnknown
 		ready = condition{metav1.ConditionFalse, ReasonNodeNotFound, fmt.Sprintf("node %s does not exist, so the pool cannot be destroyed", d.target.node)}
 	} else {
-		if d.obs.Node.Agent == AgentMissing && d.wasCreated() {
+		if d.wasCreated() {
 			st.PoolStatus = v1beta3.PoolStatusOffline
 		} else {
 			st.PoolStatus = v1beta3.PoolStatusUnknown
@@ -85,6 +85,7 @@ func (d decider) terminatingBlocked() Plan {
 	}
 	ready.message += fmt.Sprintf("; it is destroyed when the agent returns. To let the object go without destroying the pool, annotate it with %s=%s (the pool is then left on the disk as an orphan)",
 		v1beta3.DeleteOptsAnnotation, v1beta3.DeleteOptsPurge)
+	d.keepAgentMessage(st, &ready)
 	d.setReady(&st, ready)
 	plan := Plan{Status: d.changed(st)}
 	if plan.Status != nil && readyReason(d.obj.Status) != ready.reason {

@@ -38,7 +38,7 @@ func (d decider) deleteOptsStep() (plan Plan, ok bool) {
 			v1beta3.DeleteOptsAnnotation, value, err)), true
 	case !opts.Purge:
 		return Plan{}, false
-	case d.obs.Node.Agent == AgentSyncing:
+	case d.obs.Node.Agent.Settling():
 		return Plan{}, true
 	case d.obs.Node.Agent == AgentReady:
 		return d.deleteBlocked(ReasonPurgeBlocked, fmt.Sprintf("purge refused: the pool's node %s has a working diskpool-agent, so a normal delete destroys the pool; remove %s from the annotation %s to delete normally (a purge is for a node or agent that is gone)",

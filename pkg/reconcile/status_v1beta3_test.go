@@ -144,7 +144,7 @@ func TestPoolReadyMirrorsReady(t *testing.T) {
 		{"online", Observation{Object: object(withFinalizer), Node: ready, Pool: fromCreate(ourPool(PoolHealthOnline))}, ReasonPoolOnline, metav1.ConditionTrue},
 		{"faulted", Observation{Object: object(withFinalizer, created), Node: ready, Pool: ourPool(PoolHealthFaulted)}, ReasonPoolFaulted, metav1.ConditionFalse},
 		{"no agent", Observation{Object: object(withFinalizer, created), Node: missing}, ReasonAgentUnavailable, metav1.ConditionFalse},
-		{"unreachable", Observation{Object: object(withFinalizer, created), Node: unreachable}, ReasonAgentUnavailable, metav1.ConditionUnknown},
+		{"unreachable", Observation{Object: object(withFinalizer, created), Node: unreachable}, ReasonAgentUnavailable, metav1.ConditionFalse},
 		{"refused", Observation{Object: object(withFinalizer), Node: ready, LastError: createErr("DiskInUse")}, ReasonDiskInUse, metav1.ConditionFalse},
 		{"destroy blocked", Observation{Object: object(withFinalizer, created, deleted), Node: ready, Pool: ourPool(PoolHealthOnline), LastError: destroyErr(ReasonPoolInUse)}, ReasonPoolInUse, metav1.ConditionFalse},
 		{"terminating without agent", Observation{Object: object(withFinalizer, created, deleted), Node: missing}, ReasonAgentUnavailable, metav1.ConditionFalse},

@@ -66,11 +66,25 @@ const (
 	// the first snapshot has not arrived. Decide waits rather than report
 	// anything, so an operator restart writes nothing.
 	AgentSyncing
-	// AgentUnreachable: the Lease is live but the agent cannot be reached.
+	// AgentUnreachable: the Lease is live but the agent cannot be reached:
+	// its stream broke and was not re-opened within the tracker's grace,
+	// it missed its heartbeats, or it was never reached.
 	AgentUnreachable
 	// AgentReady: the pool stream is open and Pool is current.
 	AgentReady
+	// AgentReconnecting: the pool stream of a Ready agent broke moments
+	// ago and is being re-opened, within the tracker's grace. Decide waits,
+	// as for AgentSyncing, so an agent restart that is back within the
+	// grace costs no write; the tracker notifies when it settles (Ready
+	// again, or Unreachable).
+	AgentReconnecting
 )
+
+// Settling reports whether the tracker is still finding out (the stream
+// being opened or re-opened): Decide then waits and writes nothing.
+func (s AgentState) Settling() bool {
+	return s == AgentSyncing || s == AgentReconnecting
+}
 
 func (s AgentState) String() string {
 	switch s {
@@ -82,6 +96,8 @@ func (s AgentState) String() string {
 		return "Unreachable"
 	case AgentReady:
 		return "Ready"
+	case AgentReconnecting:
+		return "Reconnecting"
 	}
 	return "Unknown"
 }
@@ -92,7 +108,9 @@ type NodeView struct {
 	Exists bool
 	// Agent is the state of the node's agent.
 	Agent AgentState
-	// AgentMessage explains AgentUnreachable (the last dial or stream error).
+	// AgentMessage explains AgentUnreachable and AgentMissing: what the
+	// tracker saw (the stream lost and redials refused, heartbeats missed,
+	// the Lease expired).
 	AgentMessage string
 }
 

@@ -50,7 +50,7 @@ func main() {
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the JSON result to this file")
 	flag.BoolVar(&cfg.skipFloor, "skip-floor", false, "skip the write-floor run")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "skip the restart measurement")
-	flag.BoolVar(&cfg.skipOffline, "skip-offline", false, "skip killing an agent and timing its pool to Offline")
+	flag.BoolVar(&cfg.skipOffline, "skip-offline", false, "skip killing an agent, then freezing one, and timing its pool to Offline")
 	flag.BoolVar(&cfg.skipNoPolicy, "skip-no-policy", false, "skip the operator's runs without the finalizer policy (burst and backlog); the peer's ratios need them")
 	flag.IntVar(&cfg.disksPerNode, "disks-per-node", 0, "sparse disks per node (at least ceil(n/k), the disks the pools use)")
 	flag.BoolVar(&cfg.fleet, "fleet", false, "serve the -k nodes from one process (agent.RunNode per node: own listener, Lease, disks, health sweep) instead of one agent process each; -k 1000 -n 10000 is the fleet case")

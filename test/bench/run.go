@@ -59,6 +59,10 @@ type result struct {
 	LeaseWritesPerNodePerSecond float64 `json:"agentLeaseWritesPerNodePerSecond"`
 	AgentKillToOfflineSeconds   float64 `json:"agentKillToOfflineSeconds"`
 	AgentKillToNotReadySeconds  float64 `json:"agentKillToNotReadySeconds"`
+	// A silent node: SIGSTOP of one agent to its pool Offline, and SIGCONT
+	// to Online again.
+	AgentStopToOfflineSeconds float64 `json:"agentStopToOfflineSeconds"`
+	AgentContToOnlineSeconds  float64 `json:"agentContToOnlineSeconds"`
 
 	// Without the finalizer policy (the operator adds the finalizer), and
 	// on a backlog (N pools exist before the operator starts).
@@ -323,6 +327,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	// changes are in no other phase's counts.
 	if !cfg.skipOffline && !cfg.fleet {
 		if res.AgentKillToOfflineSeconds, res.AgentKillToNotReadySeconds, err = measureAgentOffline(ctx, env, client, pools[0], cfg.timeout); err != nil {
+			return res, err
+		}
+		if res.AgentStopToOfflineSeconds, res.AgentContToOnlineSeconds, err = measureAgentFrozen(ctx, env, client, pools[0], cfg.timeout); err != nil {
 			return res, err
 		}
 	}

@@ -37,6 +37,7 @@ func printTable(w io.Writer, r *result) {
 	row("CPU seconds in the idle period", fmt.Sprintf("operator %.2f, nodes %.2f, etcd %.2f, kube-apiserver %.2f", r.CPUIdle.Operator, r.CPUIdle.Nodes, r.CPUIdle.Etcd, r.CPUIdle.KubeAPIServe))
 	row("agent Lease writes per node per second", fmt.Sprintf("%.3f", r.LeaseWritesPerNodePerSecond))
 	row("agent SIGKILL to pool not Ready / Offline", fmt.Sprintf("%.2fs / %.2fs", r.AgentKillToNotReadySeconds, r.AgentKillToOfflineSeconds))
+	row("agent SIGSTOP to pool Offline / SIGCONT to Online", fmt.Sprintf("%.2fs / %.2fs", r.AgentStopToOfflineSeconds, r.AgentContToOnlineSeconds))
 	for _, x := range []operatorRun{r.OperatorNoPolicy, r.OperatorBacklog} {
 		if x.Name == "" {
 			continue

@@ -18,6 +18,7 @@ import (
 	_ "k8s.io/component-base/logs/json/register"
 
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
+	"github.com/diskpool/diskpool-operator/pkg/agentwatch"
 	"github.com/diskpool/diskpool-operator/pkg/controller"
 	"github.com/diskpool/diskpool-operator/pkg/inventory"
 )
@@ -51,6 +52,10 @@ type Options struct {
 	AgentTLSServerName string
 	AgentInsecure      bool
 	AgentCallTimeout   time.Duration
+	// AgentReconnectGrace and AgentHeartbeatInterval: agentwatch.Options'
+	// ReconnectGrace and HeartbeatInterval (0 heartbeat: none).
+	AgentReconnectGrace    time.Duration
+	AgentHeartbeatInterval time.Duration
 	// DiskInventoryInterval between two disk inventories of a node.
 	DiskInventoryInterval time.Duration
 
@@ -93,6 +98,8 @@ func NewOptions() *Options {
 		BackoffMax:               controller.DefaultBackoffMax,
 		Resync:                   10 * time.Hour,
 		DiskInventoryInterval:    inventory.DefaultInterval,
+		AgentReconnectGrace:      agentwatch.DefaultReconnectGrace,
+		AgentHeartbeatInterval:   agentwatch.DefaultHeartbeatInterval,
 		MetricsAddress:           ":8080",
 		HealthAddress:            ":8081",
 		LeaderElect:              true,
@@ -127,6 +134,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.AgentInsecure, "agent-insecure", o.AgentInsecure, "Talk to agents without TLS (tests and trusted networks only).")
 	fs.DurationVar(&o.DiskInventoryInterval, "disk-inventory-interval", o.DiskInventoryInterval, "How often each node's disks are listed (read-only) for its disk inventory and orphan report; a ConfigMap is written only when the report changes.")
 	fs.DurationVar(&o.AgentCallTimeout, "agent-call-timeout", o.AgentCallTimeout, "Timeout of one CreatePool or DestroyPool call. 0: the client's default (30s).")
+	fs.DurationVar(&o.AgentReconnectGrace, "agent-reconnect-grace", o.AgentReconnectGrace, "How long a node's agent whose pool stream broke (or is being opened) may take to answer again before the node's created pools are reported Offline. An agent back within it costs no status write.")
+	fs.DurationVar(&o.AgentHeartbeatInterval, "agent-heartbeat-interval", o.AgentHeartbeatInterval, "Heartbeat asked of each agent's pool stream after that much silence (at least 500ms, the agent's minimum); three intervals without a message report the agent unreachable at once (a frozen agent, a silent node). 0: none, and only gRPC keepalive notices a silent node (over 40 s).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader through a Lease, so only one replica reconciles.")
 	fs.DurationVar(&o.LeaderElectLeaseDuration, "leader-elect-lease-duration", o.LeaderElectLeaseDuration, "How long standbys wait before taking over a Lease that is not renewed (a leader that stops cleanly releases it at once).")
 	fs.DurationVar(&o.LeaderElectRenewDeadline, "leader-elect-renew-deadline", o.LeaderElectRenewDeadline, "How long the leader keeps trying to renew before it stops leading.")
@@ -168,6 +177,9 @@ func (o *Options) Validate() error {
 	}
 	if o.DiskInventoryInterval <= 0 {
 		errs = append(errs, errors.New("--disk-inventory-interval must be positive"))
+	}
+	if o.AgentReconnectGrace <= 0 || o.AgentHeartbeatInterval < 0 {
+		errs = append(errs, errors.New("--agent-reconnect-grace must be positive and --agent-heartbeat-interval not negative"))
 	}
 	if o.Resync < 0 {
 		errs = append(errs, errors.New("--resync must not be negative"))

@@ -67,6 +67,9 @@ func TestValidate(t *testing.T) {
 		{"lease timings", []string{"--agent-insecure", "--leader-elect-renew-deadline=20s"}, "retry period"},
 		{"lease timings ignored without election", []string{"--agent-insecure", "--leader-elect=false", "--leader-elect-renew-deadline=20s"}, ""},
 		{"resync off", []string{"--agent-insecure", "--resync=0"}, ""},
+		{"no reconnect grace", []string{"--agent-insecure", "--agent-reconnect-grace=0"}, "--agent-reconnect-grace"},
+		{"negative heartbeat", []string{"--agent-insecure", "--agent-heartbeat-interval=-1s"}, "--agent-heartbeat-interval"},
+		{"no heartbeats", []string{"--agent-insecure", "--agent-heartbeat-interval=0"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -143,11 +143,17 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		clientOpts.TLS = &poolclient.TLSOptions{CertFile: o.AgentTLSCertFile, KeyFile: o.AgentTLSKeyFile,
 			CAFile: o.AgentTLSCAFile, ServerName: o.AgentTLSServerName}
 	}
+	heartbeat := o.AgentHeartbeatInterval
+	if heartbeat == 0 {
+		heartbeat = -1 // the tracker's "none"
+	}
 	tracker := agentwatch.New(agentwatch.Options{
-		Namespace: o.OperatorNamespace,
-		Leases:    leaseInformer,
-		Client:    clientOpts,
-		Metrics:   m.tracker,
+		Namespace:         o.OperatorNamespace,
+		Leases:            leaseInformer,
+		Client:            clientOpts,
+		ReconnectGrace:    o.AgentReconnectGrace,
+		HeartbeatInterval: heartbeat,
+		Metrics:           m.tracker,
 	})
 
 	broadcaster := events.NewBroadcaster(countingSink{EventSink: &events.EventSinkImpl{Interface: kube.EventsV1()}, writes: m.eventWrites})

@@ -263,6 +263,9 @@ const (
 	WatchPoolsResponse_UPSERT WatchPoolsResponse_Type = 2
 	// DELETE carries one pool that is gone (only name and uuid are reliable).
 	WatchPoolsResponse_DELETE WatchPoolsResponse_Type = 3
+	// HEARTBEAT carries no pool: the stream was silent for the heartbeat
+	// interval.
+	WatchPoolsResponse_HEARTBEAT WatchPoolsResponse_Type = 4
 )
 
 // Enum value maps for WatchPoolsResponse_Type.
@@ -272,12 +275,14 @@ var (
 		1: "SNAPSHOT",
 		2: "UPSERT",
 		3: "DELETE",
+		4: "HEARTBEAT",
 	}
 	WatchPoolsResponse_Type_value = map[string]int32{
 		"TYPE_UNSPECIFIED": 0,
 		"SNAPSHOT":         1,
 		"UPSERT":           2,
 		"DELETE":           3,
+		"HEARTBEAT":        4,
 	}
 )
 
@@ -1263,9 +1268,15 @@ func (x *ListPoolsResponse) GetPools() []*Pool {
 }
 
 type WatchPoolsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// heartbeat_interval_ms asks for a HEARTBEAT after every
+	// heartbeat_interval_ms of silence on the stream, so that the client
+	// notices an agent or node that stopped answering (frozen, powered off,
+	// partitioned) in a few seconds: gRPC keepalive pings cannot be sent
+	// more often than every 10 s. 0 asks for none.
+	HeartbeatIntervalMs uint32 `protobuf:"varint,1,opt,name=heartbeat_interval_ms,json=heartbeatIntervalMs,proto3" json:"heartbeat_interval_ms,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *WatchPoolsRequest) Reset() {
@@ -1298,14 +1309,25 @@ func (*WatchPoolsRequest) Descriptor() ([]byte, []int) {
 	return file_diskpool_agent_v1_agent_proto_rawDescGZIP(), []int{13}
 }
 
+func (x *WatchPoolsRequest) GetHeartbeatIntervalMs() uint32 {
+	if x != nil {
+		return x.HeartbeatIntervalMs
+	}
+	return 0
+}
+
 type WatchPoolsResponse struct {
 	state protoimpl.MessageState  `protogen:"open.v1"`
 	Type  WatchPoolsResponse_Type `protobuf:"varint,1,opt,name=type,proto3,enum=diskpool.agent.v1.WatchPoolsResponse_Type" json:"type,omitempty"`
 	Pools []*Pool                 `protobuf:"bytes,2,rep,name=pools,proto3" json:"pools,omitempty"`
-	// sequence increases by one per message on a stream.
-	Sequence      uint64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// sequence increases by one per message on a stream, heartbeats included.
+	Sequence uint64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// heartbeat_interval_ms, on every SNAPSHOT, is the interval the agent
+	// keeps (the request's, raised to the agent's minimum); 0 when the
+	// client asked for none. An agent older than heartbeats leaves it 0.
+	HeartbeatIntervalMs uint32 `protobuf:"varint,4,opt,name=heartbeat_interval_ms,json=heartbeatIntervalMs,proto3" json:"heartbeat_interval_ms,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *WatchPoolsResponse) Reset() {
@@ -1355,6 +1377,13 @@ func (x *WatchPoolsResponse) GetPools() []*Pool {
 func (x *WatchPoolsResponse) GetSequence() uint64 {
 	if x != nil {
 		return x.Sequence
+	}
+	return 0
+}
+
+func (x *WatchPoolsResponse) GetHeartbeatIntervalMs() uint32 {
+	if x != nil {
+		return x.HeartbeatIntervalMs
 	}
 	return 0
 }
@@ -1770,19 +1799,22 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x12\n" +
 	"\x10ListPoolsRequest\"B\n" +
 	"\x11ListPoolsResponse\x12-\n" +
-	"\x05pools\x18\x01 \x03(\v2\x17.diskpool.agent.v1.PoolR\x05pools\"\x13\n" +
-	"\x11WatchPoolsRequest\"\xe3\x01\n" +
+	"\x05pools\x18\x01 \x03(\v2\x17.diskpool.agent.v1.PoolR\x05pools\"G\n" +
+	"\x11WatchPoolsRequest\x122\n" +
+	"\x15heartbeat_interval_ms\x18\x01 \x01(\rR\x13heartbeatIntervalMs\"\xa6\x02\n" +
 	"\x12WatchPoolsResponse\x12>\n" +
 	"\x04type\x18\x01 \x01(\x0e2*.diskpool.agent.v1.WatchPoolsResponse.TypeR\x04type\x12-\n" +
 	"\x05pools\x18\x02 \x03(\v2\x17.diskpool.agent.v1.PoolR\x05pools\x12\x1a\n" +
-	"\bsequence\x18\x03 \x01(\x04R\bsequence\"B\n" +
+	"\bsequence\x18\x03 \x01(\x04R\bsequence\x122\n" +
+	"\x15heartbeat_interval_ms\x18\x04 \x01(\rR\x13heartbeatIntervalMs\"Q\n" +
 	"\x04Type\x12\x14\n" +
 	"\x10TYPE_UNSPECIFIED\x10\x00\x12\f\n" +
 	"\bSNAPSHOT\x10\x01\x12\n" +
 	"\n" +
 	"\x06UPSERT\x10\x02\x12\n" +
 	"\n" +
-	"\x06DELETE\x10\x03\"w\n" +
+	"\x06DELETE\x10\x03\x12\r\n" +
+	"\tHEARTBEAT\x10\x04\"w\n" +
 	"\aReplica\x12\x12\n" +
 	"\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x12\n" +
 	"\x04pool\x18\x02 \x01(\tR\x04pool\x12\x12\n" +
