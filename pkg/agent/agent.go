@@ -71,6 +71,10 @@ type Agent struct {
 	// tombSeen is the disk last seen at each tombstone's path; opMu.
 	tombSeen map[string]disk.FileID
 
+	// deletedMu guards deletedOwners, saved in the state file too.
+	deletedMu     sync.Mutex
+	deletedOwners []deletedOwner
+
 	// mu guards pools; changes are published to hub while it is held.
 	mu    sync.RWMutex
 	pools map[string]*pool

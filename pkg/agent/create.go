@@ -30,6 +30,11 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 
+	if o, ok := a.ownerDeleted(req.GetOwnerUid(), req.GetName()); ok {
+		// Nothing is written, not even an adoption's tombstone change.
+		logger.Info("Refusing CreatePool for an owner whose pool was destroyed", "owner", o.UID, "deleted", o.Deleted)
+		return nil, errOwnerDeleted(req.GetName(), o)
+	}
 	if a.forgetAdopted(ctx, req.GetName(), req.GetAdoptOwnerUid()) {
 		disksChanged = true
 	}

@@ -14,7 +14,11 @@ import (
 )
 
 // DestroyPool erases the pool's labels and forgets it. A missing pool is
-// success; a pool with replicas or another owner is refused.
+// success; a pool with replicas or another owner is refused. Unless the
+// owner's pool is still here (replicas, an I/O failure), the owner is
+// remembered as deleted before the answer, so a later CreatePool for it
+// is refused (deletedowners.go): the operator lets the object go on this
+// answer.
 func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest) (*agentv1.DestroyPoolResponse, error) {
 	if err := validatePoolName(req.GetName()); err != nil {
 		return nil, err
@@ -37,8 +41,15 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	p := a.get(req.GetName())
 	switch {
 	case p == nil:
+		if err := a.rememberDeletedOwner(ctx, req.GetOwnerUid(), req.GetName()); err != nil {
+			return nil, err
+		}
 		return &agentv1.DestroyPoolResponse{}, nil
 	case p.label.OwnerUID != req.GetOwnerUid():
+		// Nothing of this owner's is here either: the name is another's.
+		if err := a.rememberDeletedOwner(ctx, req.GetOwnerUid(), req.GetName()); err != nil {
+			return nil, err
+		}
 		return nil, errOwnerMismatch(req.GetName(), req.GetOwnerUid(), p.label.OwnerUID)
 	case len(p.label.Replicas) > 0:
 		return nil, errInUse(req.GetName(), len(p.label.Replicas))
@@ -49,6 +60,9 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	a.remove(req.GetName())
 	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
 	disksChanged = true
+	if err := a.rememberDeletedOwner(ctx, req.GetOwnerUid(), req.GetName()); err != nil {
+		return nil, err // the retry finds no pool and saves the owner again
+	}
 	return &agentv1.DestroyPoolResponse{}, nil
 }
 

@@ -26,12 +26,13 @@ func (a *Agent) Import(ctx context.Context) error {
 	a.opMu.Lock()
 	defer a.opMu.Unlock()
 
-	known, tombs, err := a.loadKnownDisks()
+	kd, err := a.loadKnownDisks()
 	if err != nil {
 		logger.Error(err, "Ignoring the state file", "stateDir", a.cfg.StateDir)
 	}
-	a.addTombstones(ctx, tombs)
-	paths := a.expand(ctx, append(append([]string(nil), a.cfg.Disks...), known...))
+	a.addTombstones(ctx, kd.Tombstones)
+	a.addDeletedOwners(ctx, kd.DeletedOwners...)
+	paths := a.expand(ctx, append(append([]string(nil), a.cfg.Disks...), kd.Disks...))
 
 	type group struct {
 		best    *label.Label

@@ -47,8 +47,8 @@ func (a *Agent) linkDir() string {
 // candidateDisks resolves the configured disks, the disks of known pools
 // and the entries directly inside each allowed directory, once per disk.
 func (a *Agent) candidateDisks(ctx context.Context) []*disk.Resolved {
-	known, _, _ := a.loadKnownDisks() // a hint; a bad file only hides nothing that Disks names
-	paths := a.expand(ctx, append(append([]string(nil), a.cfg.Disks...), known...))
+	kd, _ := a.loadKnownDisks() // a hint; a bad file only hides nothing that Disks names
+	paths := a.expand(ctx, append(append([]string(nil), a.cfg.Disks...), kd.Disks...))
 	for _, p := range a.all() {
 		for _, m := range p.members {
 			if m.disk.Path != "" {

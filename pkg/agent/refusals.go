@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -168,6 +169,15 @@ func errOwnerMismatch(pool, owner, have string) error {
 	return poolerr.New(codes.FailedPrecondition, poolerr.ReasonOwnerMismatch, fmt.Sprintf(
 		"pool %s is owned by %q, not %q; refusing to destroy it (the request is from another object of the same name)", pool, have, owner),
 		map[string]string{poolerr.MetaPool: pool, poolerr.MetaOwner: have})
+}
+
+// errOwnerDeleted refuses a CreatePool for an owner whose DestroyPool this
+// agent answered: it can only come from an operator that decided on a
+// stale view of the object.
+func errOwnerDeleted(pool string, o deletedOwner) error {
+	return poolerr.New(codes.FailedPrecondition, poolerr.ReasonOwnerDeleted, fmt.Sprintf(
+		"pool %s of owner %s was destroyed or found gone (DestroyPool answered at %s), so its owner is deleted; nothing was created", pool, o.UID, o.Deleted.Format(time.RFC3339)),
+		map[string]string{poolerr.MetaPool: pool, poolerr.MetaOwner: o.UID})
 }
 
 func errFaulted(pool, reason string) error {

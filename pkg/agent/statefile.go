@@ -16,12 +16,14 @@ import (
 // knownDisksFile, in Config.StateDir, lists the disk paths of the pools the
 // agent had, so Import finds them even when they are not in Config.Disks.
 // It is a hint: the labels on the disks are the truth. It also holds the
-// tombstones of pools destroyed while a disk of theirs was away.
+// tombstones of pools destroyed while a disk of theirs was away, and the
+// owners DestroyPool was answered for (deletedowners.go).
 const knownDisksFile = "known-disks.json"
 
 type knownDisks struct {
-	Disks      []string    `json:"disks"`
-	Tombstones []tombstone `json:"tombstones,omitempty"`
+	Disks         []string       `json:"disks"`
+	Tombstones    []tombstone    `json:"tombstones,omitempty"`
+	DeletedOwners []deletedOwner `json:"deletedOwners,omitempty"`
 }
 
 // saveKnownDisks rewrites the state file; failures are logged, not returned
@@ -44,7 +46,8 @@ func (a *Agent) saveKnownDisks(ctx context.Context) {
 }
 
 // saveStateNow writes the state file and returns the error: for a change
-// that must be on disk before the caller answers (a tombstone).
+// that must be on disk before the caller answers (a tombstone, a deleted
+// owner).
 func (a *Agent) saveStateNow() error {
 	if a.cfg.StateDir == "" {
 		return nil
@@ -57,7 +60,7 @@ func (a *Agent) saveStateNow() error {
 
 // writeState writes the state file; stateMu must be held.
 func (a *Agent) writeState() error {
-	kd := knownDisks{Tombstones: a.tombstoneList()}
+	kd := knownDisks{Tombstones: a.tombstoneList(), DeletedOwners: a.deletedOwnerList()}
 	for _, p := range a.all() {
 		for _, m := range p.members {
 			if m.disk.Path != "" {
@@ -72,30 +75,29 @@ func (a *Agent) writeState() error {
 	return nil
 }
 
-// loadKnownDisks returns the disks to scan (those of the tombstones too)
-// and the tombstones.
-func (a *Agent) loadKnownDisks() ([]string, []tombstone, error) {
+// loadKnownDisks returns the state file, with the disks of the tombstones
+// added to those to scan.
+func (a *Agent) loadKnownDisks() (knownDisks, error) {
 	if a.cfg.StateDir == "" {
-		return nil, nil, nil
+		return knownDisks{}, nil
 	}
 	b, err := os.ReadFile(filepath.Join(a.cfg.StateDir, knownDisksFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
+		return knownDisks{}, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return knownDisks{}, err
 	}
 	var kd knownDisks
 	if err := json.Unmarshal(b, &kd); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", knownDisksFile, err)
+		return knownDisks{}, fmt.Errorf("%s: %w", knownDisksFile, err)
 	}
-	disks := kd.Disks
 	for _, t := range kd.Tombstones {
 		if t.Path != "" {
-			disks = append(disks, t.Path)
+			kd.Disks = append(kd.Disks, t.Path)
 		}
 	}
-	return disks, kd.Tombstones, nil
+	return kd, nil
 }
 
 func writeFileAtomic(path string, v any) error {

@@ -276,6 +276,7 @@ func (c *Controller) destroyPool(ctx context.Context, s *syncState, req *reconci
 	}
 	if s.obs.LastError = ae; ae == nil {
 		s.obs.Pool = reconcile.PoolView{}
+		s.obs.DestroyAnswered = true
 	}
 	return decideAgain, nil
 }

@@ -38,6 +38,9 @@ const (
 	// ReasonConfirmationRequired: a destructive call lacks its confirmation.
 	ReasonConfirmationRequired = "ConfirmationRequired"
 	ReasonUUIDMismatch         = "UUIDMismatch"
+	// ReasonOwnerDeleted: a CreatePool for an owner this agent has answered
+	// a DestroyPool for; its object is being deleted or gone.
+	ReasonOwnerDeleted = "OwnerDeleted"
 )
 
 // Metadata keys used in ErrorInfo.metadata.

@@ -17,7 +17,7 @@ func TestReasonsMatchProtoEnum(t *testing.T) {
 		ReasonInvalidArgument, ReasonDiskNotFound, ReasonDiskInUse, ReasonForeignPool,
 		ReasonDiskClaimed, ReasonPoolNameTaken, ReasonPoolDisksMismatch, ReasonDiskNotAllowed,
 		ReasonPoolInUse, ReasonOwnerMismatch, ReasonPoolNotFound, ReasonPoolFaulted, ReasonNoSpace,
-		ReasonDiskNotGrown, ReasonExpansionLimit, ReasonConfirmationRequired, ReasonUUIDMismatch,
+		ReasonDiskNotGrown, ReasonExpansionLimit, ReasonConfirmationRequired, ReasonUUIDMismatch, ReasonOwnerDeleted,
 	}
 	for _, r := range reasons {
 		if _, ok := agentv1.ErrorReason_value[r]; !ok {

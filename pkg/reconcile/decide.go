@@ -129,6 +129,11 @@ func (d decider) live() Plan {
 			p.Name, p.UUID, owner, p.OwnerUID, d.target.node, kindName)
 		// Not rechecked: the tracker notifies when that pool changes.
 		return d.failing(ReasonPoolNameTaken, msg, false)
+	case d.obs.LastError != nil && d.obs.LastError.Reason == agentReasonOwnerDeleted:
+		// The agent has answered a DestroyPool for this UID: the object
+		// is being deleted or gone, and the cache is behind. A status
+		// written now would describe an object that is no more.
+		return Plan{Retry: true, RetryReason: ReasonOwnerDeleted}
 	case d.obs.LastError != nil:
 		return d.createFailed(*d.obs.LastError)
 	case !d.hasFinalizer():

@@ -76,6 +76,7 @@ func TestDecide(t *testing.T) {
 		node      NodeView
 		pool      PoolView
 		lastErr   *AgentError
+		answered  bool // Observation.DestroyAnswered
 		action    Action
 		createOn  []string // disks of the CreatePool request
 		crState   v1beta3.CRState
@@ -151,8 +152,10 @@ func TestDecide(t *testing.T) {
 			action: ActionCreatePool, createOn: []string{"/dev/sdb"}},
 		{name: "adopt annotation naming another owner does not take the pool", obj: object(withFinalizer, annotated(v1beta3.AdoptPoolOwnerAnnotation, "third")), node: ready, pool: foreign(),
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonPoolNameTaken, readyIs: metav1.ConditionFalse, events: ReasonPoolNameTaken, retry: true},
+		{name: "deleting before the hand-over asks the agent for our UID only", obj: object(withFinalizer, deleted, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else")), node: ready, pool: foreign(),
+			action: ActionDestroyPool},
 		{name: "deleting before the hand-over leaves the old owner's pool alone", obj: object(withFinalizer, deleted, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else")), node: ready, pool: foreign(),
-			action: ActionRemoveFinalizer},
+			lastErr: destroyErr("OwnerMismatch"), action: ActionRemoveFinalizer},
 
 		// Re-import.
 		{name: "created pool missing from the agent is re-imported on the cached disks", obj: object(withFinalizer, created, func(o *v1beta3.DiskPool) {
@@ -171,10 +174,23 @@ func TestDecide(t *testing.T) {
 			action: ActionDestroyPool},
 		{name: "a destroy that failed writes Terminating with the reason", obj: object(withFinalizer, created, deleted), node: ready, pool: ourPool(PoolHealthOnline),
 			lastErr: destroyErr(ReasonAgentTimeout), crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, retry: true},
-		{name: "then the finalizer goes", obj: object(withFinalizer, created, deleted, crState(v1beta3.CRStateTerminating)), node: ready,
+		{name: "then the finalizer goes", obj: object(withFinalizer, created, deleted, crState(v1beta3.CRStateTerminating)), node: ready, answered: true,
 			action: ActionRemoveFinalizer, events: ReasonDestroyed},
-		{name: "never created: the finalizer goes at once", obj: object(withFinalizer, deleted), node: ready, action: ActionRemoveFinalizer},
-		{name: "another object's pool of the same name is never destroyed", obj: object(withFinalizer, deleted), node: ready, pool: foreign(), action: ActionRemoveFinalizer},
+		// The agent's answer to a DestroyPool is what makes it refuse a
+		// CreatePool still on its way from a stale leader (OwnerDeleted):
+		// the finalizer never goes on the report of no pool alone.
+		{name: "no pool reported: the agent is asked all the same", obj: object(withFinalizer, created, deleted), node: ready, action: ActionDestroyPool},
+		{name: "never created: the agent is asked all the same", obj: object(withFinalizer, deleted), node: ready, action: ActionDestroyPool},
+		{name: "never created: the finalizer goes once the agent answered", obj: object(withFinalizer, deleted), node: ready, answered: true, action: ActionRemoveFinalizer},
+		{name: "an unanswered destroy of no reported pool keeps the finalizer", obj: object(withFinalizer, deleted), node: ready, lastErr: destroyErr(ReasonAgentTimeout),
+			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, retry: true},
+		{name: "another object's pool of the same name: destroyed for our UID only", obj: object(withFinalizer, deleted), node: ready, pool: foreign(), action: ActionDestroyPool},
+		{name: "another object's pool of the same name is never destroyed", obj: object(withFinalizer, deleted), node: ready, pool: foreign(),
+			lastErr: destroyErr("OwnerMismatch"), action: ActionRemoveFinalizer},
+		{name: "a stale view: CreatePool refused OwnerDeleted writes nothing", obj: object(withFinalizer), node: ready, lastErr: createErr("OwnerDeleted"),
+			retry: true},
+		{name: "a stale view of a created object: CreatePool refused OwnerDeleted writes nothing", obj: object(withFinalizer, created), node: ready, lastErr: createErr("OwnerDeleted"),
+			retry: true},
 		{name: "pool in use blocks", obj: object(withFinalizer, created, deleted, crState(v1beta3.CRStateTerminating)), node: ready, pool: ourPool(PoolHealthOnline),
 			lastErr: destroyErr("PoolInUse"), crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusOnline, ready: ReasonPoolInUse, readyIs: metav1.ConditionFalse, events: ReasonPoolInUse, retry: true},
 		{name: "destroy fails otherwise", obj: object(withFinalizer, created, deleted, crState(v1beta3.CRStateTerminating)), node: ready, pool: ourPool(PoolHealthOnline),
@@ -191,7 +207,7 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tt.obj.DeepCopy()
-			plan := Decide(Observation{Object: tt.obj, Node: tt.node, Pool: tt.pool, LastError: tt.lastErr, Now: now})
+			plan := Decide(Observation{Object: tt.obj, Node: tt.node, Pool: tt.pool, LastError: tt.lastErr, DestroyAnswered: tt.answered, Now: now})
 			if !equalObjects(before, tt.obj) {
 				t.Fatal("Decide mutated the observed object")
 			}

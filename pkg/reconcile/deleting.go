@@ -12,6 +12,13 @@ import (
 // its pool, then let it go; when the destroy cannot complete (replicas, no
 // agent), mark it Terminating with the reason and retry. The finalizer stays while
 // the pool may still exist on the node, unless the user asks to purge.
+//
+// The finalizer goes only once the agent itself has answered a DestroyPool
+// for the object's UID in this sync, even when its report shows no pool of
+// ours: a CreatePool from an operator that decided on a stale view (a
+// frozen or deposed leader) may still be on its way to the agent, and the
+// agent refuses it once it has answered that DestroyPool (OwnerDeleted).
+// This costs one DestroyPool call on such deletes, and no API write.
 func (d decider) deleting() Plan {
 	if !d.hasFinalizer() {
 		return Plan{}
@@ -24,22 +31,18 @@ func (d decider) deleting() Plan {
 		return Plan{}
 	case d.obs.Node.Agent != AgentReady:
 		return d.terminatingBlocked()
-	case !d.ownPool():
-		// Nothing of ours on the node (never created, already destroyed,
-		// or the name belongs to another object's pool).
+	case d.destroyAnswered():
+		// Nothing of ours is left on the node (destroyed now, never
+		// created, or the name belongs to another object's pool).
 		plan := Plan{Action: ActionRemoveFinalizer}
+		created := d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated()
 		switch {
-		case d.foreignPool() && (d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated()):
+		case (d.nameHeldByAnother() || d.foreignPool()) && created:
 			// Handed over (a MayastorPool migration or its rollback):
 			// the pool lives on under its new owner.
-			p := d.obs.Pool.Pool
-			owner := "another object"
-			if d.obs.Pool.Owner != "" {
-				owner = d.obs.Pool.Owner
-			}
-			plan.Events = []Event{{EventNormal, ReasonReleased,
-				fmt.Sprintf("Pool %s on node %s now belongs to %s (uid %s); it was not destroyed", p.UUID, d.target.node, owner, p.OwnerUID)}}
-		case d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated():
+			plan.Events = []Event{d.releasedEvent()}
+		case d.nameHeldByAnother() || d.foreignPool():
+		case created:
 			pool := d.obj.Status.PoolUUID
 			if pool == "" {
 				pool = d.obj.Name
@@ -57,6 +60,37 @@ func (d decider) deleting() Plan {
 		return Plan{Action: ActionDestroyPool, Destroy: &DestroyRequest{
 			Node: d.target.node, Name: d.obj.Name, OwnerUID: string(d.obj.UID)}}
 	}
+}
+
+// destroyAnswered reports whether the agent answered this sync's
+// DestroyPool for the object's UID with nothing of that UID's left: it
+// destroyed the pool, found none, or found the name held by another
+// owner's pool (OwnerMismatch). In each case it now refuses any CreatePool
+// for the UID.
+func (d decider) destroyAnswered() bool {
+	return d.obs.DestroyAnswered || d.nameHeldByAnother()
+}
+
+// nameHeldByAnother reports a DestroyPool answered OwnerMismatch in this
+// sync: the pool of the object's name is another object's.
+func (d decider) nameHeldByAnother() bool {
+	return d.obs.LastError != nil && LeftNothing(d.obs.LastError)
+}
+
+// releasedEvent says that the pool of the object's name, found to be
+// another object's, was left alone.
+func (d decider) releasedEvent() Event {
+	if d.foreignPool() {
+		p := d.obs.Pool.Pool
+		owner := "another object"
+		if d.obs.Pool.Owner != "" {
+			owner = d.obs.Pool.Owner
+		}
+		return Event{EventNormal, ReasonReleased,
+			fmt.Sprintf("Pool %s on node %s now belongs to %s (uid %s); it was not destroyed", p.UUID, d.target.node, owner, p.OwnerUID)}
+	}
+	return Event{EventNormal, ReasonReleased,
+		fmt.Sprintf("Pool %s on node %s belongs to another object; it was not destroyed: %s", d.obj.Name, d.target.node, d.obs.LastError.Message)}
 }
 
 func (d decider) purge() Plan {

@@ -10,6 +10,12 @@ import "time"
 // that finds nothing changed costs one CreatePool call and no API write.
 const RecheckAfter = 20 * time.Second
 
+// Agent reasons the state machine branches on by name (pkg/poolerr).
+const (
+	agentReasonOwnerMismatch = "OwnerMismatch"
+	agentReasonOwnerDeleted  = "OwnerDeleted"
+)
+
 // createOutcome is what a CreatePool that failed with agentReason means:
 // the Ready reason users see, and whether it is a refusal the admin fixes
 // on the node (recheck: looked at again every RecheckAfter) rather than a
@@ -36,6 +42,9 @@ func createOutcome(agentReason string) (reason string, recheck, known bool) {
 		return ReasonDiskNotAllowed, true, true
 	case "InvalidArgument":
 		return ReasonInvalidSpec, true, true
+	case agentReasonOwnerDeleted:
+		// Decided before it gets here (live): nothing is written.
+		return ReasonCreateFailed, false, true
 	case "PoolInUse", "OwnerMismatch", "PoolNotFound", "PoolFaulted", "NoSpace", "ExpansionLimit", "DiskNotGrown",
 		"ConfirmationRequired", "UUIDMismatch", "":
 		// Not refusals of a create: an agent that gives them is failing.
@@ -56,12 +65,20 @@ func destroyOutcome(agentReason string) (reason string, known bool) {
 		return ReasonPoolInUse, true
 	case "DiskNotFound", "DiskInUse", "ForeignPool", "DiskClaimed", "PoolNameTaken", "PoolDisksMismatch",
 		"DiskNotAllowed", "InvalidArgument", "OwnerMismatch", "PoolNotFound", "PoolFaulted", "NoSpace",
-		"ExpansionLimit", "DiskNotGrown", "ConfirmationRequired", "UUIDMismatch", "":
+		"ExpansionLimit", "DiskNotGrown", "ConfirmationRequired", "UUIDMismatch", agentReasonOwnerDeleted, "":
 		return ReasonDestroyFailed, true
 	case ReasonAgentUnavailable, ReasonAgentTimeout:
 		return ReasonAgentUnavailable, true
 	}
 	return ReasonDestroyFailed, false
+}
+
+// LeftNothing reports whether a DestroyPool that returned ae left nothing
+// of its owner's on the node: it succeeded (destroyed, or no such pool), or
+// the name is another owner's pool. The agent then refuses every later
+// CreatePool for that owner (OwnerDeleted).
+func LeftNothing(ae *AgentError) bool {
+	return ae == nil || ae.Op == ActionDestroyPool && ae.Reason == agentReasonOwnerMismatch
 }
 
 // outcomeUnknown reports whether a failed call may still have done its work

@@ -34,12 +34,13 @@ func TestPoolNameTakenNamesTheOwner(t *testing.T) {
 }
 
 // TestDeletingAfterHandOverReleases: a created object deleted after its
-// pool was handed over to another object (migration) lets go without a
-// destroy, and its event says the pool lives on rather than "destroyed".
+// pool was handed over to another object (migration) lets go once the
+// agent refused the DestroyPool for its UID (OwnerMismatch: nothing was
+// destroyed), and its event says the pool lives on rather than "destroyed".
 func TestDeletingAfterHandOverReleases(t *testing.T) {
 	pool := foreign()
 	pool.Owner = "DiskPool ns/pool-a"
-	plan := Decide(Observation{Object: object(withFinalizer, created, deleted), Node: ready, Pool: pool, Now: now})
+	plan := Decide(Observation{Object: object(withFinalizer, created, deleted), Node: ready, Pool: pool, LastError: destroyErr("OwnerMismatch"), Now: now})
 	if plan.Action != ActionRemoveFinalizer || plan.Destroy != nil {
 		t.Fatalf("plan %+v, want the finalizer removed and nothing destroyed", plan)
 	}
@@ -50,7 +51,7 @@ func TestDeletingAfterHandOverReleases(t *testing.T) {
 	// Without a cached uuid (a MayastorPool has none), the Destroyed event
 	// names the pool by name rather than "unknown".
 	obj := object(withFinalizer, created, deleted, func(o *v1beta3.DiskPool) { o.Status.PoolUUID = "" })
-	plan = Decide(Observation{Object: obj, Node: ready, Now: now})
+	plan = Decide(Observation{Object: obj, Node: ready, DestroyAnswered: true, Now: now})
 	if len(plan.Events) != 1 || plan.Events[0].Reason != ReasonDestroyed || !strings.Contains(plan.Events[0].Message, "Pool pool-a destroyed") {
 		t.Errorf("events = %+v", plan.Events)
 	}

@@ -42,3 +42,9 @@ const (
 // have happened. Create-or-import and destroy-if-present are idempotent, so
 // the state machine simply tries again.
 const ReasonAgentTimeout = "AgentTimeout"
+
+// ReasonOwnerDeleted is the retry reason of a sync whose CreatePool the
+// agent refused because it has answered a DestroyPool for the object's UID:
+// the object is being deleted or gone, and this sync's view of it is
+// stale. Nothing is written; the retry sees the deletion.
+const ReasonOwnerDeleted = "OwnerDeleted"

@@ -202,6 +202,11 @@ type Observation struct {
 	// LastError is the failure of the side effect performed just before
 	// this Decide, within the same sync; nil otherwise.
 	LastError *AgentError
+	// DestroyAnswered is true once the agent answered a DestroyPool for the
+	// object's UID in this sync with success (destroyed, or no such pool):
+	// it then refuses every later CreatePool for that UID, so a deleted
+	// object's finalizer may go.
+	DestroyAnswered bool
 	// DiskHolders names, for each disk of the object's target that the pool
 	// of another object on the node uses, that object (e.g. "DiskPool
 	// storage/pool-a"), so a DiskClaimed refusal says who holds the disk.

@@ -51,6 +51,9 @@ const (
 	ErrorReason_ExpansionLimit           ErrorReason = 15
 	ErrorReason_ConfirmationRequired     ErrorReason = 16
 	ErrorReason_UUIDMismatch             ErrorReason = 17
+	// OwnerDeleted: CreatePool of a name and owner_uid this agent answered a
+	// DestroyPool for (the object is being deleted or gone).
+	ErrorReason_OwnerDeleted ErrorReason = 18
 )
 
 // Enum value maps for ErrorReason.
@@ -74,6 +77,7 @@ var (
 		15: "ExpansionLimit",
 		16: "ConfirmationRequired",
 		17: "UUIDMismatch",
+		18: "OwnerDeleted",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED": 0,
@@ -94,6 +98,7 @@ var (
 		"ExpansionLimit":           15,
 		"ConfirmationRequired":     16,
 		"UUIDMismatch":             17,
+		"OwnerDeleted":             18,
 	}
 )
 
@@ -1833,7 +1838,7 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\x13ListReplicasRequest\x12\x12\n" +
 	"\x04pool\x18\x01 \x01(\tR\x04pool\"N\n" +
 	"\x14ListReplicasResponse\x126\n" +
-	"\breplicas\x18\x01 \x03(\v2\x1a.diskpool.agent.v1.ReplicaR\breplicas*\xe5\x02\n" +
+	"\breplicas\x18\x01 \x03(\v2\x1a.diskpool.agent.v1.ReplicaR\breplicas*\xf7\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fInvalidArgument\x10\x01\x12\x10\n" +
@@ -1853,7 +1858,8 @@ const file_diskpool_agent_v1_agent_proto_rawDesc = "" +
 	"\fDiskNotGrown\x10\x0e\x12\x12\n" +
 	"\x0eExpansionLimit\x10\x0f\x12\x18\n" +
 	"\x14ConfirmationRequired\x10\x10\x12\x10\n" +
-	"\fUUIDMismatch\x10\x11*o\n" +
+	"\fUUIDMismatch\x10\x11\x12\x10\n" +
+	"\fOwnerDeleted\x10\x12*o\n" +
 	"\tPoolState\x12\x1a\n" +
 	"\x16POOL_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11POOL_STATE_ONLINE\x10\x01\x12\x17\n" +

@@ -58,10 +58,15 @@ type PoolServiceClient interface {
 	//	FAILED_PRECONDITION PoolDisksMismatch a pool of this name and owner exists on other disks
 	//	PERMISSION_DENIED   DiskNotAllowed   the path resolves outside the allowed device dirs
 	//	INVALID_ARGUMENT    InvalidArgument  cluster_size_bytes not a power of two in [1 MiB, 64 MiB]
+	//	FAILED_PRECONDITION OwnerDeleted     DestroyPool of this name was answered for owner_uid
 	CreatePool(ctx context.Context, in *CreatePoolRequest, opts ...grpc.CallOption) (*Pool, error)
 	// DestroyPool destroys a pool and erases its label. A missing pool is
 	// success. Refused with FAILED_PRECONDITION PoolInUse while the pool holds
 	// replicas, and FAILED_PRECONDITION OwnerMismatch when owner_uid differs.
+	// Except for PoolInUse and failures, the name and owner_uid are
+	// remembered as deleted (saved before the answer, the newest 1024 kept):
+	// every later CreatePool of that name for that owner_uid is refused with
+	// OwnerDeleted. Object UIDs are never reused.
 	DestroyPool(ctx context.Context, in *DestroyPoolRequest, opts ...grpc.CallOption) (*DestroyPoolResponse, error)
 	// GetPool returns one pool, or NOT_FOUND PoolNotFound.
 	GetPool(ctx context.Context, in *GetPoolRequest, opts ...grpc.CallOption) (*Pool, error)
@@ -254,10 +259,15 @@ type PoolServiceServer interface {
 	//	FAILED_PRECONDITION PoolDisksMismatch a pool of this name and owner exists on other disks
 	//	PERMISSION_DENIED   DiskNotAllowed   the path resolves outside the allowed device dirs
 	//	INVALID_ARGUMENT    InvalidArgument  cluster_size_bytes not a power of two in [1 MiB, 64 MiB]
+	//	FAILED_PRECONDITION OwnerDeleted     DestroyPool of this name was answered for owner_uid
 	CreatePool(context.Context, *CreatePoolRequest) (*Pool, error)
 	// DestroyPool destroys a pool and erases its label. A missing pool is
 	// success. Refused with FAILED_PRECONDITION PoolInUse while the pool holds
 	// replicas, and FAILED_PRECONDITION OwnerMismatch when owner_uid differs.
+	// Except for PoolInUse and failures, the name and owner_uid are
+	// remembered as deleted (saved before the answer, the newest 1024 kept):
+	// every later CreatePool of that name for that owner_uid is refused with
+	// OwnerDeleted. Object UIDs are never reused.
 	DestroyPool(context.Context, *DestroyPoolRequest) (*DestroyPoolResponse, error)
 	// GetPool returns one pool, or NOT_FOUND PoolNotFound.
 	GetPool(context.Context, *GetPoolRequest) (*Pool, error)
