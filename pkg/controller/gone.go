@@ -98,21 +98,22 @@ func (c *Controller) syncGone(ctx context.Context, k key) error {
 	return c.destroyGone(ctx, k, req)
 }
 
-// destroyGone asks the agent to destroy the pool req names for
-// req.OwnerUID, even when its report shows none: the agent's answer also
-// makes it refuse any CreatePool for that UID still on its way. Until the
-// agent has answered with nothing of the UID's left, req is remembered and
-// an error returned, so the queue retries with backoff (the sync of the
-// missing object takes it up again).
+// destroyGone destroys the pool req names if the agent still reports it
+// owned by req.OwnerUID. Until that is done or found unnecessary, req is
+// remembered and an error returned, so the queue retries with backoff (the
+// sync of the missing object takes it up again).
 func (c *Controller) destroyGone(ctx context.Context, k key, req reconcile.DestroyRequest) error {
 	if state, _ := c.agents.Agent(req.Node); state != reconcile.AgentReady {
 		c.gone.remember(k, req)
 		return errAgentNotReadyForGone
 	}
-	klog.FromContext(ctx).Info("Destroying the pool of an object that is gone, if any",
+	if view := c.agents.Pool(req.Node, req.Name); !view.Found || view.Pool.OwnerUID != req.OwnerUID {
+		return nil // nothing of this object's is left
+	}
+	klog.FromContext(ctx).Info("Destroying the pool of an object that is gone",
 		"node", klog.KRef("", req.Node), "pool", req.Name, "ownerUID", req.OwnerUID)
 	ae, err := c.destroy(ctx, req)
-	if err == nil && reconcile.LeftNothing(ae) {
+	if err == nil && ae == nil {
 		return nil
 	}
 	c.gone.remember(k, req)

@@ -74,7 +74,7 @@ func (d decider) destroyAnswered() bool {
 // nameHeldByAnother reports a DestroyPool answered OwnerMismatch in this
 // sync: the pool of the object's name is another object's.
 func (d decider) nameHeldByAnother() bool {
-	return d.obs.LastError != nil && LeftNothing(d.obs.LastError)
+	return d.obs.LastError != nil && leftNothing(d.obs.LastError)
 }
 
 // releasedEvent says that the pool of the object's name, found to be

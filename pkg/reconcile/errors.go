@@ -73,11 +73,11 @@ func destroyOutcome(agentReason string) (reason string, known bool) {
 	return ReasonDestroyFailed, false
 }
 
-// LeftNothing reports whether a DestroyPool that returned ae left nothing
+// leftNothing reports whether a DestroyPool that returned ae left nothing
 // of its owner's on the node: it succeeded (destroyed, or no such pool), or
 // the name is another owner's pool. The agent then refuses every later
 // CreatePool for that owner (OwnerDeleted).
-func LeftNothing(ae *AgentError) bool {
+func leftNothing(ae *AgentError) bool {
 	return ae == nil || ae.Op == ActionDestroyPool && ae.Reason == agentReasonOwnerMismatch
 }
 
