@@ -56,7 +56,7 @@ func TestDeletedBeforeStaleLeaderCreates(t *testing.T) {
 // staleCreateAttempts bounds the attempts of TestDeletedBeforeStaleLeaderCreates:
 // on resume, the stale call races the leader's tracker, which finds the
 // agent's Lease expired during the freeze and closes its connection.
-const staleCreateAttempts = 4
+const staleCreateAttempts = 8
 
 // staleCreate runs one attempt and says whether the stale CreatePool
 // reached the agent; it kills the stale leader, and when the call did not
