@@ -124,6 +124,14 @@ func TestEveryAgentReasonReachesTheStateMachine(t *testing.T) {
 			Spec: v1beta3.DiskPoolSpec{Node: "n", Disks: []string{"/dev/sdb"}}}
 		plan := reconcile.Decide(reconcile.Observation{Object: obj, Node: reconcile.NodeView{Exists: true, Agent: reconcile.AgentReady},
 			LastError: AgentError(reconcile.ActionCreatePool, poolerr.New(codes.FailedPrecondition, name, "refused", nil))})
+		if name == poolerr.ReasonOwnerDeleted {
+			// The one reason of a stale view (the object is being deleted
+			// or gone): nothing is written, and the sync retries.
+			if plan.Status != nil || !plan.Retry || plan.RetryReason != reconcile.ReasonOwnerDeleted {
+				t.Errorf("%s: plan %+v, want no status and a retry", name, plan)
+			}
+			continue
+		}
 		if plan.Status == nil {
 			t.Fatalf("%s: Decide wrote no status", name)
 		}
