@@ -33,14 +33,14 @@ func TestDeletedBeforeStaleLeaderCreates(t *testing.T) {
 	r := s.newRun("fault")
 	leaderID := "op-" + r.ns
 	for attempt := range staleCreateAttempts {
-		if staleCreate(t, s, r, leaderID, attempt) {
+		if before, reached := staleCreate(t, s, r, leaderID, attempt); reached {
 			if left := r.agentPools(); len(left) != 0 {
 				for name, p := range left {
 					t.Errorf("pool %s (uuid %s, owner %s) left on the node for an object that is gone", name, p.GetUuid(), p.GetOwnerUid())
 				}
 			}
-			if f := s.row.Fault; f.CreateOK != 0 || f.PoolsCreated != 0 {
-				t.Errorf("creates: %s; want the stale CreatePool refused and no pool created", f.creates())
+			if f := s.row.Fault; f.CreateOK != before.CreateOK || f.PoolsCreated != before.PoolsCreated {
+				t.Errorf("creates: %s, %s before the resume; want the stale CreatePool refused and no pool created", f.creates(), before.creates())
 			}
 			for _, d := range r.disks {
 				if found := harness.ReadLabel(t, d); found.Label != nil {
@@ -50,7 +50,7 @@ func TestDeletedBeforeStaleLeaderCreates(t *testing.T) {
 			return
 		}
 	}
-	t.Skipf("Skipping: in %d attempts the resumed leader's CreatePool never reached the agent (its tracker found the agent's Lease expired first); the scenario's premise is not there", staleCreateAttempts)
+	t.Skipf("Skipping: in %d attempts the resumed leader's CreatePool never reached the agent after the delete (see the notes); the scenario's premise is not there", staleCreateAttempts)
 }
 
 // staleCreateAttempts bounds the attempts of TestDeletedBeforeStaleLeaderCreates:
@@ -62,20 +62,33 @@ const staleCreateAttempts = 8
 // reached the agent; it kills the stale leader, and when the call did not
 // reach the agent it stops the standby too, so the next attempt's leader
 // leads at once.
-func staleCreate(t *testing.T, s *scenario, r *run, leaderID string, attempt int) bool {
+func staleCreate(t *testing.T, s *scenario, r *run, leaderID string, attempt int) (before sideEffects, reached bool) {
 	a := r.startOperator(opConfig{faults: "stop-before=CreatePool:1;stop-after=CreatePool:1", leaderID: leaderID})
 	a.waitLeading(t, convergeTimeout)
 	p := r.create(attempt)
 	a.waitStopped(t, convergeTimeout)
 	if n := len(r.agentPools()); n != 0 {
-		t.Fatalf("%d pools before the stale CreatePool went out; want none", n)
+		// Seen under load: the leader went on before the resume (its
+		// stop hook was continued and gave up), and created the pool.
+		s.note("attempt %d: the leader did not stay stopped before its CreatePool (%d pools); cleaned up", attempt+1, n)
+		if err := a.p.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		r.delete(p.Name)
+		b := r.startOperator(opConfig{leaderID: leaderID})
+		r.waitEmpty(convergeTimeout)
+		r.waitNoPools(convergeTimeout)
+		if err := b.p.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		return sideEffects{}, false
 	}
 	r.delete(p.Name)
 	deleted := time.Now()
 	b := r.startOperator(opConfig{leaderID: leaderID})
 	r.waitEmpty(convergeTimeout)
 	s.note("attempt %d: the standby let the object go %s after the delete", attempt+1, time.Since(deleted).Round(10*time.Millisecond))
-	before := r.sideEffects()
+	before = r.sideEffects()
 
 	resumed := time.Now()
 	a.resume(t)
@@ -98,8 +111,8 @@ func staleCreate(t *testing.T, s *scenario, r *run, leaderID string, attempt int
 		if err := b.p.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		return false
+		return before, false
 	}
 	s.note("attempt %d: the stale CreatePool reached the agent %s after the resume: %s", attempt+1, s.row.Converge.Round(10*time.Millisecond), s.row.Fault.creates())
-	return true
+	return before, true
 }
