@@ -152,10 +152,8 @@ func TestDecide(t *testing.T) {
 			action: ActionCreatePool, createOn: []string{"/dev/sdb"}},
 		{name: "adopt annotation naming another owner does not take the pool", obj: object(withFinalizer, annotated(v1beta3.AdoptPoolOwnerAnnotation, "third")), node: ready, pool: foreign(),
 			crState: v1beta3.CRStateCreating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonPoolNameTaken, readyIs: metav1.ConditionFalse, events: ReasonPoolNameTaken, retry: true},
-		{name: "deleting before the hand-over asks the agent for our UID only", obj: object(withFinalizer, deleted, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else")), node: ready, pool: foreign(),
-			action: ActionDestroyPool},
 		{name: "deleting before the hand-over leaves the old owner's pool alone", obj: object(withFinalizer, deleted, annotated(v1beta3.AdoptPoolOwnerAnnotation, "someone-else")), node: ready, pool: foreign(),
-			lastErr: destroyErr("OwnerMismatch"), action: ActionRemoveFinalizer},
+			action: ActionRemoveFinalizer},
 
 		// Re-import.
 		{name: "created pool missing from the agent is re-imported on the cached disks", obj: object(withFinalizer, created, func(o *v1beta3.DiskPool) {
@@ -184,8 +182,8 @@ func TestDecide(t *testing.T) {
 		{name: "never created: the finalizer goes once the agent answered", obj: object(withFinalizer, deleted), node: ready, answered: true, action: ActionRemoveFinalizer},
 		{name: "an unanswered destroy of no reported pool keeps the finalizer", obj: object(withFinalizer, deleted), node: ready, lastErr: destroyErr(ReasonAgentTimeout),
 			crState: v1beta3.CRStateTerminating, poolState: v1beta3.PoolStatusUnknown, ready: ReasonAgentUnavailable, readyIs: metav1.ConditionFalse, events: ReasonAgentUnavailable, retry: true},
-		{name: "another object's pool of the same name: destroyed for our UID only", obj: object(withFinalizer, deleted), node: ready, pool: foreign(), action: ActionDestroyPool},
-		{name: "another object's pool of the same name is never destroyed", obj: object(withFinalizer, deleted), node: ready, pool: foreign(),
+		{name: "another object's pool of the same name is never destroyed", obj: object(withFinalizer, deleted), node: ready, pool: foreign(), action: ActionRemoveFinalizer},
+		{name: "no pool reported, the agent says the name is another's: nothing destroyed", obj: object(withFinalizer, deleted), node: ready,
 			lastErr: destroyErr("OwnerMismatch"), action: ActionRemoveFinalizer},
 		{name: "a stale view: CreatePool refused OwnerDeleted writes nothing", obj: object(withFinalizer), node: ready, lastErr: createErr("OwnerDeleted"),
 			retry: true},

@@ -18,7 +18,9 @@ import (
 // ours: a CreatePool from an operator that decided on a stale view (a
 // frozen or deposed leader) may still be on its way to the agent, and the
 // agent refuses it once it has answered that DestroyPool (OwnerDeleted).
-// This costs one DestroyPool call on such deletes, and no API write.
+// This costs one DestroyPool call on such deletes, and no API write. A
+// pool reported under another owner (handed over) is released without one,
+// so a migration calls no DestroyPool.
 func (d decider) deleting() Plan {
 	if !d.hasFinalizer() {
 		return Plan{}
@@ -31,9 +33,12 @@ func (d decider) deleting() Plan {
 		return Plan{}
 	case d.obs.Node.Agent != AgentReady:
 		return d.terminatingBlocked()
-	case d.destroyAnswered():
+	case d.destroyAnswered() || d.foreignPool():
 		// Nothing of ours is left on the node (destroyed now, never
-		// created, or the name belongs to another object's pool).
+		// created, or the name belongs to another object's pool). A
+		// pool reported under another owner is released without a call:
+		// a stale CreatePool for this UID is refused PoolNameTaken while
+		// that pool exists.
 		plan := Plan{Action: ActionRemoveFinalizer}
 		created := d.obj.Status.CRState == v1beta3.CRStateTerminating || d.wasCreated()
 		switch {
