@@ -75,14 +75,14 @@ func staleCreate(t *testing.T, s *scenario, r *run, leaderID string, attempt int
 		// Seen under load: the leader went on before the resume (its
 		// stop hook was continued and gave up), and created the pool.
 		s.note("attempt %d: the leader did not stay stopped before its CreatePool (%d pools); cleaned up", attempt+1, n)
-		if err := a.p.Kill(); err != nil {
+		if err := a.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
 		r.delete(p.Name)
 		b := r.startOperator(opConfig{leaderID: leaderID})
 		r.waitEmpty(convergeTimeout)
 		r.waitNoPools(convergeTimeout)
-		if err := b.p.Stop(); err != nil {
+		if err := b.Process.Stop(); err != nil {
 			t.Fatal(err)
 		}
 		return sideEffects{}, false
@@ -100,20 +100,20 @@ func staleCreate(t *testing.T, s *scenario, r *run, leaderID string, attempt int
 	// again after a successful one), or for the leader to exit on its lost
 	// Lease; then kill it at once, so no sync of its own cleans up.
 	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, staleLeaderExit, true, func(context.Context) (bool, error) {
-		return r.sideEffects().CreateCalls > before.CreateCalls || a.p.Exited(), nil
+		return r.sideEffects().CreateCalls > before.CreateCalls || a.Process.Exited(), nil
 	})
 	if err != nil {
 		// Seen once under load, as the stop that did not hold above.
 		s.note("attempt %d: the resumed leader neither called CreatePool nor exited within %s", attempt+1, staleLeaderExit)
 	}
-	if err := a.p.Kill(); err != nil {
+	if err := a.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	s.row.Converge = time.Since(resumed)
 	s.row.Fault = r.sideEffects()
 	if s.row.Fault.CreateCalls == before.CreateCalls {
 		s.note("attempt %d: the resumed leader's CreatePool did not reach the agent", attempt+1)
-		if err := b.p.Stop(); err != nil {
+		if err := b.Process.Stop(); err != nil {
 			t.Fatal(err)
 		}
 		return before, false
