@@ -42,7 +42,9 @@ type Options struct {
 	Resync       time.Duration
 
 	MetricsAddress string
-	HealthAddress  string
+	// Profiling serves net/http/pprof on the metrics listener.
+	Profiling     bool
+	HealthAddress string
 	// AddressFile receives the bound addresses (pkg/addrfile).
 	AddressFile string
 
@@ -125,6 +127,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.BackoffMax, "backoff-max", o.BackoffMax, "Maximum retry delay of a failing pool object.")
 	fs.DurationVar(&o.Resync, "resync", o.Resync, "Period of the informers' full resync, a safety net only: changes arrive by watch and agent streams. 0 disables it.")
 	fs.StringVar(&o.MetricsAddress, "metrics-address", o.MetricsAddress, "Address of /metrics. Empty disables it.")
+	fs.BoolVar(&o.Profiling, "profiling", o.Profiling, "Serve net/http/pprof under /debug/pprof/ on the metrics listener (heap and CPU profiles; off by default, like kube-controller-manager's).")
 	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address of /healthz and /readyz. Empty disables them.")
 	fs.StringVar(&o.AddressFile, "address-file", o.AddressFile, "File the bound addresses are written to once the servers listen, one \"name host:port\" line each (metrics, health), replaced whole; for tests that pass port 0. Empty: none.")
 	fs.StringVar(&o.AgentTLSCertFile, "agent-tls-cert-file", o.AgentTLSCertFile, "Client certificate (PEM) the operator presents to agents.")

@@ -434,6 +434,9 @@ func serve(ctx context.Context, o *Options, d Deps, reg *prometheus.Registry, ch
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if o.Profiling {
+		addProfiling(mux)
+	}
 	if err := start("metrics", o.MetricsAddress, mux); err != nil {
 		stop()
 		return nil, err

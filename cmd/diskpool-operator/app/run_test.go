@@ -113,6 +113,9 @@ func TestRunLeadsReconcilesAndReleases(t *testing.T) {
 		return false
 	})
 
+	if code, _ := httpGet(addr("metrics"), "/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ without --profiling = %d, want 404", code)
+	}
 	_, body := httpGet(addr("metrics"), "/metrics")
 	for _, m := range []string{"diskpool_reconcile_total", "diskpool_workqueue_adds_total", "diskpool_api_writes_total",
 		"diskpool_pools{", "diskpool_leader 1", "diskpool_agents{"} {
