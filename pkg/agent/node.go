@@ -59,7 +59,7 @@ func RunNode(ctx context.Context, cfg NodeConfig) error {
 		}
 	}
 
-	srv := grpc.NewServer(grpc.Creds(cfg.Creds))
+	srv := grpc.NewServer(append(KeepaliveServerOptions(), grpc.Creds(cfg.Creds))...)
 	agentv1.RegisterPoolServiceServer(srv, a)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(cfg.Listener) }()

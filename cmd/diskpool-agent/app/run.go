@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/keepalive"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -97,16 +96,11 @@ func Run(ctx context.Context, o *Options, deps Deps) error {
 	if err := reg.Register(metrics.NewPoolCollector(a.Pools)); err != nil {
 		return err
 	}
-	srv := grpc.NewServer(
+	srv := grpc.NewServer(append(agent.KeepaliveServerOptions(),
 		grpc.Creds(creds),
-		// The operator holds one WatchPools stream per agent for hours and
-		// pings it (poolclient.KeepaliveParams); allow that, and ping back
-		// so a vanished operator's stream is closed.
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.ChainUnaryInterceptor(loggingUnary(logger), sm.UnaryServerInterceptor()),
 		grpc.ChainStreamInterceptor(loggingStream(logger), sm.StreamServerInterceptor()),
-	)
+	)...)
 	agentv1.RegisterPoolServiceServer(srv, a)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
