@@ -104,11 +104,7 @@ func transportCredentials(opts Options) (credentials.TransportCredentials, error
 	case opts.Insecure:
 		return insecure.NewCredentials(), nil
 	case opts.TLS != nil:
-		cfg, err := LoadClientTLS(*opts.TLS)
-		if err != nil {
-			return nil, err
-		}
-		return credentials.NewTLS(cfg), nil
+		return sharedTLS.credentials(*opts.TLS)
 	}
 	return nil, errors.New("no transport security configured: set TLS files, or Insecure")
 }

@@ -1,6 +1,7 @@
 package poolclient
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -28,27 +29,46 @@ type TLSOptions struct {
 // reads them on every call, so a caller that loads per connection picks up
 // rotated certificates.
 func LoadClientTLS(o TLSOptions) (*tls.Config, error) {
+	pem, err := readClientTLS(o)
+	if err != nil {
+		return nil, err
+	}
+	return parseClientTLS(o, pem)
+}
+
+// clientPEM is the contents of the certificate, key and CA files.
+type clientPEM struct{ cert, key, ca []byte }
+
+func readClientTLS(o TLSOptions) (clientPEM, error) {
+	var p clientPEM
 	if o.CertFile == "" || o.KeyFile == "" || o.CAFile == "" {
-		return nil, errors.New("agent TLS needs a client certificate, a client key and a CA file")
+		return p, errors.New("agent TLS needs a client certificate, a client key and a CA file")
 	}
-	certPEM, err := os.ReadFile(o.CertFile)
-	if err != nil {
-		return nil, fmt.Errorf("read agent client certificate %s: %w", o.CertFile, err)
+	var err error
+	if p.cert, err = os.ReadFile(o.CertFile); err != nil {
+		return p, fmt.Errorf("read agent client certificate %s: %w", o.CertFile, err)
 	}
-	keyPEM, err := os.ReadFile(o.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("read agent client key %s: %w", o.KeyFile, err)
+	if p.key, err = os.ReadFile(o.KeyFile); err != nil {
+		return p, fmt.Errorf("read agent client key %s: %w", o.KeyFile, err)
 	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if p.ca, err = os.ReadFile(o.CAFile); err != nil {
+		return p, fmt.Errorf("read agent CA certificate %s: %w", o.CAFile, err)
+	}
+	return p, nil
+}
+
+func (p clientPEM) equal(q clientPEM) bool {
+	return bytes.Equal(p.cert, q.cert) && bytes.Equal(p.key, q.key) && bytes.Equal(p.ca, q.ca)
+}
+
+// parseClientTLS builds the client tls.Config of o from the files' contents.
+func parseClientTLS(o TLSOptions, p clientPEM) (*tls.Config, error) {
+	cert, err := tls.X509KeyPair(p.cert, p.key)
 	if err != nil {
 		return nil, fmt.Errorf("load agent client key pair (certificate %s, key %s): %w", o.CertFile, o.KeyFile, err)
 	}
-	caPEM, err := os.ReadFile(o.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("read agent CA certificate %s: %w", o.CAFile, err)
-	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
+	if !pool.AppendCertsFromPEM(p.ca) {
 		return nil, fmt.Errorf("agent CA certificate %s: no PEM certificate found", o.CAFile)
 	}
 	return &tls.Config{
