@@ -78,6 +78,7 @@ func Dial(endpoint string, opts Options) (*Client, error) {
 	}
 	dialOpts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds), grpc.WithKeepaliveParams(KeepaliveParams)},
 		opts.Metrics.dialOptions()...)
+	dialOpts = append(dialOpts, bufferDialOptions...)
 	dialOpts = append(dialOpts, opts.DialOptions...)
 	conn, err := grpc.NewClient(endpoint, dialOpts...)
 	if err != nil {
