@@ -78,6 +78,18 @@ func TestRealAgentLifecycle(t *testing.T) {
 	if _, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p2", OwnerUID: ownerB, Disks: []string{diskC}}); err != nil {
 		t.Fatalf("CreatePool p2: %v", err)
 	}
+	// The disk inventory lists the node's disks over the same connection.
+	disks, err := f.tracker.ListDisks(f.ctx, nodeA)
+	if err != nil {
+		t.Fatalf("ListDisks: %v", err)
+	}
+	pooled := map[string]bool{}
+	for _, d := range disks {
+		pooled[d.GetPoolName()] = true
+	}
+	if !pooled["p1"] || !pooled["p2"] {
+		t.Errorf("ListDisks = %v, want the disks of p1 and p2", disks)
+	}
 	// A refusal comes back with the agent's reason.
 	_, err = f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: nodeA, Name: "p3", OwnerUID: ownerB, Disks: []string{diskB}})
 	var ae *reconcile.AgentError
@@ -424,6 +436,11 @@ func TestNoAgent(t *testing.T) {
 	for _, node := range []string{"node-old", "node-quiet"} {
 		_, err := f.tracker.CreatePool(f.ctx, reconcile.CreateRequest{Node: node, Name: "p", OwnerUID: ownerA})
 		wantAgentUnavailable(t, err, reconcile.ActionCreatePool)
+	}
+	for node, want := range map[string]string{"nowhere": "no live diskpool-agent", "node-old": "no live diskpool-agent", "node-quiet": "not connected"} {
+		if _, err := f.tracker.ListDisks(f.ctx, node); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ListDisks(%s) = %v, want an error containing %q", node, err, want)
+		}
 	}
 }
 

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
@@ -14,25 +12,26 @@ import (
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/inventory"
-	"github.com/diskpool/diskpool-operator/pkg/poolclient"
 )
 
 // leaseAgents is the disk inventory's view of the agents: the nodes with a
-// live Lease, and a ListDisks call to the endpoint the Lease publishes. It
-// keeps one client per endpoint (the tracker's clients are its own).
+// live Lease, and a ListDisks call through the tracker's connection to the
+// node (one connection per node for both).
 type leaseAgents struct {
 	leases coordinationlisters.LeaseNamespaceLister
-	opts   poolclient.Options
+	disks  diskLister
 	now    func() time.Time
+}
 
-	mu      sync.Mutex
-	clients map[string]*poolclient.Client
+// diskLister lists a node's disks (agentwatch.Tracker).
+type diskLister interface {
+	ListDisks(ctx context.Context, node string) ([]*agentv1.Disk, error)
 }
 
 var _ inventory.Source = (*leaseAgents)(nil)
 
-func newLeaseAgents(leases coordinationlisters.LeaseNamespaceLister, opts poolclient.Options) *leaseAgents {
-	return &leaseAgents{leases: leases, opts: opts, now: time.Now, clients: map[string]*poolclient.Client{}}
+func newLeaseAgents(leases coordinationlisters.LeaseNamespaceLister, disks diskLister) *leaseAgents {
+	return &leaseAgents{leases: leases, disks: disks, now: time.Now}
 }
 
 // ReadyNodes returns the nodes whose agent Lease is live.
@@ -52,43 +51,7 @@ func (a *leaseAgents) ReadyNodes() []string {
 
 // ListDisks calls ListDisks on node's agent.
 func (a *leaseAgents) ListDisks(ctx context.Context, node string) ([]*agentv1.Disk, error) {
-	l, err := a.leases.Get(agentlease.Name(node))
-	if err != nil {
-		return nil, fmt.Errorf("agent Lease of node %s: %w", node, err)
-	}
-	ep := agentlease.Endpoint(l)
-	if ep == "" || !agentlease.Live(l, a.now()) {
-		return nil, fmt.Errorf("node %s has no live agent", node)
-	}
-	c, err := a.client(ep)
-	if err != nil {
-		return nil, err
-	}
-	return c.ListDisks(ctx)
-}
-
-func (a *leaseAgents) client(endpoint string) (*poolclient.Client, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if c := a.clients[endpoint]; c != nil {
-		return c, nil
-	}
-	c, err := poolclient.Dial(endpoint, a.opts)
-	if err != nil {
-		return nil, err
-	}
-	a.clients[endpoint] = c
-	return c, nil
-}
-
-// Close closes every client.
-func (a *leaseAgents) Close() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for ep, c := range a.clients {
-		_ = c.Close()
-		delete(a.clients, ep)
-	}
+	return a.disks.ListDisks(ctx, node)
 }
 
 // poolOwners gives the uids of the cached DiskPools and MayastorPools.

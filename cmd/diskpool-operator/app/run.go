@@ -177,8 +177,7 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	if err != nil {
 		return err
 	}
-	invAgents := newLeaseAgents(leaseInformer.Lister().Leases(o.OperatorNamespace), clientOpts)
-	defer invAgents.Close()
+	invAgents := newLeaseAgents(leaseInformer.Lister().Leases(o.OperatorNamespace), tracker)
 	inv := inventory.NewRunner(invAgents, poolOwners{diskPools: poolInformers, msps: mspInformers},
 		inventory.NewPublisher(kube, o.OperatorNamespace, reportInformer.Lister(),
 			broadcaster.NewRecorder(scheme.Scheme, controller.FieldManager), m.inventory),
