@@ -12,29 +12,33 @@ import (
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/inventory"
+	"github.com/diskpool/diskpool-operator/pkg/reconcile"
 )
 
 // leaseAgents is the disk inventory's view of the agents: the nodes with a
-// live Lease, and a ListDisks call through the tracker's connection to the
-// node (one connection per node for both).
+// live Lease whose agent the tracker has connected, and a ListDisks call
+// through the tracker's connection to the node (one connection per node
+// for both). The tracker's change handler enqueues a node once it connects.
 type leaseAgents struct {
-	leases coordinationlisters.LeaseNamespaceLister
-	disks  diskLister
-	now    func() time.Time
+	leases  coordinationlisters.LeaseNamespaceLister
+	tracker nodeAgents
+	now     func() time.Time
 }
 
-// diskLister lists a node's disks (agentwatch.Tracker).
-type diskLister interface {
+// nodeAgents is what the inventory needs of agentwatch.Tracker.
+type nodeAgents interface {
+	Agent(node string) (reconcile.AgentState, string)
 	ListDisks(ctx context.Context, node string) ([]*agentv1.Disk, error)
 }
 
 var _ inventory.Source = (*leaseAgents)(nil)
 
-func newLeaseAgents(leases coordinationlisters.LeaseNamespaceLister, disks diskLister) *leaseAgents {
-	return &leaseAgents{leases: leases, disks: disks, now: time.Now}
+func newLeaseAgents(leases coordinationlisters.LeaseNamespaceLister, tracker nodeAgents) *leaseAgents {
+	return &leaseAgents{leases: leases, tracker: tracker, now: time.Now}
 }
 
-// ReadyNodes returns the nodes whose agent Lease is live.
+// ReadyNodes returns the nodes whose agent Lease is live and whose agent
+// is connected.
 func (a *leaseAgents) ReadyNodes() []string {
 	leases, err := a.leases.List(labels.Everything())
 	if err != nil {
@@ -42,7 +46,11 @@ func (a *leaseAgents) ReadyNodes() []string {
 	}
 	var out []string
 	for _, l := range leases {
-		if n := agentlease.NodeOf(l); n != "" && agentlease.Live(l, a.now()) {
+		n := agentlease.NodeOf(l)
+		if n == "" || !agentlease.Live(l, a.now()) {
+			continue
+		}
+		if s, _ := a.tracker.Agent(n); s == reconcile.AgentReady {
 			out = append(out, n)
 		}
 	}
@@ -51,7 +59,7 @@ func (a *leaseAgents) ReadyNodes() []string {
 
 // ListDisks calls ListDisks on node's agent.
 func (a *leaseAgents) ListDisks(ctx context.Context, node string) ([]*agentv1.Disk, error) {
-	return a.disks.ListDisks(ctx, node)
+	return a.tracker.ListDisks(ctx, node)
 }
 
 // poolOwners gives the uids of the cached DiskPools and MayastorPools.
