@@ -72,7 +72,8 @@ func New(cfg Config) (*Heartbeat, error) {
 
 // Run acquires the Lease and renews it every RenewInterval until ctx is
 // done, then releases it. Failed writes are logged and retried at the next
-// interval: the Lease simply expires while the API server is unreachable.
+// interval (a conflict once at once, see renew): the Lease simply expires
+// while the API server is unreachable.
 func (h *Heartbeat) Run(ctx context.Context) {
 	logger := klog.FromContext(ctx).WithValues("lease", klog.KRef(h.cfg.Namespace, agentlease.Name(h.cfg.Node)))
 	ctx = klog.NewContext(ctx, logger)
@@ -119,6 +120,17 @@ func (h *Heartbeat) renew(ctx context.Context) error {
 		h.lease = cur
 	}
 	updated, err := leases.Update(ctx, h.desired(h.lease, now), metav1.UpdateOptions{})
+	if apierrors.IsConflict(err) {
+		// Most often this agent's own last write, which landed after the
+		// client gave up on it (a slow API server). Read the Lease again
+		// and retry once now: waiting a whole interval costs a quarter of
+		// the Lease, and on a loaded API server the next try may conflict
+		// again (1000 fleet nodes lost their Leases that way in make bench).
+		if cur, gerr := leases.Get(ctx, agentlease.Name(h.cfg.Node), metav1.GetOptions{}); gerr == nil {
+			h.lease = cur
+			updated, err = leases.Update(ctx, h.desired(cur, now), metav1.UpdateOptions{})
+		}
+	}
 	if err != nil {
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			h.lease = nil // read it again next time

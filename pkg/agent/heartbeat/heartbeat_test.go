@@ -8,6 +8,7 @@ import (
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -176,5 +177,29 @@ func waitTicker(t *testing.T, c *testingclock.FakeClock) {
 			t.Fatal("Run never waited on its ticker")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestConflictRetriedAtOnce: a renewal that conflicts (the agent's own
+// earlier write landed after its client gave up) reads the Lease again and
+// renews in the same interval, not one interval later.
+func TestConflictRetriedAtOnce(t *testing.T) {
+	var conflicts atomic.Int32
+	client := fake.NewClientset()
+	client.PrependReactor("update", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if conflicts.Add(1) == 1 {
+			return true, nil, apierrors.NewConflict(coordinationv1.Resource("leases"), agentlease.Name("node-a"), errors.New("the object has been modified"))
+		}
+		return false, nil, nil
+	})
+	_, ctx := ktesting.NewTestContext(t)
+	f := &fixture{t: t, client: client, clock: testingclock.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), done: make(chan struct{})}
+	f.run(ctx)
+	f.waitFor("the created Lease", func(l *coordinationv1.Lease) bool { return agentlease.Holder(l) == "node-a" })
+	waitTicker(t, f.clock)
+	f.clock.Step(agentlease.DefaultRenewInterval)
+	f.waitFor("the renewal after a conflict, in the same interval", renewedAt(f.clock.Now()))
+	if n := conflicts.Load(); n != 2 {
+		t.Errorf("updates = %d, want 2 (the conflict and its retry)", n)
 	}
 }
