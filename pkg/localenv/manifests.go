@@ -21,8 +21,8 @@ const (
 )
 
 // baseKinds are the kinds of manifests/base that apply without a kubelet:
-// the namespace, identities, RBAC and the admission policies (the agents'
-// own-Lease rule; the finalizer on create). The operator Deployment and the agent
+// the namespace, identities, RBAC, the admission policies (the agents'
+// own-Lease rule; the finalizer on create) and the Leases' FlowSchemas. The operator Deployment and the agent
 // DaemonSet (and their Services and PodDisruptionBudget) need images and
 // nodes that run pods; here the same binaries run as local processes.
 var baseKinds = map[schema.GroupKind]bool{
@@ -39,6 +39,8 @@ var baseKinds = map[schema.GroupKind]bool{
 	{Group: "admissionregistration.k8s.io", Kind: "ValidatingAdmissionPolicyBinding"}: true,
 	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicy"}:          true,
 	{Group: "admissionregistration.k8s.io", Kind: "MutatingAdmissionPolicyBinding"}:   true,
+	// The Leases' API priority (lease-priority.yaml).
+	{Group: "flowcontrol.apiserver.k8s.io", Kind: "FlowSchema"}: true,
 }
 
 // BaseObjects reads manifests/base under root and returns the objects

@@ -35,6 +35,8 @@ func TestBaseObjects(t *testing.T) {
 		"ValidatingAdmissionPolicyBinding/diskpool-agent-own-lease",
 		"MutatingAdmissionPolicy/diskpool-protection-finalizer",
 		"MutatingAdmissionPolicyBinding/diskpool-protection-finalizer",
+		"FlowSchema/diskpool-agent-leases",
+		"FlowSchema/diskpool-operator-leader-election",
 	} {
 		if !got[want] {
 			t.Errorf("manifests/base lacks %s (have %v)", want, got)
