@@ -106,6 +106,7 @@ func testInstall(t *testing.T, s *suite) {
 		t.Logf("first apply (as the docs warn): %s", out)
 		kubectl(t, "apply", "-k", s.overlay)
 	}
+	kubectl(t, "wait", "--for=condition=Established", "crd/diskpools.openebs.io", "crd/mayastorpools.openebs.io", "--timeout=1m")
 	kubectl(t, "-n", ns, "rollout", "status", "deploy/diskpool-operator", "--timeout=5m")
 	kubectl(t, "-n", ns, "rollout", "status", "ds/diskpool-agent", "--timeout=5m")
 	kubectl(t, "-n", ns, "wait", "pod", "--all", "--for=condition=Ready", "--timeout=2m")

@@ -97,6 +97,8 @@ func TestOverlayObjects(t *testing.T) {
 		"PriorityClass//diskpool-agent-critical",
 		"MutatingAdmissionPolicy//diskpool-protection-finalizer",
 		"MutatingAdmissionPolicyBinding//diskpool-protection-finalizer",
+		"FlowSchema//diskpool-agent-leases",
+		"FlowSchema//diskpool-operator-leader-election",
 	}
 	certManager := []string{
 		"Issuer/diskpool-system/diskpool-selfsigned",
@@ -568,6 +570,7 @@ func TestNamespaced(t *testing.T) {
 		"ClusterRoleBinding": true, "PriorityClass": true,
 		"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
 		"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
+		"FlowSchema": true,
 	}
 	forEachOverlay(t, func(t *testing.T, objs []*unstructured.Unstructured) {
 		for _, o := range objs {
