@@ -19,16 +19,8 @@ func (a *Agent) CreatePool(ctx context.Context, req *agentv1.CreatePoolRequest) 
 		return nil, err
 	}
 	logger := klog.FromContext(ctx).WithValues("pool", req.GetName())
-	// The state file is saved after opMu is released (defers run in
-	// reverse), so its fsync never holds up the next pool operation.
 	disksChanged := false
-	defer func() {
-		if disksChanged {
-			a.saveKnownDisks(ctx)
-		}
-	}()
-	a.opMu.Lock()
-	defer a.opMu.Unlock()
+	defer a.lockOp(ctx, &disksChanged)()
 
 	if o, ok := a.ownerDeleted(req.GetOwnerUid(), req.GetName()); ok {
 		// Nothing is written, not even an adoption's tombstone change.

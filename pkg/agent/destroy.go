@@ -26,44 +26,53 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	if err := validateOwner("owner_uid", req.GetOwnerUid(), true); err != nil {
 		return nil, err
 	}
-	logger := klog.FromContext(ctx).WithValues("pool", req.GetName())
-	// The state file is saved after opMu is released (defers run in
-	// reverse), so its fsync never holds up the next pool operation.
-	disksChanged := false
-	defer func() {
-		if disksChanged {
-			a.saveKnownDisks(ctx)
+	name, owner := req.GetName(), req.GetOwnerUid()
+	logger := klog.FromContext(ctx).WithValues("pool", name)
+	err := a.removePool(ctx, name, func(p *pool) (bool, error) {
+		switch {
+		case p == nil:
+			return false, a.rememberDeletedOwner(ctx, owner, name)
+		case p.label.OwnerUID != owner:
+			// Nothing of this owner's is here either: the name is another's.
+			if err := a.rememberDeletedOwner(ctx, owner, name); err != nil {
+				return false, err
+			}
+			return false, errOwnerMismatch(name, owner, p.label.OwnerUID)
 		}
-	}()
-	a.opMu.Lock()
-	defer a.opMu.Unlock()
-
-	p := a.get(req.GetName())
-	switch {
-	case p == nil:
-		if err := a.rememberDeletedOwner(ctx, req.GetOwnerUid(), req.GetName()); err != nil {
-			return nil, err
-		}
-		return &agentv1.DestroyPoolResponse{}, nil
-	case p.label.OwnerUID != req.GetOwnerUid():
-		// Nothing of this owner's is here either: the name is another's.
-		if err := a.rememberDeletedOwner(ctx, req.GetOwnerUid(), req.GetName()); err != nil {
-			return nil, err
-		}
-		return nil, errOwnerMismatch(req.GetName(), req.GetOwnerUid(), p.label.OwnerUID)
-	case len(p.label.Replicas) > 0:
-		return nil, errInUse(req.GetName(), len(p.label.Replicas))
-	}
-	if err := a.eraseMembers(ctx, p); err != nil {
+		return true, nil
+	}, func(p *pool) error {
+		logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
+		return a.rememberDeletedOwner(ctx, owner, name) // the retry finds no pool and saves the owner again
+	})
+	if err != nil {
 		return nil, err
 	}
-	a.remove(req.GetName())
-	logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
-	disksChanged = true
-	if err := a.rememberDeletedOwner(ctx, req.GetOwnerUid(), req.GetName()); err != nil {
-		return nil, err // the retry finds no pool and saves the owner again
-	}
 	return &agentv1.DestroyPoolResponse{}, nil
+}
+
+// removePool is the frame DestroyPool and ReclaimPool share. Under opMu it
+// hands the pool named (nil when there is none) to check, the caller's own
+// refusals: an error refuses, erase false answers with nothing erased. A
+// pool that check lets through is refused while it holds replicas; else its
+// labels are erased, it is forgotten and removed runs, still under opMu.
+// The state file is saved after opMu is released.
+func (a *Agent) removePool(ctx context.Context, name string, check func(*pool) (erase bool, err error), removed func(*pool) error) error {
+	disksChanged := false
+	defer a.lockOp(ctx, &disksChanged)()
+
+	p := a.get(name)
+	if erase, err := check(p); !erase || err != nil {
+		return err
+	}
+	if n := len(p.label.Replicas); n > 0 {
+		return errInUse(name, n)
+	}
+	if err := a.eraseMembers(ctx, p); err != nil {
+		return err
+	}
+	a.remove(name)
+	disksChanged = true
+	return removed(p)
 }
 
 // eraseMembers erases p's label from each of its disks. For a disk that is

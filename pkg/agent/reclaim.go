@@ -31,34 +31,26 @@ func (a *Agent) ReclaimPool(ctx context.Context, req *agentv1.ReclaimPoolRequest
 	if req.GetUuid() == "" {
 		return nil, errInvalid("uuid is empty; it must be the uuid of the pool to reclaim")
 	}
-	logger := klog.FromContext(ctx).WithValues("pool", req.GetName())
-	disksChanged := false
-	defer func() {
-		if disksChanged {
-			a.saveKnownDisks(ctx)
+	name, uuid, owner := req.GetName(), req.GetUuid(), req.GetOwnerUid()
+	logger := klog.FromContext(ctx).WithValues("pool", name)
+	err := a.removePool(ctx, name, func(p *pool) (bool, error) {
+		switch {
+		case p == nil:
+			return false, errPoolNotFound(name)
+		case p.label.UUID != uuid:
+			return false, errUUIDMismatch(name, uuid, p.label.UUID)
+		case owner != "" && p.label.OwnerUID != owner:
+			return false, errOwnerMismatch(name, owner, p.label.OwnerUID)
 		}
-	}()
-	a.opMu.Lock()
-	defer a.opMu.Unlock()
-
-	p := a.get(req.GetName())
-	switch {
-	case p == nil:
-		return nil, errPoolNotFound(req.GetName())
-	case p.label.UUID != req.GetUuid():
-		return nil, errUUIDMismatch(req.GetName(), req.GetUuid(), p.label.UUID)
-	case req.GetOwnerUid() != "" && p.label.OwnerUID != req.GetOwnerUid():
-		return nil, errOwnerMismatch(req.GetName(), req.GetOwnerUid(), p.label.OwnerUID)
-	case len(p.label.Replicas) > 0:
-		return nil, errInUse(req.GetName(), len(p.label.Replicas))
-	}
-	if err := a.eraseMembers(ctx, p); err != nil {
+		return true, nil
+	}, func(p *pool) error {
+		logger.Info("Reclaimed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "ownerKind", p.label.OwnerKind,
+			"ownerNamespace", p.label.OwnerNamespace, "ownerName", p.label.OwnerName, "disks", p.label.Disks)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	a.remove(req.GetName())
-	disksChanged = true
-	logger.Info("Reclaimed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "ownerKind", p.label.OwnerKind,
-		"ownerNamespace", p.label.OwnerNamespace, "ownerName", p.label.OwnerName, "disks", p.label.Disks)
 	return &agentv1.ReclaimPoolResponse{}, nil
 }
 

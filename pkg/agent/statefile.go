@@ -45,6 +45,19 @@ func (a *Agent) saveKnownDisks(ctx context.Context) {
 	}
 }
 
+// lockOp takes opMu for one pool operation and returns its release, to
+// defer. The release unlocks opMu first and then, if *disksChanged, saves
+// the state file, so that fsync never holds up the next pool operation.
+func (a *Agent) lockOp(ctx context.Context, disksChanged *bool) (release func()) {
+	a.opMu.Lock()
+	return func() {
+		a.opMu.Unlock()
+		if *disksChanged {
+			a.saveKnownDisks(ctx)
+		}
+	}
+}
+
 // saveStateNow writes the state file and returns the error: for a change
 // that must be on disk before the caller answers (a tombstone, a deleted
 // owner).
