@@ -161,9 +161,18 @@ func (e *Env) startControlPlane(ctx context.Context) error {
 	return nil
 }
 
-// prepare applies the manifests, creates nodes, kubeconfigs, certificates
-// and disks: everything the processes need.
+// prepare makes everything the processes need.
 func (e *Env) prepare(ctx context.Context) error {
+	if err := e.prepareAPI(ctx); err != nil {
+		return err
+	}
+	return e.prepareFiles()
+}
+
+// prepareAPI applies the project's manifests, creates the Nodes and mints
+// the operator's and agents' kubeconfigs: the part of prepare that lives in
+// etcd, so LoseControlPlaneData runs it again.
+func (e *Env) prepareAPI(ctx context.Context) error {
 	if err := applyProject(ctx, e.cluster.RESTConfig(), e.root, e.opts.Namespaces, !e.opts.NoFinalizerPolicy); err != nil {
 		return err
 	}
@@ -179,9 +188,11 @@ func (e *Env) prepare(ctx context.Context) error {
 		}
 	}
 	e.operatorKubeconfig = filepath.Join(e.workDir, "diskpool-operator.kubeconfig")
-	if err := e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, OperatorServiceAccount, e.operatorKubeconfig); err != nil {
-		return err
-	}
+	return e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, OperatorServiceAccount, e.operatorKubeconfig)
+}
+
+// prepareFiles makes the certificates, the disks and the log directory.
+func (e *Env) prepareFiles() error {
 	pki, err := newAgentPKI(filepath.Join(e.workDir, "tls"))
 	if err != nil {
 		return err

@@ -21,18 +21,7 @@ func (e *Env) LoseControlPlaneData(ctx context.Context) error {
 	if err := e.cluster.WipeEtcd(ctx); err != nil {
 		return err
 	}
-	if err := applyProject(ctx, e.cluster.RESTConfig(), e.root, e.opts.Namespaces, !e.opts.NoFinalizerPolicy); err != nil {
-		return err
-	}
-	if err := e.cluster.CreateNodes(ctx, e.opts.Nodes...); err != nil {
-		return err
-	}
-	for _, n := range e.opts.Nodes {
-		if err := e.cluster.PodBoundKubeconfig(ctx, SystemNamespace, AgentServiceAccount, agentPodName(n), n, e.AgentKubeconfig(n)); err != nil {
-			return err
-		}
-	}
-	if err := e.cluster.ServiceAccountKubeconfig(ctx, SystemNamespace, OperatorServiceAccount, e.operatorKubeconfig); err != nil {
+	if err := e.prepareAPI(ctx); err != nil {
 		return err
 	}
 	for _, n := range e.opts.Nodes {
