@@ -27,11 +27,10 @@ type Source interface {
 	ListDisks(ctx context.Context, node string) ([]*agentv1.Disk, error)
 }
 
-// Owners gives the uids of the live pool objects. HasSynced must be true
-// before LiveUIDs is asked: before the caches sync, every pool would look
-// orphaned.
+// Owners says whether a pool object is live. HasSynced must be true before
+// Live is asked: before the caches sync, every pool would look orphaned.
 type Owners interface {
-	LiveUIDs() (map[string]bool, error)
+	Live(uid string) bool
 	HasSynced() bool
 }
 
@@ -105,22 +104,34 @@ func (r *Runner) next(ctx context.Context) bool {
 
 // Sync takes and publishes node's inventory once.
 func (r *Runner) Sync(ctx context.Context, node string) error {
-	// The owners are read before and after the disks, and a pool is an
-	// orphan only when its owner is in neither: a pool created, or
-	// destroyed with its object, while the disks were read is not one.
-	before, err := r.owners.LiveUIDs()
+	report, err := r.take(ctx, node, r.owners.Live)
 	if err != nil {
-		return fmt.Errorf("list the pool objects: %w", err)
+		return err
 	}
-	disks, err := r.source.ListDisks(ctx, node)
-	if err != nil {
-		return fmt.Errorf("list the disks of node %s: %w", node, err)
+	if len(report.Orphans) > 0 {
+		// A pool destroyed with its object while the disks were read still
+		// shows its label in that listing, with its object already gone
+		// from the cache. Its label was erased before the object went (the
+		// finalizer stays until the agent answers DestroyPool), so a second
+		// listing, started after the first was checked, no longer shows it:
+		// an orphan is a pool whose owner is gone in both.
+		suspect := make(map[string]bool, len(report.Orphans))
+		for _, o := range report.Orphans {
+			suspect[o.Owner.UID] = true
+		}
+		if report, err = r.take(ctx, node, func(uid string) bool { return !suspect[uid] || r.owners.Live(uid) }); err != nil {
+			return err
+		}
 	}
-	after, err := r.owners.LiveUIDs()
-	if err != nil {
-		return fmt.Errorf("list the pool objects: %w", err)
-	}
-	report := BuildReport(node, disks, func(uid string) bool { return before[uid] || after[uid] })
 	klog.FromContext(ctx).V(4).Info("Took the disk inventory", "node", node, "disks", len(report.Disks), "orphans", len(report.Orphans))
 	return r.publisher.Publish(ctx, report)
+}
+
+// take lists node's disks and builds its report.
+func (r *Runner) take(ctx context.Context, node string, live func(uid string) bool) (Report, error) {
+	disks, err := r.source.ListDisks(ctx, node)
+	if err != nil {
+		return Report{}, fmt.Errorf("list the disks of node %s: %w", node, err)
+	}
+	return BuildReport(node, disks, live), nil
 }

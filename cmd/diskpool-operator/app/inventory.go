@@ -6,9 +6,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 	coordinationlisters "k8s.io/client-go/listers/coordination/v1"
+	"k8s.io/client-go/tools/cache"
 
 	v1alpha1informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1alpha1"
 	v1beta3informers "github.com/diskpool/diskpool-operator/generated/informers/externalversions/openebs.io/v1beta3"
+
 	agentv1 "github.com/diskpool/diskpool-operator/generated/proto/diskpool/agent/v1"
 	"github.com/diskpool/diskpool-operator/pkg/agentlease"
 	"github.com/diskpool/diskpool-operator/pkg/inventory"
@@ -62,47 +64,15 @@ func (a *leaseAgents) ListDisks(ctx context.Context, node string) ([]*agentv1.Di
 	return a.tracker.ListDisks(ctx, node)
 }
 
-// poolOwners gives the uids of the cached DiskPools and MayastorPools.
-type poolOwners struct {
-	diskPools []v1beta3informers.DiskPoolInformer
-	msps      []v1alpha1informers.MayastorPoolInformer
-}
-
-var _ inventory.Owners = poolOwners{}
-
-func (o poolOwners) HasSynced() bool {
-	for _, inf := range o.diskPools {
-		if !inf.Informer().HasSynced() {
-			return false
-		}
+// poolObjectInformers returns the informers of every pool object: the
+// owners a disk label may name.
+func poolObjectInformers(diskPools []v1beta3informers.DiskPoolInformer, msps []v1alpha1informers.MayastorPoolInformer) []cache.SharedIndexInformer {
+	out := make([]cache.SharedIndexInformer, 0, len(diskPools)+len(msps))
+	for _, inf := range diskPools {
+		out = append(out, inf.Informer())
 	}
-	for _, inf := range o.msps {
-		if !inf.Informer().HasSynced() {
-			return false
-		}
+	for _, inf := range msps {
+		out = append(out, inf.Informer())
 	}
-	return true
-}
-
-func (o poolOwners) LiveUIDs() (map[string]bool, error) {
-	out := map[string]bool{}
-	for _, inf := range o.diskPools {
-		l, err := inf.Lister().List(labels.Everything())
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range l {
-			out[string(d.UID)] = true
-		}
-	}
-	for _, inf := range o.msps {
-		l, err := inf.Lister().List(labels.Everything())
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range l {
-			out[string(m.UID)] = true
-		}
-	}
-	return out, nil
+	return out
 }

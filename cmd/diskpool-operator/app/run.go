@@ -178,7 +178,11 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 		return err
 	}
 	invAgents := newLeaseAgents(leaseInformer.Lister().Leases(o.OperatorNamespace), tracker)
-	inv := inventory.NewRunner(invAgents, poolOwners{diskPools: poolInformers, msps: mspInformers},
+	owners, err := inventory.NewOwnerIndex(poolObjectInformers(poolInformers, mspInformers)...)
+	if err != nil {
+		return err
+	}
+	inv := inventory.NewRunner(invAgents, owners,
 		inventory.NewPublisher(kube, o.OperatorNamespace, reportInformer.Lister(),
 			broadcaster.NewRecorder(scheme.Scheme, controller.FieldManager), m.inventory),
 		o.DiskInventoryInterval)
