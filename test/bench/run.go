@@ -103,8 +103,12 @@ type operatorCounts struct {
 	PeakRSSBytes         int64              `json:"peakRssBytes"`
 	HeapBytes            float64            `json:"heapBytesAfterConvergence"`
 	HeapBaselineBytes    float64            `json:"heapBytesBeforeCreate"`
-	HeapBytesPerPool     float64            `json:"heapBytesPerCachedPool"`
-	CPUSecondsPerPool    float64            `json:"cpuSecondsPerPoolCreate"`
+	// The heap the operator's last GC found live (go_gc_heap_live_bytes):
+	// heap_alloc without the garbage not yet collected.
+	HeapLiveBytes         float64 `json:"heapLiveBytesAfterConvergence"`
+	HeapLiveBaselineBytes float64 `json:"heapLiveBytesBeforeCreate"`
+	HeapBytesPerPool      float64 `json:"heapBytesPerCachedPool"`
+	CPUSecondsPerPool     float64 `json:"cpuSecondsPerPoolCreate"`
 	// Where a create's time goes (means over the create burst).
 	MeanCreatePoolSeconds float64 `json:"meanCreatePoolSeconds"`
 	MeanWriteSeconds      float64 `json:"meanApiWriteSeconds"`
@@ -219,6 +223,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return res, err
 	}
 	res.Operator.HeapBaselineBytes = base.Sum("go_memstats_heap_alloc_bytes")
+	res.Operator.HeapLiveBaselineBytes = base.Sum("go_gc_heap_live_bytes")
 	track := newTracker()
 	if err := track.run(ctx, client, poolNamespace); err != nil {
 		return res, err
@@ -282,6 +287,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.IdleLeaderElectionWrites = leaseWrites(afterCreate, afterIdle)
 	o.IdleGRPC = unaryGRPC(afterCreate, afterIdle)
 	o.HeapBytes = afterIdle.Sum("go_memstats_heap_alloc_bytes")
+	o.HeapLiveBytes = afterIdle.Sum("go_gc_heap_live_bytes")
 	o.HeapBytesPerPool = (o.HeapBytes - o.HeapBaselineBytes) / n
 	o.PeakRSSBytes = peakRSS(env.Operator().PID())
 	o.Conflicts = afterIdle.Sum("diskpool_api_conflicts_total")

@@ -26,6 +26,7 @@ func printTable(w io.Writer, r *result) {
 	row("idle writes / gRPC calls", fmt.Sprintf("%g / %g in %gs", o.IdleWrites, o.IdleGRPC, o.IdleSeconds))
 	row("peak RSS", fmt.Sprintf("%.1f MiB", float64(o.PeakRSSBytes)/(1<<20)))
 	row("heap after convergence", fmt.Sprintf("%.1f MiB (%.0f bytes per pool over baseline)", o.HeapBytes/(1<<20), o.HeapBytesPerPool))
+	row("live heap (last GC) before create / after convergence", fmt.Sprintf("%.1f MiB / %.1f MiB", o.HeapLiveBaselineBytes/(1<<20), o.HeapLiveBytes/(1<<20)))
 	row("create means: CreatePool / PUT / queued", fmt.Sprintf("%.0f ms / %.0f ms / %.2fs (%g ListDisks in the burst, %.0f ms each)",
 		o.MeanCreatePoolSeconds*1e3, o.MeanWriteSeconds*1e3, o.MeanQueueWaitSeconds, o.ListDisksCalls, o.MeanListDisksSeconds*1e3))
 	row("delete means: DestroyPool / PUT / queued", fmt.Sprintf("%.0f ms / %.0f ms / %.2fs",

@@ -67,7 +67,7 @@ func Run(ctx context.Context, o *Options, d Deps) error {
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(newGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	// Faults of a faultinject build (test/fault); nil, and no-ops, in
 	// the shipped one.
