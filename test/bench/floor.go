@@ -6,7 +6,10 @@ import (
 	"slices"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/diskpool/diskpool-operator/generated/clientset/versioned"
@@ -18,11 +21,16 @@ import (
 // nothing else: on create, add the finalizer and write a Created status; on
 // delete, remove the finalizer. No agent, no reads beyond one watch. Its
 // convergence time is the floor the operator is measured against.
+//
+// With deleteEvents it also records one event per delete, as the operator
+// records Destroyed: the same API writes as the operator's delete, with no
+// agent behind them.
 type floorController struct {
-	client    versioned.Interface
-	namespace string
-	workers   int
-	writes    countingWrites
+	client       versioned.Interface
+	namespace    string
+	workers      int
+	deleteEvents eventsv1client.EventsV1Interface
+	writes       countingWrites
 }
 
 type countingWrites struct {
@@ -106,7 +114,10 @@ func (f *floorController) handle(ctx context.Context, dp *v1beta3.DiskPool) erro
 		obj.Finalizers = slices.DeleteFunc(obj.Finalizers, func(s string) bool { return s == v1beta3.Finalizer })
 		_, err := pools.Update(ctx, obj, metav1.UpdateOptions{})
 		f.writes.add()
-		return err
+		if err != nil || f.deleteEvents == nil {
+			return err
+		}
+		return f.recordDestroyed(ctx, obj)
 	}
 	obj.Finalizers = append(obj.Finalizers, v1beta3.Finalizer)
 	updated, err := pools.Update(ctx, obj, metav1.UpdateOptions{})
@@ -126,6 +137,27 @@ func (f *floorController) handle(ctx context.Context, dp *v1beta3.DiskPool) erro
 	f.writes.add()
 	if err != nil {
 		return fmt.Errorf("write status of %s: %w", obj.Name, err)
+	}
+	return nil
+}
+
+// recordDestroyed writes the event the operator writes after a delete.
+func (f *floorController) recordDestroyed(ctx context.Context, dp *v1beta3.DiskPool) error {
+	now := metav1.NowMicro()
+	ev := &eventsv1.Event{
+		// Named as client-go's event recorder names them.
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", dp.Name, now.UnixNano()), Namespace: dp.Namespace},
+		EventTime:  now,
+		Regarding: corev1.ObjectReference{Kind: "DiskPool", APIVersion: v1beta3.SchemeGroupVersion.String(),
+			Namespace: dp.Namespace, Name: dp.Name, UID: dp.UID, ResourceVersion: dp.ResourceVersion},
+		Type: corev1.EventTypeNormal, Reason: "Destroyed", Action: "DestroyPool",
+		Note:                "pool destroyed, its labels erased",
+		ReportingController: "bench-floor", ReportingInstance: "bench-floor",
+	}
+	_, err := f.deleteEvents.Events(dp.Namespace).Create(ctx, ev, metav1.CreateOptions{})
+	f.writes.add()
+	if err != nil {
+		return fmt.Errorf("record the Destroyed event of %s: %w", dp.Name, err)
 	}
 	return nil
 }

@@ -22,21 +22,22 @@ import (
 )
 
 type config struct {
-	pools         int
-	nodes         int
-	createWorkers int
-	operatorArgs  string
-	idle          time.Duration
-	timeout       time.Duration
-	jsonOut       string
-	skipFloor     bool
-	skipRestart   bool
-	skipOffline   bool
-	skipNoPolicy  bool
-	skipPeer      bool
-	fleet         bool
-	disksPerNode  int
-	samples       string
+	pools           int
+	nodes           int
+	createWorkers   int
+	operatorArgs    string
+	idle            time.Duration
+	timeout         time.Duration
+	jsonOut         string
+	skipFloor       bool
+	skipFloorEvents bool
+	skipRestart     bool
+	skipOffline     bool
+	skipNoPolicy    bool
+	skipPeer        bool
+	fleet           bool
+	disksPerNode    int
+	samples         string
 }
 
 func main() {
@@ -48,7 +49,8 @@ func main() {
 	flag.DurationVar(&cfg.idle, "idle", 60*time.Second, "idle period after convergence in which writes and gRPC calls are counted")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Minute, "bound of each wait")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the JSON result to this file")
-	flag.BoolVar(&cfg.skipFloor, "skip-floor", false, "skip the write-floor run")
+	flag.BoolVar(&cfg.skipFloor, "skip-floor", false, "skip the write-floor runs")
+	flag.BoolVar(&cfg.skipFloorEvents, "skip-floor-events", false, "skip the second floor run, which also records one event per delete (the operator's delete writes without its agent)")
 	flag.BoolVar(&cfg.skipRestart, "skip-restart", false, "skip the restart measurement")
 	flag.BoolVar(&cfg.skipOffline, "skip-offline", false, "skip killing an agent, then freezing one, and timing its pool to Offline")
 	flag.BoolVar(&cfg.skipNoPolicy, "skip-no-policy", false, "skip the operator's runs without the finalizer policy (burst and backlog); the peer's ratios need them")

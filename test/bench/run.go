@@ -50,6 +50,10 @@ type result struct {
 	FloorDelete phase   `json:"floorDelete"`
 	CreateRatio float64 `json:"createRatioToFloor"`
 	DeleteRatio float64 `json:"deleteRatioToFloor"`
+	// FloorEventsDelete is the floor's delete with one event per object,
+	// the operator's delete writes without its agent calls.
+	FloorEventsDelete            phase   `json:"floorDeleteWithEvents"`
+	DeleteRatioToFloorWithEvents float64 `json:"deleteRatioToFloorWithEvents"`
 
 	Operator operatorCounts `json:"operator"`
 	Restart  restartCounts  `json:"restart"`
@@ -370,6 +374,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		if res.FloorDelete.WallSeconds > 0 {
 			res.DeleteRatio = res.Delete.WallSeconds / res.FloorDelete.WallSeconds
 		}
+		if res.FloorEventsDelete.WallSeconds > 0 {
+			res.DeleteRatioToFloorWithEvents = res.Delete.WallSeconds / res.FloorEventsDelete.WallSeconds
+		}
 	}
 	return res, nil
 }
@@ -462,55 +469,79 @@ func measureRestart(ctx context.Context, env *localenv.Env, cfg config, out *res
 
 // measureFloor times a plain client doing the minimum writes for the same
 // objects, with the operator's concurrency and client rate limits, in a
-// namespace the operator does not watch.
+// namespace the operator does not watch; then, unless skipped, the same
+// with one event per delete (the operator's Destroyed), in another.
 func measureFloor(ctx context.Context, env *localenv.Env, pools []poolSpec, names []string, cfg config, res *result) error {
-	kube, err := kubernetes.NewForConfig(env.RESTConfig())
-	if err != nil {
+	var err error
+	if res.FloorCreate, res.FloorDelete, err = runFloor(ctx, env, floorNamespace, false, pools, names, cfg); err != nil {
 		return err
 	}
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: floorNamespace}}
+	if cfg.skipFloorEvents {
+		return nil
+	}
+	_, res.FloorEventsDelete, err = runFloor(ctx, env, floorNamespace+"-events", true, pools, names, cfg)
+	return err
+}
+
+// runFloor runs one floor controller over a create and a delete burst.
+func runFloor(ctx context.Context, env *localenv.Env, namespace string, deleteEvents bool, pools []poolSpec, names []string, cfg config) (create, del phase, err error) {
+	kube, err := kubernetes.NewForConfig(env.RESTConfig())
+	if err != nil {
+		return create, del, err
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create namespace %s: %w", floorNamespace, err)
+		return create, del, fmt.Errorf("create namespace %s: %w", namespace, err)
 	}
 	rc := env.RESTConfig()
 	rc.QPS, rc.Burst = floorQPS, floorBurst
 	floorClient, err := versioned.NewForConfig(rc)
 	if err != nil {
-		return err
+		return create, del, err
 	}
 	burst := env.RESTConfig()
 	burst.QPS, burst.Burst = 2000, 4000
 	client, err := versioned.NewForConfig(burst)
 	if err != nil {
-		return err
+		return create, del, err
 	}
 	floorCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	floor := &floorController{client: floorClient, namespace: floorNamespace, workers: operatorWorkers(cfg.operatorArgs)}
+	floor := &floorController{client: floorClient, namespace: namespace, workers: operatorWorkers(cfg.operatorArgs)}
+	what := "a plain client adds the finalizer and writes status"
+	if deleteEvents {
+		// Its own rate limiter, as the operator's event client has.
+		eventClient, err := kubernetes.NewForConfig(rc)
+		if err != nil {
+			return create, del, err
+		}
+		floor.deleteEvents = eventClient.EventsV1()
+		what += ", and records an event per delete"
+	}
 	if err := floor.run(floorCtx); err != nil {
-		return err
+		return create, del, err
 	}
 	track := newTracker()
-	if err := track.run(floorCtx, client, floorNamespace); err != nil {
-		return err
+	if err := track.run(floorCtx, client, namespace); err != nil {
+		return create, del, err
 	}
-	logf("floor: creating %d DiskPools; a plain client adds the finalizer and writes status", cfg.pools)
-	if err := createBurst(ctx, client, floorNamespace, pools, cfg.createWorkers, track); err != nil {
-		return err
+	logf("floor: creating %d DiskPools in %s; %s", cfg.pools, namespace, what)
+	if err := createBurst(ctx, client, namespace, pools, cfg.createWorkers, track); err != nil {
+		return create, del, err
 	}
 	if err := track.waitAll(ctx, names, false, cfg.timeout); err != nil {
-		return fmt.Errorf("floor create: %w", err)
+		return create, del, fmt.Errorf("floor create: %w", err)
 	}
-	res.FloorCreate = track.createPhase(names)
-	if err := deleteBurst(ctx, client, floorNamespace, pools, cfg.createWorkers, track); err != nil {
-		return err
+	create = track.createPhase(names)
+	if err := deleteBurst(ctx, client, namespace, pools, cfg.createWorkers, track); err != nil {
+		return create, del, err
 	}
 	if err := track.waitAll(ctx, names, true, cfg.timeout); err != nil {
-		return fmt.Errorf("floor delete: %w", err)
+		return create, del, fmt.Errorf("floor delete: %w", err)
 	}
-	res.FloorDelete = track.deletePhase(names)
-	logf("floor: create %.2fs, delete %.2fs, %d writes", res.FloorCreate.WallSeconds, res.FloorDelete.WallSeconds, floor.writes.get())
-	return nil
+	del = track.deletePhase(names)
+	logf("floor: create %.2fs, delete %.2fs, %d writes", create.WallSeconds, del.WallSeconds, floor.writes.get())
+	return create, del, nil
 }
 
 // waitQueueEmpty waits until the operator's workqueue is empty.

@@ -18,6 +18,8 @@ func printTable(w io.Writer, r *result) {
 	row("delete: all gone, labels erased", fmt.Sprintf("%.2fs, p50 %.3fs, p99 %.3fs; the deletes took %.2fs", r.Delete.WallSeconds, r.Delete.P50Seconds, r.Delete.P99Seconds, r.Delete.RequestsSeconds))
 	row("floor delete", fmt.Sprintf("%.2fs, p50 %.3fs, p99 %.3fs; the deletes took %.2fs", r.FloorDelete.WallSeconds, r.FloorDelete.P50Seconds, r.FloorDelete.P99Seconds, r.FloorDelete.RequestsSeconds))
 	row("delete ratio to floor", fmt.Sprintf("%.2fx", r.DeleteRatio))
+	row("floor delete with an event per delete", fmt.Sprintf("%.2fs, p50 %.3fs, p99 %.3fs; the deletes took %.2fs; the operator's delete is %.2fx it",
+		r.FloorEventsDelete.WallSeconds, r.FloorEventsDelete.P50Seconds, r.FloorEventsDelete.P99Seconds, r.FloorEventsDelete.RequestsSeconds, r.DeleteRatioToFloorWithEvents))
 	o := r.Operator
 	row("API writes per create (pool object)", fmt.Sprintf("%.2f (+%.2f event writes)", o.WritesPerCreate, o.EventWritesPerCreate))
 	row("API writes per delete (pool object)", fmt.Sprintf("%.2f", o.WritesPerDelete))
