@@ -36,12 +36,14 @@ lint: ## gofmt, go vet and golangci-lint (pinned)
 test: controlplane ## Unit, integration, e2e and single-node cluster tests, a short soak (fixed seed + one random, 20 s each; builds the control plane once), then bounded fuzzing
 	DISKPOOL_REQUIRE_NODECLUSTER=$$(scripts/install-node-prereqs.sh && echo 1) \
 	DISKPOOL_REQUIRE_CONTROLPLANE=1 $(GO) test -race -count=1 -timeout 60m ./...
+	$(GO) test -race -count=1 -tags faultinject ./pkg/faultinject/
 	$(GO) -C test/dashpreview test -race -count=1 ./...
 	scripts/fuzz.sh $(FUZZTIME)
 
 .PHONY: test-unit
 test-unit: ## Unit tests only (no control plane needed)
 	$(GO) test -race -count=1 -short ./...
+	$(GO) test -race -count=1 -short -tags faultinject ./pkg/faultinject/
 	$(GO) -C test/dashpreview test -race -count=1 -short ./...
 
 # SOAK_TIME is the soak's schedule length per seed; SOAK_SEED replays one

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"syscall"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -61,7 +60,7 @@ const maxStops = 100
 
 func stopUntil(file string) {
 	for range maxStops {
-		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+		stopSelf()
 		if _, err := os.Stat(file); err == nil {
 			return
 		}
@@ -75,7 +74,7 @@ func New(rules []*Rule) *Injector {
 	return &Injector{
 		rules: rules,
 		crash: func() { os.Exit(CrashExitCode) },
-		stop:  func() { _ = syscall.Kill(os.Getpid(), syscall.SIGSTOP) },
+		stop:  stopSelf,
 	}
 }
 
