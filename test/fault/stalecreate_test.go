@@ -72,20 +72,7 @@ func staleCreate(t *testing.T, s *scenario, r *run, leaderID string, attempt int
 	p := r.create(attempt)
 	a.waitStopped(t, convergeTimeout)
 	if n := len(r.agentPools()); n != 0 {
-		// Seen under load: the leader went on before the resume (its
-		// stop hook was continued and gave up), and created the pool.
-		s.note("attempt %d: the leader did not stay stopped before its CreatePool (%d pools); cleaned up", attempt+1, n)
-		if err := a.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		r.delete(p.Name)
-		b := r.startOperator(opConfig{leaderID: leaderID})
-		r.waitEmpty(convergeTimeout)
-		r.waitNoPools(convergeTimeout)
-		if err := b.Process.Stop(); err != nil {
-			t.Fatal(err)
-		}
-		return sideEffects{}, false
+		t.Fatalf("attempt %d: the leader created %d pools before the resume; want stop-before to hold its CreatePool", attempt+1, n)
 	}
 	r.delete(p.Name)
 	deleted := time.Now()
@@ -103,7 +90,8 @@ func staleCreate(t *testing.T, s *scenario, r *run, leaderID string, attempt int
 		return r.sideEffects().CreateCalls > before.CreateCalls || a.Process.Exited(), nil
 	})
 	if err != nil {
-		// Seen once under load, as the stop that did not hold above.
+		// Seen once under load while the stop hook did not yet hold its
+		// caller (pkg/faultinject stopSelf); noted, the next attempt retries.
 		s.note("attempt %d: the resumed leader neither called CreatePool nor exited within %s", attempt+1, staleLeaderExit)
 	}
 	if err := a.Process.Kill(); err != nil {
