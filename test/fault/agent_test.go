@@ -71,6 +71,18 @@ func TestAgentRestart(t *testing.T) {
 	if f := s.row.Fault; f.PoolsCreated != agentRestartPools || f.PoolsDestroyed != agentRestartPools {
 		t.Errorf("%d pools created and %d destroyed, want %d each", f.PoolsCreated, f.PoolsDestroyed, agentRestartPools)
 	}
+	l := r.ledger()
+	for i := range agentRestartPools {
+		uuids := l.Names[r.name(i)]
+		if len(uuids) != 1 {
+			t.Errorf("pool %s had uuids %v; want one: created once", r.name(i), uuids)
+		}
+		for _, u := range uuids {
+			if l.Destroyed[u] != 1 {
+				t.Errorf("pool %s uuid %s destroyed %d times, want once", r.name(i), u, l.Destroyed[u])
+			}
+		}
+	}
 }
 
 // outage is the number: the agent is away for a minute.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,7 +64,7 @@ func allNodes() []string {
 // sideEffects are what the agents did for one run: gRPC calls by method
 // (from the agents' own server metrics, diskpool_agent_grpc_server_*) and
 // pools actually created and destroyed (from the agents' logs, by pool
-// name, which survive an agent restart).
+// uuid, which survive an agent restart).
 type sideEffects struct {
 	CreateOK, CreateCalls   int
 	DestroyOK, DestroyCalls int
@@ -405,6 +406,7 @@ type operator struct {
 // resume lets a process stopped by a stop fault go on.
 func (o *operator) resume(t *testing.T) {
 	t.Helper()
+	o.checkHeld(t)
 	if err := os.WriteFile(o.resumeFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -564,6 +566,18 @@ func (o *operator) waitCrash(t *testing.T, timeout time.Duration) {
 func (o *operator) waitStopped(t *testing.T, timeout time.Duration) {
 	t.Helper()
 	waitProcState(t, o.Process.PID(), 'T', timeout)
+	o.checkHeld(t)
+}
+
+// checkHeld fails the test when the stop hook was continued before the
+// test resumed it: nothing here sends SIGCONT before the resume file
+// exists, so the line means the stop did not hold (pkg/faultinject's
+// stopSelf) and the call went out with the process taken for frozen.
+func (o *operator) checkHeld(t *testing.T) {
+	t.Helper()
+	if o.logHas("faultinject: continued before") {
+		t.Fatalf("%s went on past its stop before the test resumed it\n%s", o.Process.Name(), o.Process.LogTail(harness.LogTailLines))
+	}
 }
 
 func waitProcState(t *testing.T, pid int, state byte, timeout time.Duration) {
@@ -616,16 +630,13 @@ func (o *operator) waitLog(t *testing.T, s string, timeout time.Duration) {
 
 // ---- side effects ----
 
-// Pool creations and destructions in an agent's log (pkg/agent's messages).
-var (
-	createdLog   = regexp.MustCompile(`"Created pool".*\bpool="([^"]+)"`)
-	destroyedLog = regexp.MustCompile(`"Destroyed pool".*\bpool="([^"]+)"`)
-)
-
 // sideEffects returns what the scenario's agents did since the run began.
 // Calls are counted from the agents' metrics (a restarted agent starts
 // from zero: restarts adds what was counted before each restart);
-// creations and destructions from their logs, by the run's pool names.
+// creations and destructions from their logs, by the uuids of the run's
+// pools across every process of the agent (harness.ReadPoolLedger), so a
+// pool created or destroyed in the instant before a SIGKILL, whose line was
+// never written, still counts once.
 func (r *run) sideEffects(restarts ...metrics.Calls) sideEffects {
 	r.t.Helper()
 	var s sideEffects
@@ -639,21 +650,9 @@ func (r *run) sideEffects(restarts ...metrics.Calls) sideEffects {
 		s.CreateOK += co - bo
 		s.DestroyCalls += da - bda
 		s.DestroyOK += do - bdo
-		data, err := os.ReadFile(env.Agent(n).LogPath())
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		for _, m := range createdLog.FindAllSubmatch(data, -1) {
-			if strings.HasPrefix(string(m[1]), r.tag+"-") {
-				s.PoolsCreated++
-			}
-		}
-		for _, m := range destroyedLog.FindAllSubmatch(data, -1) {
-			if strings.HasPrefix(string(m[1]), r.tag+"-") {
-				s.PoolsDestroyed++
-			}
-		}
 	}
+	l := r.ledger()
+	s.PoolsCreated, s.PoolsDestroyed = l.Created(), l.DestroyedTotal()
 	for _, c := range restarts {
 		ca, co := c.Total("CreatePool")
 		da, do := c.Total("DestroyPool")
@@ -663,6 +662,24 @@ func (r *run) sideEffects(restarts ...metrics.Calls) sideEffects {
 		s.DestroyOK += do
 	}
 	return s
+}
+
+// ledger is what the scenario's agents' logs say happened to the run's
+// pools (pool names are the run's own, so the nodes' ledgers do not
+// overlap).
+func (r *run) ledger() harness.PoolLedger {
+	r.t.Helper()
+	all := harness.PoolLedger{Names: map[string][]string{}, Destroyed: map[string]int{}}
+	for _, n := range r.s.nodes {
+		data, err := os.ReadFile(env.Agent(n).LogPath())
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		l := harness.ReadPoolLedger(data, r.tag+"-")
+		maps.Copy(all.Names, l.Names)
+		maps.Copy(all.Destroyed, l.Destroyed)
+	}
+	return all
 }
 
 // ---- end state ----
