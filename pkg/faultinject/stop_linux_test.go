@@ -4,6 +4,7 @@ package faultinject
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Sizes of TestStopHoldsTheCaller.
@@ -102,12 +105,17 @@ func stopChild(dir string) {
 // thread has finished any write it was in.
 func waitAllStopped(t *testing.T, pid int, out string) {
 	t.Helper()
-	deadline := time.Now().Add(stopWait)
-	for !allStopped(pid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("child %d not stopped after %s\n%s", pid, stopWait, readFile(t, out))
-		}
-		time.Sleep(time.Millisecond)
+	waitUntil(t, out, fmt.Sprintf("child %d stopped", pid), func() bool { return allStopped(pid) })
+}
+
+// waitUntil polls cond every millisecond for up to stopWait.
+func waitUntil(t *testing.T, out, what string, cond func() bool) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(t.Context(), time.Millisecond, stopWait, true, func(context.Context) (bool, error) {
+		return cond(), nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, readFile(t, out))
 	}
 }
 
@@ -142,13 +150,7 @@ func checkOutput(t *testing.T, out string, passed, continued int) {
 // waitOutput waits until the child printed n lines containing s.
 func waitOutput(t *testing.T, out, s string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(stopWait)
-	for strings.Count(readFile(t, out), s) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %d %q lines after %s\n%s", n, s, stopWait, readFile(t, out))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, out, fmt.Sprintf("%d %q lines", n, s), func() bool { return strings.Count(readFile(t, out), s) >= n })
 }
 
 func signalChild(t *testing.T, pid int, sig syscall.Signal) {
