@@ -16,3 +16,6 @@ tools=$("$root/scripts/tools.sh" golangci-lint | tail -n1)
 for mod in . test/dashpreview; do
   (cd "$root/$mod" && go vet ./... && "$tools/golangci-lint" run ./...)
 done
+# The fault hook's real half is built only with its tag.
+go vet -tags faultinject ./pkg/faultinject/
+"$tools/golangci-lint" run --build-tags faultinject ./pkg/faultinject/

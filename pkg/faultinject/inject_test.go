@@ -44,7 +44,7 @@ func TestTransport(t *testing.T) {
 	i, crashes, stops := fakeInjector(t, "conflict=update:diskpools/status:1;crash-after=update:diskpools/status:2;stop-after=update:diskpools:1")
 	cfg := &rest.Config{Host: srv.URL}
 	cfg.Wrap(i.WrapTransport)
-	cfg.ContentConfig.GroupVersion = nil
+	cfg.GroupVersion = nil
 	cfg.APIPath = "/apis"
 	cfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
 	c, err := rest.UnversionedRESTClientFor(cfg)
