@@ -148,7 +148,7 @@ func (f *floorController) recordDestroyed(ctx context.Context, dp *v1beta3.DiskP
 		// Named as client-go's event recorder names them.
 		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", dp.Name, now.UnixNano()), Namespace: dp.Namespace},
 		EventTime:  now,
-		Regarding: corev1.ObjectReference{Kind: "DiskPool", APIVersion: v1beta3.SchemeGroupVersion.String(),
+		Regarding: corev1.ObjectReference{Kind: "DiskPool", APIVersion: v1beta3.GroupVersion.String(),
 			Namespace: dp.Namespace, Name: dp.Name, UID: dp.UID, ResourceVersion: dp.ResourceVersion},
 		Type: corev1.EventTypeNormal, Reason: "Destroyed", Action: "DestroyPool",
 		Note:                "pool destroyed, its labels erased",

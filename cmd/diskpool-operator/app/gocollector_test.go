@@ -17,7 +17,7 @@ func TestGoCollectorLiveHeap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"go_gc_heap_live_bytes": false, "go_memstats_heap_alloc_bytes": false, "go_goroutines": false}
+	want := map[string]bool{"go_gc_heap_live_bytes": false, "go_gc_gomemlimit_bytes": false, "go_memstats_heap_alloc_bytes": false, "go_goroutines": false}
 	for _, f := range families {
 		if _, ok := want[f.GetName()]; ok {
 			want[f.GetName()] = true
