@@ -83,6 +83,11 @@ type result struct {
 	// idle period ("nodes" is the fleet process or the agent processes).
 	CPUCreate cpuSplit `json:"cpuSecondsCreate"`
 	CPUIdle   cpuSplit `json:"cpuSecondsIdle"`
+	// CPUDelete and the floors' deletes: where the API server's time goes
+	// when the operator's delete is slower than a floor's.
+	CPUDelete            cpuSplit `json:"cpuSecondsDelete"`
+	CPUFloorDelete       cpuSplit `json:"cpuSecondsFloorDelete"`
+	CPUFloorEventsDelete cpuSplit `json:"cpuSecondsFloorDeleteWithEvents"`
 }
 
 type machine struct {
@@ -310,12 +315,14 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return res, err
 	}
 	logf("deleting %d DiskPools in one burst", cfg.pools)
+	cpuBeforeDelete := cpu.sample()
 	if err := deleteBurst(ctx, client, poolNamespace, pools, cfg.createWorkers, track); err != nil {
 		return res, err
 	}
 	if err := track.waitAll(ctx, names, true, cfg.timeout); err != nil {
 		return res, fmt.Errorf("operator delete: %w", err)
 	}
+	res.CPUDelete = cpu.sample().minus(cpuBeforeDelete)
 	res.Delete = track.deletePhase(names)
 	if err := checkLabelsErased(pools); err != nil {
 		return res, err
@@ -365,7 +372,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 	}
 	if !cfg.skipFloor {
-		if err := measureFloor(ctx, env, pools, names, cfg, res); err != nil {
+		if err := measureFloor(ctx, env, cpu, pools, names, cfg, res); err != nil {
 			return res, err
 		}
 		if res.FloorCreate.WallSeconds > 0 {
@@ -471,39 +478,39 @@ func measureRestart(ctx context.Context, env *localenv.Env, cfg config, out *res
 // objects, with the operator's concurrency and client rate limits, in a
 // namespace the operator does not watch; then, unless skipped, the same
 // with one event per delete (the operator's Destroyed), in another.
-func measureFloor(ctx context.Context, env *localenv.Env, pools []poolSpec, names []string, cfg config, res *result) error {
+func measureFloor(ctx context.Context, env *localenv.Env, cpu cpuSampler, pools []poolSpec, names []string, cfg config, res *result) error {
 	var err error
-	if res.FloorCreate, res.FloorDelete, err = runFloor(ctx, env, floorNamespace, false, pools, names, cfg); err != nil {
+	if res.FloorCreate, res.FloorDelete, res.CPUFloorDelete, err = runFloor(ctx, env, cpu, floorNamespace, false, pools, names, cfg); err != nil {
 		return err
 	}
 	if cfg.skipFloorEvents {
 		return nil
 	}
-	_, res.FloorEventsDelete, err = runFloor(ctx, env, floorNamespace+"-events", true, pools, names, cfg)
+	_, res.FloorEventsDelete, res.CPUFloorEventsDelete, err = runFloor(ctx, env, cpu, floorNamespace+"-events", true, pools, names, cfg)
 	return err
 }
 
 // runFloor runs one floor controller over a create and a delete burst.
-func runFloor(ctx context.Context, env *localenv.Env, namespace string, deleteEvents bool, pools []poolSpec, names []string, cfg config) (create, del phase, err error) {
+func runFloor(ctx context.Context, env *localenv.Env, cpu cpuSampler, namespace string, deleteEvents bool, pools []poolSpec, names []string, cfg config) (create, del phase, delCPU cpuSplit, err error) {
 	kube, err := kubernetes.NewForConfig(env.RESTConfig())
 	if err != nil {
-		return create, del, err
+		return create, del, delCPU, err
 	}
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		return create, del, fmt.Errorf("create namespace %s: %w", namespace, err)
+		return create, del, delCPU, fmt.Errorf("create namespace %s: %w", namespace, err)
 	}
 	rc := env.RESTConfig()
 	rc.QPS, rc.Burst = floorQPS, floorBurst
 	floorClient, err := versioned.NewForConfig(rc)
 	if err != nil {
-		return create, del, err
+		return create, del, delCPU, err
 	}
 	burst := env.RESTConfig()
 	burst.QPS, burst.Burst = 2000, 4000
 	client, err := versioned.NewForConfig(burst)
 	if err != nil {
-		return create, del, err
+		return create, del, delCPU, err
 	}
 	floorCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -513,35 +520,37 @@ func runFloor(ctx context.Context, env *localenv.Env, namespace string, deleteEv
 		// Its own rate limiter, as the operator's event client has.
 		eventClient, err := kubernetes.NewForConfig(rc)
 		if err != nil {
-			return create, del, err
+			return create, del, delCPU, err
 		}
 		floor.deleteEvents = eventClient.EventsV1()
 		what += ", and records an event per delete"
 	}
 	if err := floor.run(floorCtx); err != nil {
-		return create, del, err
+		return create, del, delCPU, err
 	}
 	track := newTracker()
 	if err := track.run(floorCtx, client, namespace); err != nil {
-		return create, del, err
+		return create, del, delCPU, err
 	}
 	logf("floor: creating %d DiskPools in %s; %s", cfg.pools, namespace, what)
 	if err := createBurst(ctx, client, namespace, pools, cfg.createWorkers, track); err != nil {
-		return create, del, err
+		return create, del, delCPU, err
 	}
 	if err := track.waitAll(ctx, names, false, cfg.timeout); err != nil {
-		return create, del, fmt.Errorf("floor create: %w", err)
+		return create, del, delCPU, fmt.Errorf("floor create: %w", err)
 	}
 	create = track.createPhase(names)
+	cpuBefore := cpu.sample()
 	if err := deleteBurst(ctx, client, namespace, pools, cfg.createWorkers, track); err != nil {
-		return create, del, err
+		return create, del, delCPU, err
 	}
 	if err := track.waitAll(ctx, names, true, cfg.timeout); err != nil {
-		return create, del, fmt.Errorf("floor delete: %w", err)
+		return create, del, delCPU, fmt.Errorf("floor delete: %w", err)
 	}
+	delCPU = cpu.sample().minus(cpuBefore)
 	del = track.deletePhase(names)
 	logf("floor: create %.2fs, delete %.2fs, %d writes", create.WallSeconds, del.WallSeconds, floor.writes.get())
-	return create, del, nil
+	return create, del, delCPU, nil
 }
 
 // waitQueueEmpty waits until the operator's workqueue is empty.

@@ -37,6 +37,12 @@ func printTable(w io.Writer, r *result) {
 	row("restart: ready / settled", fmt.Sprintf("%.2fs / %.2fs", r.Restart.ReadySeconds, r.Restart.SettleSeconds))
 	row("restart: writes / gRPC calls", fmt.Sprintf("%g / %g (%s)", r.Restart.Writes, r.Restart.GRPC, r.Restart.GRPCByMethod))
 	row("CPU seconds in the create burst", fmt.Sprintf("operator %.2f, nodes %.2f, etcd %.2f, kube-apiserver %.2f (fleet process: %v)", r.CPUCreate.Operator, r.CPUCreate.Nodes, r.CPUCreate.Etcd, r.CPUCreate.KubeAPIServe, r.Fleet))
+	for _, c := range []struct {
+		name string
+		cpu  cpuSplit
+	}{{"the delete burst", r.CPUDelete}, {"the floor's delete", r.CPUFloorDelete}, {"the floor's delete with events", r.CPUFloorEventsDelete}} {
+		row("CPU seconds in "+c.name, fmt.Sprintf("operator %.2f, nodes %.2f, etcd %.2f, kube-apiserver %.2f", c.cpu.Operator, c.cpu.Nodes, c.cpu.Etcd, c.cpu.KubeAPIServe))
+	}
 	row("CPU seconds in the idle period", fmt.Sprintf("operator %.2f, nodes %.2f, etcd %.2f, kube-apiserver %.2f", r.CPUIdle.Operator, r.CPUIdle.Nodes, r.CPUIdle.Etcd, r.CPUIdle.KubeAPIServe))
 	row("agent Lease writes per node per second", fmt.Sprintf("%.3f", r.LeaseWritesPerNodePerSecond))
 	row("agent SIGKILL to pool not Ready / Offline", fmt.Sprintf("%.2fs / %.2fs", r.AgentKillToNotReadySeconds, r.AgentKillToOfflineSeconds))

@@ -137,9 +137,20 @@ func testInstall(t *testing.T, s *suite) {
 	if leaderLog == "" {
 		waitLeader(t)
 	}
-	agent, _ := onlyAgent(t)
+	agent, agentIP := onlyAgent(t)
 	if logs := kubectl(t, "-n", ns, "logs", agent); !strings.Contains(logs, "Serving PoolService") || !strings.Contains(logs, "tls=true") {
 		t.Errorf("agent log lacks the mTLS PoolService line:\n%s", logs)
+	}
+	// The kubelet hands each container its memory limit as GOMEMLIMIT,
+	// and the Go runtime took it.
+	limits := map[string]float64{"http://" + agentIP + ":10125/metrics": 128 << 20}
+	for _, ip := range podsOf(t, "diskpool-operator") {
+		limits["http://"+ip+":8080/metrics"] = 256 << 20
+	}
+	for url, want := range limits {
+		if got := metricSum(t, url, "go_gc_gomemlimit_bytes", ""); got != want {
+			t.Errorf("%s: go_gc_gomemlimit_bytes = %.0f, want the container's memory limit %.0f", url, got, want)
+		}
 	}
 }
 

@@ -116,9 +116,16 @@ func podsOf(t *testing.T, app string) map[string]string {
 // from its /metrics, scraped from the host over the pod network.
 func agentCalls(t *testing.T, podIP, method string) int {
 	t.Helper()
+	return int(metricSum(t, "http://"+podIP+":10125/metrics", "diskpool_agent_grpc_server_handled_total", `grpc_method="`+method+`"`))
+}
+
+// metricSum scrapes url and sums the samples of metric name whose labels
+// contain labels.
+func metricSum(t *testing.T, url, name, labels string) float64 {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+podIP+":10125/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,11 +134,12 @@ func agentCalls(t *testing.T, podIP, method string) int {
 		t.Fatal(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	total := 0
+	total := 0.0
 	sc := bufio.NewScanner(io.LimitReader(resp.Body, 8<<20))
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "diskpool_agent_grpc_server_handled_total{") || !strings.Contains(line, `grpc_method="`+method+`"`) {
+		series, _, _ := strings.Cut(line, " ")
+		if metric, _, _ := strings.Cut(series, "{"); metric != name || !strings.Contains(series, labels) {
 			continue
 		}
 		f := strings.Fields(line)
@@ -139,7 +147,7 @@ func agentCalls(t *testing.T, podIP, method string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		total += int(v)
+		total += v
 	}
 	return total
 }

@@ -262,6 +262,11 @@ func TestContainers(t *testing.T) {
 						t.Errorf("%s: %s request %v, limit %v: want both, request <= limit", name, res, req.String(), lim.String())
 					}
 				}
+				if e := env(c, "GOMEMLIMIT"); e == nil || e.ValueFrom == nil || e.ValueFrom.ResourceFieldRef == nil ||
+					e.ValueFrom.ResourceFieldRef.Resource != "limits.memory" || (!e.ValueFrom.ResourceFieldRef.Divisor.IsZero() && e.ValueFrom.ResourceFieldRef.Divisor.Value() != 1) ||
+					(e.ValueFrom.ResourceFieldRef.ContainerName != "" && e.ValueFrom.ResourceFieldRef.ContainerName != c.Name) {
+					t.Errorf("%s: env GOMEMLIMIT must be its own limits.memory in bytes (resourceFieldRef, no divisor), got %+v", name, e)
+				}
 				checkProbe(t, name+" liveness", c, c.LivenessProbe, "/healthz", want.health)
 				checkProbe(t, name+" readiness", c, c.ReadinessProbe, want.readiness, want.health)
 				if port(c, "metrics") != want.metrics {
