@@ -167,6 +167,10 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return nil, err
 	}
 	defer removeBinDir()
+	memLimit, err := operatorMemLimitEnv()
+	if err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	logf("starting the local environment: %d nodes, %d sparse disks each, etcd with fsync", cfg.nodes, perNode)
 	env, err := localenv.Start(ctx, localenv.Options{
@@ -178,8 +182,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		NoAgents:     cfg.fleet,
 		NoOperator:   cfg.fleet,
 		// A stable leader identity, as $POD_NAME gives in a cluster: the
-		// restarted operator takes its own Lease back at once.
-		OperatorEnv:  []string{"POD_NAME=diskpool-operator-0"},
+		// restarted operator takes its own Lease back at once; and the
+		// Deployment's GOMEMLIMIT.
+		OperatorEnv:  []string{"POD_NAME=diskpool-operator-0", memLimit},
 		StartTimeout: 5 * time.Minute,
 		Progress:     os.Stderr,
 	})
