@@ -64,6 +64,8 @@ type Agent struct {
 	// saved yet.
 	stateMu    sync.Mutex
 	stateDirty atomic.Bool
+	// stateWrites counts the state file's writes (each one an fsync).
+	stateWrites atomic.Uint64
 
 	// tombMu guards tombstones, saved in the state file with the known disks.
 	tombMu     sync.Mutex

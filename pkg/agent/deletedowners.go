@@ -91,15 +91,17 @@ func containsOwner(owners []deletedOwner, d deletedOwner) bool {
 // the object's finalizer on that answer, and a CreatePool of pool for uid that
 // arrives afterwards (from an operator that decided on a stale view) must
 // be refused even across a restart of this agent. opMu must be held, so
-// no CreatePool runs between the destroy and the record.
-func (a *Agent) rememberDeletedOwner(ctx context.Context, uid, pool string) error {
+// no CreatePool runs between the destroy and the record. saved says
+// whether it wrote the state file (not when an earlier DestroyPool had
+// recorded the same).
+func (a *Agent) rememberDeletedOwner(ctx context.Context, uid, pool string) (saved bool, err error) {
 	if !a.addDeletedOwners(ctx, deletedOwner{UID: uid, Pool: pool, Deleted: a.cfg.Clock.Now().UTC()}) {
-		return nil // remembered (and saved) by an earlier DestroyPool
+		return false, nil // remembered (and saved) by an earlier DestroyPool
 	}
 	if err := a.saveStateNow(); err != nil {
 		a.forgetDeletedOwner(uid, pool)
-		return status.Errorf(codes.Internal, "pool %s: cannot save that owner %s is deleted, which must be on disk before DestroyPool answers (retry): %v",
+		return false, status.Errorf(codes.Internal, "pool %s: cannot save that owner %s is deleted, which must be on disk before DestroyPool answers (retry): %v",
 			pool, uid, err)
 	}
-	return nil
+	return a.cfg.StateDir != "", nil
 }

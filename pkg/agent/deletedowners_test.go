@@ -115,3 +115,27 @@ func TestDeletedOwnersBounded(t *testing.T) {
 		t.Error("the newest owner is not refused")
 	}
 }
+
+// TestDestroyWritesTheStateOnce: the deleted owner's save, after the pool
+// is forgotten, also records its disks gone; no second fsync follows.
+func TestDestroyWritesTheStateOnce(t *testing.T) {
+	h := newHarness(t)
+	d := h.disk("sdb", gib)
+	if _, err := h.create("pool-a", ownerA, d); err != nil {
+		t.Fatal(err)
+	}
+	before := h.agent.stateWrites.Load()
+	if err := h.destroy("pool-a", ownerA); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.agent.stateWrites.Load() - before; n != 1 {
+		t.Errorf("DestroyPool wrote the state file %d times, want 1", n)
+	}
+	kd, err := h.agent.loadKnownDisks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kd.Disks) != 0 || len(kd.DeletedOwners) != 1 {
+		t.Errorf("state after destroy: disks %v, deleted owners %v; want no disk and one owner", kd.Disks, kd.DeletedOwners)
+	}
+}

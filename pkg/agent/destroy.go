@@ -31,16 +31,17 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 	err := a.removePool(ctx, name, func(p *pool) (bool, error) {
 		switch {
 		case p == nil:
-			return false, a.rememberDeletedOwner(ctx, owner, name)
+			_, err := a.rememberDeletedOwner(ctx, owner, name)
+			return false, err
 		case p.label.OwnerUID != owner:
 			// Nothing of this owner's is here either: the name is another's.
-			if err := a.rememberDeletedOwner(ctx, owner, name); err != nil {
+			if _, err := a.rememberDeletedOwner(ctx, owner, name); err != nil {
 				return false, err
 			}
 			return false, errOwnerMismatch(name, owner, p.label.OwnerUID)
 		}
 		return true, nil
-	}, func(p *pool) error {
+	}, func(p *pool) (bool, error) {
 		logger.Info("Destroyed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "disks", p.label.Disks)
 		return a.rememberDeletedOwner(ctx, owner, name) // the retry finds no pool and saves the owner again
 	})
@@ -55,8 +56,9 @@ func (a *Agent) DestroyPool(ctx context.Context, req *agentv1.DestroyPoolRequest
 // refusals: an error refuses, erase false answers with nothing erased. A
 // pool that check lets through is refused while it holds replicas; else its
 // labels are erased, it is forgotten and removed runs, still under opMu.
-// The state file is saved after opMu is released.
-func (a *Agent) removePool(ctx context.Context, name string, check func(*pool) (erase bool, err error), removed func(*pool) error) error {
+// The state file is saved after opMu is released, unless removed saved it
+// (after the pool was forgotten, so that write has the change).
+func (a *Agent) removePool(ctx context.Context, name string, check func(*pool) (erase bool, err error), removed func(*pool) (stateSaved bool, err error)) error {
 	disksChanged := false
 	defer a.lockOp(ctx, &disksChanged)()
 
@@ -71,8 +73,9 @@ func (a *Agent) removePool(ctx context.Context, name string, check func(*pool) (
 		return err
 	}
 	a.remove(name)
-	disksChanged = true
-	return removed(p)
+	saved, err := removed(p)
+	disksChanged = !saved
+	return err
 }
 
 // eraseMembers erases p's label from each of its disks. For a disk that is

@@ -43,10 +43,10 @@ func (a *Agent) ReclaimPool(ctx context.Context, req *agentv1.ReclaimPoolRequest
 			return false, errOwnerMismatch(name, owner, p.label.OwnerUID)
 		}
 		return true, nil
-	}, func(p *pool) error {
+	}, func(p *pool) (bool, error) {
 		logger.Info("Reclaimed pool", "uuid", p.label.UUID, "owner", p.label.OwnerUID, "ownerKind", p.label.OwnerKind,
 			"ownerNamespace", p.label.OwnerNamespace, "ownerName", p.label.OwnerName, "disks", p.label.Disks)
-		return nil
+		return false, nil
 	})
 	if err != nil {
 		return nil, err

@@ -85,6 +85,7 @@ func (a *Agent) writeState() error {
 	if err := writeFileAtomic(filepath.Join(a.cfg.StateDir, knownDisksFile), kd); err != nil {
 		return fmt.Errorf("saving %s: %w", knownDisksFile, err)
 	}
+	a.stateWrites.Add(1)
 	return nil
 }
 
