@@ -133,9 +133,15 @@ type operatorCounts struct {
 	MeanDeleteWriteSeconds     float64 `json:"meanDeleteApiWriteSeconds"`
 	MeanDeleteQueueWaitSeconds float64 `json:"meanDeleteWorkqueueWaitSeconds"`
 	MeanDeleteReconcileSeconds float64 `json:"meanDeleteReconcileSeconds"`
-	// LeaderElectionWrites are the renewals of the leader Lease during the
-	// idle period: the one write an idle leader must make.
-	IdleLeaderElectionWrites float64 `json:"idleLeaderElectionWrites"`
+	// IdleOtherWrites are the idle period's writes that are neither pool
+	// objects nor events: the leader Lease's renewals, and inventory
+	// ConfigMaps of nodes whose report changed.
+	IdleOtherWrites float64 `json:"idleOtherWrites"`
+	// OtherWritesCreate and OtherWritesDelete: the operator's writes that
+	// are neither pool objects nor events (the disk inventory's ConfigMaps,
+	// the leader-election Lease) during each burst.
+	OtherWritesCreate float64 `json:"otherWritesCreate"`
+	OtherWritesDelete float64 `json:"otherWritesDelete"`
 }
 
 type restartCounts struct {
@@ -145,7 +151,8 @@ type restartCounts struct {
 	Writes        float64 `json:"apiWrites"`
 	GRPC          float64 `json:"grpcCalls"`
 	GRPCByMethod  string  `json:"grpcCallsByMethod"`
-	// LeaderElectionWrites: acquiring and renewing the leader Lease.
+	// LeaderElectionWrites: acquiring and renewing the leader Lease (and
+	// any inventory ConfigMap the restarted leader writes: otherWrites).
 	LeaderElectionWrites float64 `json:"leaderElectionWrites"`
 }
 
@@ -268,6 +275,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.WritesPerCreate = poolWrites(base, afterCreate) / n
 	o.EventWritesPerCreate = eventWrites(base, afterCreate) / n
 	o.WritesByKind = writesByKind(base, afterCreate, n)
+	o.OtherWritesCreate = otherWrites(base, afterCreate)
 	o.GRPCPerCreate = unaryGRPC(base, afterCreate) / n
 	o.CPUSecondsPerPool = metrics.Delta(base, afterCreate, "process_cpu_seconds_total") / n
 	o.MeanCreatePoolSeconds = metrics.HistogramMean(base, afterCreate, "diskpool_grpc_client_request_duration_seconds", "method=CreatePool")
@@ -298,7 +306,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	res.CPUIdle = cpu.sample().minus(cpuAfterCreate)
 	res.LeaseWritesPerNodePerSecond = float64(leases.take()) / float64(cfg.nodes) / cfg.idle.Seconds()
 	o.IdleWrites = poolWrites(afterCreate, afterIdle) + eventWrites(afterCreate, afterIdle)
-	o.IdleLeaderElectionWrites = leaseWrites(afterCreate, afterIdle)
+	o.IdleOtherWrites = otherWrites(afterCreate, afterIdle)
 	o.IdleGRPC = unaryGRPC(afterCreate, afterIdle)
 	o.HeapBytes = afterIdle.Sum("go_memstats_heap_alloc_bytes")
 	o.HeapLiveBytes = afterIdle.Sum("go_gc_heap_live_bytes")
@@ -344,6 +352,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	o.MeanDeleteQueueWaitSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_workqueue_queue_duration_seconds")
 	o.MeanDeleteReconcileSeconds = metrics.HistogramMean(beforeDelete, afterDelete, "diskpool_reconcile_duration_seconds")
 	o.Conflicts += afterDelete.Sum("diskpool_api_conflicts_total") - beforeDelete.Sum("diskpool_api_conflicts_total")
+	o.OtherWritesDelete = otherWrites(beforeDelete, afterDelete)
 	logf("all gone and every label erased: %.2fs", res.Delete.WallSeconds)
 	// After the delete, so the agent's restart and its pools' status
 	// changes are in no other phase's counts.
@@ -462,7 +471,7 @@ func measureRestart(ctx context.Context, env *localenv.Env, cfg config, out *res
 	out.SettleSeconds = time.Since(began).Seconds()
 	out.Reconciles = m.Sum("diskpool_reconcile_total")
 	out.Writes = poolWrites(metrics.Snapshot{}, m) + eventWrites(metrics.Snapshot{}, m)
-	out.LeaderElectionWrites = leaseWrites(metrics.Snapshot{}, m)
+	out.LeaderElectionWrites = otherWrites(metrics.Snapshot{}, m)
 	out.GRPC = m.Sum("diskpool_grpc_client_requests_total")
 	var methods []string
 	if f, ok := m["diskpool_grpc_client_requests_total"]; ok {
@@ -593,7 +602,7 @@ func eventWrites(before, after metrics.Snapshot) float64 {
 
 // leaseWrites are the remaining writes of the operator's REST client: the
 // leader-election Lease.
-func leaseWrites(before, after metrics.Snapshot) float64 {
+func otherWrites(before, after metrics.Snapshot) float64 {
 	all := metrics.Delta(before, after, "diskpool_rest_client_requests_total", "method=~POST|PUT|PATCH|DELETE")
 	return max(all-poolWrites(before, after)-eventWrites(before, after), 0)
 }
