@@ -56,15 +56,20 @@ func benchContext() context.Context {
 }
 
 // BenchmarkCreateDestroy is one CreatePool and one DestroyPool of a pool
-// on an empty disk: the agent's part of a bench create and delete.
+// on an empty disk: the agent's part of a bench create and delete. Each
+// round is a new object (a new owner uid), as in a cluster: the agent
+// refuses to create a pool again for an owner it destroyed it for.
 func BenchmarkCreateDestroy(b *testing.B) {
 	a, disks := benchAgent(b, 1)
 	ctx := benchContext()
+	round := 0
 	for b.Loop() {
-		if _, err := a.CreatePool(ctx, &agentv1.CreatePoolRequest{Name: "pool-a", OwnerUid: ownerA, Disks: disks}); err != nil {
+		round++
+		owner := fmt.Sprintf("11111111-aaaa-4aaa-8aaa-%012d", round)
+		if _, err := a.CreatePool(ctx, &agentv1.CreatePoolRequest{Name: "pool-a", OwnerUid: owner, Disks: disks}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := a.DestroyPool(ctx, &agentv1.DestroyPoolRequest{Name: "pool-a", OwnerUid: ownerA}); err != nil {
+		if _, err := a.DestroyPool(ctx, &agentv1.DestroyPoolRequest{Name: "pool-a", OwnerUid: owner}); err != nil {
 			b.Fatal(err)
 		}
 	}
