@@ -37,6 +37,7 @@ test: controlplane ## Unit, integration, e2e and single-node cluster tests, a sh
 	DISKPOOL_REQUIRE_NODECLUSTER=$$(scripts/install-node-prereqs.sh && echo 1) \
 	DISKPOOL_REQUIRE_CONTROLPLANE=1 $(GO) test -race -count=1 -timeout 60m ./...
 	$(GO) test -race -count=1 -tags faultinject ./pkg/faultinject/
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./pkg/agent/ # the benchmarks still run (once each, nothing timed)
 	$(GO) -C test/dashpreview test -race -count=1 ./...
 	scripts/fuzz.sh $(FUZZTIME)
 
