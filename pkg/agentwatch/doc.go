@@ -15,6 +15,7 @@
 //	                                 redial every Backoff.Duration
 //	dial or stream error while Syncing/Reconnecting in the grace ──> unchanged, redial
 //	grace (3 s) ends, no snapshot ──> AgentUnreachable, OnChange(node, ""), redial with backoff
+//	                                 (by the expiry timer, or by the first failure after it)
 //	                                 (a first dial with no failure yet: its connect timeout decides)
 //	3 heartbeat intervals without a message ──> AgentUnreachable at once, OnChange(node, "")
 //	stream reaches another node's agent ──> AgentUnreachable at once, OnChange(node, "")

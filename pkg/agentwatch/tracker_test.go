@@ -641,6 +641,33 @@ func TestGraceEndedMessage(t *testing.T) {
 	}
 }
 
+// TestStreamFailedAfterTheGrace: a redial that fails once the grace is
+// over, before the expiry timer has ended it, ends it in the same words
+// (seen under load: the dial error had replaced what was seen).
+func TestStreamFailedAfterTheGrace(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		state reconcile.AgentState
+		want  string
+	}{
+		{"broke", reconcile.AgentReconnecting, "its pool stream broke (EOF) and was not re-opened within 3s; last redial: connection refused"},
+		{"first dial", reconcile.AgentSyncing, "no pool snapshot within 3s of connecting (connection refused)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(Options{})
+			c := &connection{}
+			tr.nodes[nodeA] = &node{name: nodeA, state: tc.state, message: "EOF", brokeWith: "EOF", conn: c,
+				graceUntil: time.Now().Add(-time.Millisecond)}
+			if got := tr.streamFailed(nodeA, c, errors.New("connection refused")); got != reconcile.AgentUnreachable {
+				t.Errorf("state = %s, want Unreachable", got)
+			}
+			if _, msg := tr.Agent(nodeA); msg != tc.want {
+				t.Errorf("message = %q, want %q", msg, tc.want)
+			}
+		})
+	}
+}
+
 func TestFiredLate(t *testing.T) {
 	due := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
