@@ -234,12 +234,18 @@ func (t *Tracker) graceEndedLocked(n *node) []change {
 		}
 		last = "no answer yet"
 	}
-	msg := fmt.Sprintf("no pool snapshot within %s of connecting (%s)", t.grace, last)
-	if n.state == reconcile.AgentReconnecting {
-		msg = fmt.Sprintf("its pool stream broke (%s) and was not re-opened within %s", n.brokeWith, t.grace)
-		if last != n.brokeWith {
-			msg += fmt.Sprintf("; last redial: %s", last)
-		}
+	return t.setStateLocked(n, reconcile.AgentUnreachable, t.graceEndedMessage(n, last))
+}
+
+// graceEndedMessage says what was seen in n's grace, last being the
+// latest failure.
+func (t *Tracker) graceEndedMessage(n *node, last string) string {
+	if n.state != reconcile.AgentReconnecting {
+		return fmt.Sprintf("no pool snapshot within %s of connecting (%s)", t.grace, last)
 	}
-	return t.setStateLocked(n, reconcile.AgentUnreachable, msg)
+	msg := fmt.Sprintf("its pool stream broke (%s) and was not re-opened within %s", n.brokeWith, t.grace)
+	if last != n.brokeWith {
+		msg += fmt.Sprintf("; last redial: %s", last)
+	}
+	return msg
 }

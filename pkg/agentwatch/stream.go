@@ -226,12 +226,7 @@ func (t *Tracker) streamFailed(nodeName string, c *connection, err error) reconc
 	case n.state.Settling():
 		// The grace is over and runExpiry has not ended it yet: end it
 		// here, in its words, whichever of the two comes first.
-		n.message = msg
-		changes := t.graceEndedLocked(n)
-		state = n.state
-		t.mu.Unlock()
-		t.notify(changes)
-		return state
+		msg = t.graceEndedMessage(n, msg)
 	case n.state == reconcile.AgentUnreachable:
 		// Keep what was first seen: a redial's error text, which varies,
 		// must not rewrite the status of every pool on the node at its
