@@ -148,7 +148,7 @@ func testInstall(t *testing.T, s *suite) {
 		limits["http://"+ip+":8080/metrics"] = 256 << 20
 	}
 	for url, want := range limits {
-		if got := metricSum(t, url, "go_gc_gomemlimit_bytes", ""); got != want {
+		if got := scrape(t, url).Sum("go_gc_gomemlimit_bytes"); got != want {
 			t.Errorf("%s: go_gc_gomemlimit_bytes = %.0f, want the container's memory limit %.0f", url, got, want)
 		}
 	}

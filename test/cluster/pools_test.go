@@ -1,18 +1,15 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/diskpool/diskpool-operator/pkg/apis/openebs.io/v1beta3"
+	"github.com/diskpool/diskpool-operator/test/internal/metrics"
 )
 
 const ns = "diskpool-system"
@@ -116,40 +113,19 @@ func podsOf(t *testing.T, app string) map[string]string {
 // from its /metrics, scraped from the host over the pod network.
 func agentCalls(t *testing.T, podIP, method string) int {
 	t.Helper()
-	return int(metricSum(t, "http://"+podIP+":10125/metrics", "diskpool_agent_grpc_server_handled_total", `grpc_method="`+method+`"`))
+	return int(scrape(t, "http://"+podIP+":10125/metrics").Sum(metrics.AgentCallsFamily, "grpc_method="+method))
 }
 
-// metricSum scrapes url and sums the samples of metric name whose labels
-// contain labels.
-func metricSum(t *testing.T, url, name, labels string) float64 {
+// scrape reads url's metrics.
+func scrape(t *testing.T, url string) metrics.Snapshot {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	s, err := metrics.Scrape(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	total := 0.0
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 8<<20))
-	for sc.Scan() {
-		line := sc.Text()
-		series, _, _ := strings.Cut(line, " ")
-		if metric, _, _ := strings.Cut(series, "{"); metric != name || !strings.Contains(series, labels) {
-			continue
-		}
-		f := strings.Fields(line)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += v
-	}
-	return total
+	return s
 }
 
 // onlyAgent returns the one agent pod's name and IP.
